@@ -1,0 +1,129 @@
+import { sql } from 'drizzle-orm';
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/** Timestamps are ISO-8601 UTC strings: sortable, readable in a shell, exact to the millisecond. */
+
+export const meta = sqliteTable('meta', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});
+
+export const agencies = sqliteTable(
+  'agencies',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    type: text('type').notNull(),
+    municipality: text('municipality').notNull(),
+    districts: text('districts', { mode: 'json' }).$type<string[]>().notNull(),
+    grants: text('grants', { mode: 'json' }).$type<string[]>().notNull(),
+    webhookUrl: text('webhook_url'),
+    status: text('status', { enum: ['active', 'disabled'] }).notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [index('agencies_municipality').on(t.municipality, t.type)],
+);
+
+export const agencyKeys = sqliteTable(
+  'agency_keys',
+  {
+    id: text('id').primaryKey(),
+    agencyId: text('agency_id')
+      .notNull()
+      .references(() => agencies.id),
+    jwk: text('jwk', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    alg: text('alg', { enum: ['EdDSA', 'ES256'] }).notNull(),
+    createdAt: text('created_at').notNull(),
+    revokedAt: text('revoked_at'),
+  },
+  (t) => [index('agency_keys_agency').on(t.agencyId)],
+);
+
+/** Client-assertion ids seen, kept until the assertion would have expired (replay defence). */
+export const usedAssertions = sqliteTable(
+  'used_assertions',
+  {
+    agencyId: text('agency_id').notNull(),
+    jti: text('jti').notNull(),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agencyId, t.jti] }), index('used_assertions_expiry').on(t.expiresAt)],
+);
+
+/** A young person, known only by a keyed pseudonym; their data key is wrapped by a KEK. */
+export const subjects = sqliteTable('subjects', {
+  id: text('id').primaryKey(),
+  pseudonym: text('pseudonym').notNull().unique(),
+  wrappedKey: blob('wrapped_key', { mode: 'buffer' }).notNull(),
+  kekVersion: integer('kek_version').notNull(),
+  createdAt: text('created_at').notNull(),
+});
+
+export const signals = sqliteTable(
+  'signals',
+  {
+    id: text('id').primaryKey(),
+    agencyId: text('agency_id')
+      .notNull()
+      .references(() => agencies.id),
+    subjectId: text('subject_id')
+      .notNull()
+      .references(() => subjects.id),
+    kind: text('kind', { enum: ['involvement', 'concern'] }).notNull(),
+    status: text('status', { enum: ['active', 'ended'] }).notNull(),
+    municipality: text('municipality').notNull(),
+    district: text('district'),
+    informedStatus: text('informed_status', { enum: ['informed', 'pending', 'exempt'] }).notNull(),
+    informedExemption: text('informed_exemption', { enum: ['child_safety', 'others_safety', 'unreachable'] }),
+    /** Sealed under the subject's data key, bound to the signal id: professional, reference, birth date. */
+    sealed: blob('sealed', { mode: 'buffer' }).notNull(),
+    registeredAt: text('registered_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+    endedAt: text('ended_at'),
+    endReason: text('end_reason', {
+      enum: ['care_ended', 'registered_in_error', 'moved', 'other', 'expired'],
+    }),
+  },
+  (t) => [
+    uniqueIndex('signals_one_active_per_agency')
+      .on(t.agencyId, t.subjectId)
+      .where(sql`${t.status} = 'active'`),
+    index('signals_agency_status').on(t.agencyId, t.status, t.id),
+    index('signals_subject').on(t.subjectId, t.status),
+    index('signals_expiry').on(t.status, t.expiresAt),
+  ],
+);
+
+/** Answers to creating requests, so that a retried request replays rather than repeats. */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    agencyId: text('agency_id').notNull(),
+    key: text('key').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    status: integer('status').notNull(),
+    resourceId: text('resource_id').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agencyId, t.key] }), index('idempotency_created').on(t.createdAt)],
+);
+
+/** Append-only, hash-chained record of every access to subject data (NEN 7513 fields). */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    seq: integer('seq').primaryKey(),
+    at: text('at').notNull(),
+    agencyId: text('agency_id'),
+    actor: text('actor'),
+    action: text('action').notNull(),
+    subject: text('subject'),
+    resource: text('resource'),
+    outcome: text('outcome').notNull(),
+    requestId: text('request_id'),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [index('audit_subject').on(t.subject), index('audit_agency').on(t.agencyId, t.seq)],
+);

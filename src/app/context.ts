@@ -1,0 +1,41 @@
+import type { Logger } from 'pino';
+import type { KeyRing } from '../crypto/key-ring.ts';
+import type { AgencyType, Policy, Scope } from '../policy/types.ts';
+import type { Db } from '../store/db.ts';
+import { forbidden } from './errors.ts';
+
+/** Time is injected, so that tests can move it by years. */
+export interface Clock {
+  now(): Date;
+}
+export const systemClock: Clock = { now: () => new Date() };
+
+/** Everything a use case may touch; built once at the wiring point. */
+export interface Deps {
+  db: Db;
+  keys: KeyRing;
+  policy: Policy;
+  clock: Clock;
+  logger: Logger;
+  /** Issuer of access tokens and audience of client assertions. */
+  issuer: string;
+}
+
+/** Who acts: an authenticated agency with the scopes of its token, and the professional it names. */
+export interface Actor {
+  agencyId: string;
+  agencyType: AgencyType;
+  scopes: ReadonlySet<Scope>;
+  professional: string | null;
+}
+
+export interface Ctx {
+  deps: Deps;
+  actor: Actor;
+  requestId: string | null;
+}
+
+/** The first line of a use case: the actor must hold the scope. */
+export function requireScope(ctx: Ctx, scope: Scope): void {
+  if (!ctx.actor.scopes.has(scope)) throw forbidden('insufficient_scope', `this requires the scope ${scope}`);
+}

@@ -1,0 +1,45 @@
+import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
+import { signals } from '../../schema/tables.ts';
+import { inTransaction } from '../store/db.ts';
+import { loadSubjectKey } from '../store/subjects.ts';
+import { auditAccess } from './audit.ts';
+import { type Ctx, requireScope } from './context.ts';
+import { invalid } from './errors.ts';
+import { loadOwnSignal, openSignal, toSignalView } from './signal-record.ts';
+import type { ListSignalsQuery, SignalView } from './signal-schemas.ts';
+
+const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
+
+function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^sig_[0-9a-z]{26}$/.test(id)) throw invalid('invalid_cursor', 'the cursor is not one this service gave out');
+  return id;
+}
+
+/** The caller's own signals, oldest first, a page at a time. Each subject whose data is shown is audited. */
+export function listSignals({ ctx, query }: { ctx: Ctx; query: ListSignalsQuery }): { items: SignalView[]; next: string | null } {
+  requireScope(ctx, 'signals:read');
+  const conditions: SQL[] = [eq(signals.agencyId, ctx.actor.agencyId)];
+  if (query.status) conditions.push(eq(signals.status, query.status));
+  if (query.cursor) conditions.push(gt(signals.id, decodeCursor(query.cursor)));
+
+  return inTransaction(ctx.deps.db, (tx) => {
+    const rows = tx.select().from(signals).where(and(...conditions)).orderBy(asc(signals.id)).limit(query.limit + 1).all();
+    const page = rows.slice(0, query.limit);
+    const items = page.map((row) => {
+      const { dataKey, pseudonym } = loadSubjectKey(tx, ctx.deps.keys, row.subjectId);
+      auditAccess(tx, ctx, { action: 'signal.read', subject: pseudonym, resource: row.id, outcome: 'ok' });
+      return toSignalView(row, openSignal(dataKey, row));
+    });
+    return { items, next: rows.length > query.limit ? encodeCursor(page.at(-1)!.id) : null };
+  });
+}
+
+export function getSignal({ ctx, id }: { ctx: Ctx; id: string }): SignalView {
+  requireScope(ctx, 'signals:read');
+  return inTransaction(ctx.deps.db, (tx) => {
+    const { row, sealed, pseudonym } = loadOwnSignal(tx, ctx, id);
+    auditAccess(tx, ctx, { action: 'signal.read', subject: pseudonym, resource: row.id, outcome: 'ok' });
+    return toSignalView(row, sealed);
+  });
+}

@@ -1,0 +1,109 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import { agencies, signals } from '../../schema/tables.ts';
+import { isValidBsn } from '../crypto/bsn.ts';
+import { newId } from '../crypto/ids.ts';
+import { registrableKinds } from '../policy/grants.ts';
+import { inTransaction, type Tx } from '../store/db.ts';
+import { findIdempotent, type IdempotencyRequest, rememberIdempotent } from '../store/idempotency.ts';
+import { findOrCreateSubject } from '../store/subjects.ts';
+import { auditAccess } from './audit.ts';
+import { type Ctx, requireScope } from './context.ts';
+import { addMonths, birthdayAt, isRealDate, minDate } from './dates.ts';
+import { conflict, forbidden, unprocessable } from './errors.ts';
+import { loadOwnSignal, sealSignal, toSignalView } from './signal-record.ts';
+import type { RegisterSignalInput, SignalView } from './signal-schemas.ts';
+
+export interface RegisterSignalResult {
+  /** 'created' (201), 'existing' (200: this agency already has an active signal for the subject). */
+  outcome: 'created' | 'existing';
+  signal: SignalView;
+  replayed: boolean;
+}
+
+/** Districts are known from the agencies that declare they serve them. */
+function knownDistricts(tx: Tx, municipality: string): Set<string> {
+  const rows = tx
+    .select({ districts: agencies.districts })
+    .from(agencies)
+    .where(and(eq(agencies.municipality, municipality), eq(agencies.status, 'active'), inArray(agencies.type, ['wij', 'municipality'])))
+    .all();
+  return new Set(rows.flatMap((r) => r.districts));
+}
+
+/**
+ * Registers that the actor's agency is involved with a young person (rules 1–3, 6).
+ * The BSN is checked and pseudonymised here and goes no further.
+ */
+export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: RegisterSignalInput; idempotency?: IdempotencyRequest }): RegisterSignalResult {
+  requireScope(ctx, 'signals:write');
+  const { policy, keys, clock } = ctx.deps;
+  const kinds = registrableKinds(policy, ctx.actor.agencyType);
+  if (kinds.length === 0) throw forbidden('not_authorised_to_register', `agencies of type ${ctx.actor.agencyType} may not register signals`);
+  if (!kinds.includes(input.kind)) throw unprocessable('kind_not_allowed', `agencies of type ${ctx.actor.agencyType} may not register a ${input.kind} signal`);
+  if (!isValidBsn(input.bsn)) throw unprocessable('invalid_bsn', 'the BSN is not valid (11-test)');
+
+  const now = clock.now();
+  if (!isRealDate(input.birthDate) || birthdayAt(input.birthDate, 0) > now) {
+    throw unprocessable('invalid_birth_date', 'the birth date is not a real date in the past');
+  }
+  const ageLimit = birthdayAt(input.birthDate, policy.subjects.maxAgeYears);
+  if (ageLimit <= now) throw unprocessable('subject_too_old', `only young people under ${policy.subjects.maxAgeYears} can be registered`);
+  const pseudonym = keys.pseudonymize(input.bsn);
+
+  return inTransaction(ctx.deps.db, (tx) => {
+    if (idempotency) {
+      const prior = findIdempotent(tx, ctx.actor.agencyId, idempotency.key, now);
+      if (prior) {
+        if (prior.fingerprint !== idempotency.fingerprint) {
+          throw conflict('idempotency_key_reused', 'this Idempotency-Key was used for another request');
+        }
+        const { row, sealed } = loadOwnSignal(tx, ctx, prior.resourceId);
+        auditAccess(tx, ctx, { action: 'signal.register', subject: pseudonym, resource: row.id, outcome: 'replayed' });
+        return { outcome: prior.status === 201 ? 'created' : 'existing', signal: toSignalView(row, sealed), replayed: true } as const;
+      }
+    }
+    if (input.district && !knownDistricts(tx, input.municipality).has(input.district)) {
+      throw unprocessable('unknown_district', 'no agency serves that district in that municipality');
+    }
+    const { subjectId, dataKey } = findOrCreateSubject(tx, keys, pseudonym, now);
+    const active = tx
+      .select({ id: signals.id })
+      .from(signals)
+      .where(and(eq(signals.agencyId, ctx.actor.agencyId), eq(signals.subjectId, subjectId), eq(signals.status, 'active')))
+      .get();
+
+    let result: RegisterSignalResult;
+    if (active) {
+      const { row, sealed } = loadOwnSignal(tx, ctx, active.id);
+      result = { outcome: 'existing', signal: toSignalView(row, sealed), replayed: false };
+    } else {
+      const id = newId('sig', now);
+      const at = now.toISOString();
+      const row = {
+        id,
+        agencyId: ctx.actor.agencyId,
+        subjectId,
+        kind: input.kind,
+        status: 'active' as const,
+        municipality: input.municipality,
+        district: input.district ?? null,
+        informedStatus: input.informed.status,
+        informedExemption: input.informed.status === 'exempt' ? input.informed.exemption : null,
+        // Rule 5: active for the policy's period, and never past the subject's age limit.
+        expiresAt: minDate(addMonths(now, policy.retention.activeMonths), ageLimit).toISOString(),
+        registeredAt: at,
+        updatedAt: at,
+        endedAt: null,
+        endReason: null,
+      };
+      const sealedPart = { professional: input.professional, reference: input.reference ?? null, birthDate: input.birthDate };
+      tx.insert(signals).values({ ...row, sealed: sealSignal(dataKey, id, sealedPart) }).run();
+      result = { outcome: 'created', signal: toSignalView({ ...row, sealed: Buffer.alloc(0) }, sealedPart), replayed: false };
+    }
+    auditAccess(tx, ctx, { action: 'signal.register', subject: pseudonym, resource: result.signal.id, outcome: result.outcome });
+    if (idempotency) {
+      rememberIdempotent(tx, ctx.actor.agencyId, idempotency, result.outcome === 'created' ? 201 : 200, result.signal.id, now);
+    }
+    return result;
+  });
+}

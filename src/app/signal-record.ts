@@ -1,0 +1,53 @@
+import { and, eq } from 'drizzle-orm';
+import { signals } from '../../schema/tables.ts';
+import { openJson, sealJson } from '../crypto/seal.ts';
+import type { Tx } from '../store/db.ts';
+import { loadSubjectKey } from '../store/subjects.ts';
+import type { Ctx } from './context.ts';
+import { notFound } from './errors.ts';
+import type { RegisterSignalInput, SignalView } from './signal-schemas.ts';
+
+export type SignalRow = typeof signals.$inferSelect;
+
+/** What a signal keeps sealed under its subject's data key, bound to the signal id. */
+export interface SealedSignal {
+  professional: RegisterSignalInput['professional'];
+  reference: string | null;
+  birthDate: string;
+}
+
+export function sealSignal(dataKey: Uint8Array, signalId: string, payload: SealedSignal): Buffer {
+  return Buffer.from(sealJson(dataKey, payload, `signal:${signalId}`));
+}
+
+export function openSignal(dataKey: Uint8Array, row: SignalRow): SealedSignal {
+  return openJson<SealedSignal>(dataKey, row.sealed, `signal:${row.id}`);
+}
+
+export function toSignalView(row: SignalRow, sealed: SealedSignal): SignalView {
+  return {
+    id: row.id,
+    status: row.status,
+    kind: row.kind,
+    municipality: row.municipality,
+    district: row.district,
+    registeredAt: row.registeredAt,
+    expiresAt: row.expiresAt,
+    endedAt: row.endedAt,
+    endReason: row.endReason,
+    reference: sealed.reference,
+    professional: sealed.professional,
+    informed:
+      row.informedStatus === 'exempt'
+        ? { status: 'exempt', exemption: row.informedExemption! }
+        : { status: row.informedStatus },
+  };
+}
+
+/** The caller's own signal with its sealed part opened; another agency's signal is "not found". */
+export function loadOwnSignal(tx: Tx, ctx: Ctx, id: string): { row: SignalRow; sealed: SealedSignal; dataKey: Uint8Array; pseudonym: string } {
+  const row = tx.select().from(signals).where(and(eq(signals.id, id), eq(signals.agencyId, ctx.actor.agencyId))).get();
+  if (!row) throw notFound('signal_not_found', 'no such signal');
+  const { dataKey, pseudonym } = loadSubjectKey(tx, ctx.deps.keys, row.subjectId);
+  return { row, sealed: openSignal(dataKey, row), dataKey, pseudonym };
+}

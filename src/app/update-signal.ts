@@ -1,0 +1,52 @@
+import { eq } from 'drizzle-orm';
+import { signals } from '../../schema/tables.ts';
+import { inTransaction } from '../store/db.ts';
+import { auditAccess } from './audit.ts';
+import { type Ctx, requireScope } from './context.ts';
+import { conflict } from './errors.ts';
+import { loadOwnSignal, sealSignal, toSignalView } from './signal-record.ts';
+import type { SignalView, UpdateSignalInput, WithdrawSignalInput } from './signal-schemas.ts';
+
+/** Updates the informing state, the professional or the reference of an active own signal. */
+export function updateSignal({ ctx, id, input }: { ctx: Ctx; id: string; input: UpdateSignalInput }): SignalView {
+  requireScope(ctx, 'signals:write');
+  const now = ctx.deps.clock.now().toISOString();
+  return inTransaction(ctx.deps.db, (tx) => {
+    const { row, sealed, dataKey, pseudonym } = loadOwnSignal(tx, ctx, id);
+    if (row.status !== 'active') throw conflict('signal_not_active', 'an ended signal cannot be changed');
+    const nextSealed = {
+      ...sealed,
+      professional: input.professional ?? sealed.professional,
+      reference: input.reference === undefined ? sealed.reference : input.reference,
+    };
+    const changes = {
+      informedStatus: input.informed?.status ?? row.informedStatus,
+      informedExemption: input.informed ? (input.informed.status === 'exempt' ? input.informed.exemption : null) : row.informedExemption,
+      updatedAt: now,
+      sealed: sealSignal(dataKey, row.id, nextSealed),
+    };
+    tx.update(signals).set(changes).where(eq(signals.id, row.id)).run();
+    auditAccess(tx, ctx, { action: 'signal.update', subject: pseudonym, resource: row.id, outcome: 'ok' });
+    return toSignalView({ ...row, ...changes }, nextSealed);
+  });
+}
+
+/**
+ * Ends an own signal (rule 5). Withdrawing one that has already ended changes nothing and
+ * answers its current state, so a retried request is harmless.
+ */
+export function withdrawSignal({ ctx, id, input }: { ctx: Ctx; id: string; input: WithdrawSignalInput }): SignalView {
+  requireScope(ctx, 'signals:write');
+  const now = ctx.deps.clock.now().toISOString();
+  return inTransaction(ctx.deps.db, (tx) => {
+    const { row, sealed, pseudonym } = loadOwnSignal(tx, ctx, id);
+    if (row.status !== 'active') {
+      auditAccess(tx, ctx, { action: 'signal.withdraw', subject: pseudonym, resource: row.id, outcome: 'already_ended' });
+      return toSignalView(row, sealed);
+    }
+    const changes = { status: 'ended' as const, endedAt: now, endReason: input.reason, updatedAt: now };
+    tx.update(signals).set(changes).where(eq(signals.id, row.id)).run();
+    auditAccess(tx, ctx, { action: 'signal.withdraw', subject: pseudonym, resource: row.id, outcome: 'ok' });
+    return toSignalView({ ...row, ...changes }, sealed);
+  });
+}

@@ -1,0 +1,240 @@
+import { generateKeyPairSync } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
+import { addAgency, addAgencyKey, type AgencyRecord, disableAgency, listAgencies, setAgencyWebhook } from './app/agencies.ts';
+import type { Deps } from './app/context.ts';
+import { DomainError } from './app/errors.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
+import { AgencyKeyError, parseAgencyPublicKey } from './crypto/agency-keys.ts';
+import { KeyRingError, rotateKeys } from './crypto/key-ring.ts';
+import { signClientAssertion } from './crypto/tokens.ts';
+import { createLogger } from './log.ts';
+import { loadPolicy, PolicyError } from './policy/load.ts';
+import { openRuntime } from './runtime.ts';
+import { verifyAuditChain } from './store/audit.ts';
+
+const USAGE = `betrokken — referral index for youth care
+
+  start                         migrate, then serve (what npm start runs)
+  migrate                       apply migrations and exit
+  agency add --name N --type T --municipality CODE [--district D]… --public-key FILE
+             [--webhook URL] [--grant SCOPE]… [--json]
+  agency list [--json] | agency disable ID | agency key add ID FILE | agency webhook ID URL
+  keys rotate                   new key-encryption key and signing key; old ones kept
+  audit verify                  check the audit hash chain
+  policy check FILE             validate a policy file
+  assertion --agency ID --key FILE [--audience URL]
+                                print a fresh client assertion signed with an agency's private key
+  demo                          create demo agencies with keys and show how to call the API
+
+Settings come from the environment: PORT, BETROKKEN_DATA_DIR, BETROKKEN_DB, BETROKKEN_KEYS_DIR,
+BETROKKEN_POLICY, BETROKKEN_ISSUER, LOG_LEVEL.`;
+
+class UsageError extends Error {}
+
+function need(value: string | undefined, what: string): string {
+  if (!value) throw new UsageError(`missing ${what}`);
+  return value;
+}
+
+function readFile(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+function printAgency(a: AgencyRecord): void {
+  const districts = a.districts.length ? ` districts=${a.districts.join(',')}` : '';
+  console.log(`${a.id}  ${a.status.padEnd(8)} ${a.type.padEnd(12)} ${a.municipality}  ${a.name}${districts}  keys=${a.keys.filter((k) => !k.revokedAt).length}`);
+}
+
+async function withRuntime<T>(config: Config, logger: Logger, fn: (deps: Deps) => Promise<T> | T): Promise<T> {
+  const deps = await openRuntime(config, logger);
+  try {
+    return await fn(deps);
+  } finally {
+    deps.db.$client.close();
+  }
+}
+
+async function agencyCommand(args: string[], config: Config, logger: Logger): Promise<number> {
+  const [verb, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      type: { type: 'string' },
+      municipality: { type: 'string' },
+      district: { type: 'string', multiple: true },
+      'public-key': { type: 'string' },
+      webhook: { type: 'string' },
+      grant: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+    },
+  });
+  return withRuntime(config, logger, async (deps) => {
+    switch (verb) {
+      case 'add': {
+        const publicKey = await parseAgencyPublicKey(readFile(need(values['public-key'], '--public-key FILE')));
+        const agency = addAgency(deps, {
+          name: need(values.name, '--name'),
+          type: need(values.type, '--type'),
+          municipality: need(values.municipality, '--municipality'),
+          districts: values.district ?? [],
+          grants: values.grant ?? [],
+          publicKey,
+          ...(values.webhook ? { webhookUrl: values.webhook } : {}),
+        });
+        console.log(values.json ? JSON.stringify(agency, null, 2) : agency.id);
+        return 0;
+      }
+      case 'list': {
+        const all = listAgencies(deps);
+        if (values.json) console.log(JSON.stringify(all, null, 2));
+        else if (all.length === 0) console.log('no agencies yet: add one with `betrokken agency add`');
+        else all.forEach(printAgency);
+        return 0;
+      }
+      case 'disable':
+        printAgency(disableAgency(deps, need(positionals[0], 'agency id')));
+        return 0;
+      case 'key': {
+        if (positionals[0] !== 'add') throw new UsageError('usage: agency key add ID FILE');
+        const key = await parseAgencyPublicKey(readFile(need(positionals[2], 'key FILE')));
+        printAgency(addAgencyKey(deps, need(positionals[1], 'agency id'), key));
+        return 0;
+      }
+      case 'webhook':
+        printAgency(setAgencyWebhook(deps, need(positionals[0], 'agency id'), need(positionals[1], 'URL')));
+        return 0;
+      default:
+        throw new UsageError(`unknown agency command ${verb ?? ''}`);
+    }
+  });
+}
+
+const DEMO_AGENCIES = [
+  { slug: 'school', name: 'OBS De Starter', type: 'school', districts: [] },
+  { slug: 'gp', name: 'Huisartsenpraktijk Selwerd', type: 'gp', districts: [] },
+  { slug: 'wij', name: 'WIJ Selwerd', type: 'wij', districts: ['selwerd', 'paddepoel', 'tuinwijk'] },
+  { slug: 'veilig-thuis', name: 'Veilig Thuis Groningen', type: 'veilig_thuis', districts: [] },
+  { slug: 'municipality', name: 'Gemeente Groningen', type: 'municipality', districts: [] },
+] as const;
+
+async function demo(config: Config, logger: Logger): Promise<number> {
+  const dir = path.join(config.dataDir, 'demo');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return withRuntime(config, logger, async (deps) => {
+    console.log(`Demo agencies in municipality 0014 (private keys in ${dir}):\n`);
+    for (const a of DEMO_AGENCIES) {
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+      const keyFile = path.join(dir, `${a.slug}.pem`);
+      fs.writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+      const agency = addAgency(deps, {
+        name: a.name,
+        type: a.type,
+        municipality: '0014',
+        districts: [...a.districts],
+        grants: [],
+        publicKey: await parseAgencyPublicKey(publicKey.export({ type: 'spki', format: 'pem' }) as string),
+      });
+      console.log(`  ${a.type.padEnd(13)} ${agency.id}  key: ${keyFile}`);
+    }
+    console.log(`
+Call the API as one of them (the service must be running: npm start):
+
+  ASSERTION=$(npx betrokken assertion --agency <id> --key ${path.join(dir, 'school.pem')})
+  curl -s ${config.issuer}/oauth/token -d grant_type=client_credentials \\
+    -d client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer \\
+    -d client_assertion=$ASSERTION`);
+    return 0;
+  });
+}
+
+/** Runs one command; returns the exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  try {
+    if (command === 'policy') {
+      if (args[0] !== 'check') throw new UsageError('usage: policy check FILE');
+      const policy = loadPolicy(need(args[1], 'policy FILE'));
+      console.log(`policy ${policy.id} is valid (version ${policy.version})`);
+      return 0;
+    }
+    const config = loadConfig();
+    const logger = createLogger(command === 'start' ? config.logLevel : 'warn');
+    switch (command) {
+      case 'start': {
+        const { startServer } = await import('./main.ts');
+        await startServer();
+        return -1; // keeps running
+      }
+      case 'migrate':
+        await withRuntime(config, logger, () => console.log(`database ${config.dbFile} is up to date`));
+        return 0;
+      case 'agency':
+        return await agencyCommand(args, config, logger);
+      case 'keys': {
+        if (args[0] !== 'rotate') throw new UsageError('usage: keys rotate');
+        await withRuntime(config, logger, async () => {
+          const v = await rotateKeys(config.keysDir);
+          console.log(`key-encryption key v${v.kekVersion} and signing key v${v.signingVersion} created; restart the service to use them`);
+        });
+        return 0;
+      }
+      case 'audit': {
+        if (args[0] !== 'verify') throw new UsageError('usage: audit verify');
+        return await withRuntime(config, logger, (deps) => {
+          const result = verifyAuditChain(deps.db);
+          if (result.ok) {
+            console.log(`audit chain intact: ${result.count} records`);
+            return 0;
+          }
+          console.error(`audit chain broken at record ${result.brokenSeq}: ${result.reason} (${result.count} records before it are intact)`);
+          return 1;
+        });
+      }
+      case 'assertion': {
+        const { values } = parseArgs({ args, options: { agency: { type: 'string' }, key: { type: 'string' }, audience: { type: 'string' } } });
+        console.log(
+          await signClientAssertion(readFile(need(values.key, '--key FILE')), {
+            agencyId: need(values.agency, '--agency ID'),
+            audience: values.audience ?? config.issuer,
+          }),
+        );
+        return 0;
+      }
+      case 'demo':
+        return await demo(config, logger);
+      default:
+        throw new UsageError(`unknown command ${command}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`betrokken: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof ConfigError || err instanceof PolicyError || err instanceof KeyRingError || err instanceof AgencyKeyError) {
+      console.error(`betrokken: ${err.message}`);
+      return 1;
+    }
+    if (err instanceof DomainError) {
+      console.error(`betrokken: ${err.message} (${err.code})`);
+      return 1;
+    }
+    if (err instanceof TypeError && /parseArgs|Unknown option/i.test(String((err as { code?: string }).code ?? err.message))) {
+      console.error(`betrokken: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}

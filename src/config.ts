@@ -1,0 +1,58 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Settings as API.md ("Running it") names them; the only reader of the environment. */
+export interface Config {
+  port: number;
+  dataDir: string;
+  dbFile: string;
+  keysDir: string;
+  policyFile: string;
+  issuer: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int('must be a whole number').min(1).max(65535).default(8080),
+  BETROKKEN_DATA_DIR: nonEmpty.default('./data'),
+  BETROKKEN_DB: nonEmpty.optional(),
+  BETROKKEN_KEYS_DIR: nonEmpty.optional(),
+  BETROKKEN_POLICY: nonEmpty.default('policies/groningen.yaml'),
+  BETROKKEN_ISSUER: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** Thrown when the environment does not describe a valid configuration. */
+export class ConfigError extends Error {
+  readonly code = 'ERR_CONFIG';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Parses the environment once; throws ConfigError naming every bad setting. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const relevant = Object.fromEntries(
+    Object.keys(envSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  );
+  const parsed = envSchema.safeParse(relevant);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.BETROKKEN_DATA_DIR);
+  return {
+    port: e.PORT,
+    dataDir,
+    dbFile: path.resolve(e.BETROKKEN_DB ?? path.join(dataDir, 'betrokken.db')),
+    keysDir: path.resolve(e.BETROKKEN_KEYS_DIR ?? path.join(dataDir, 'keys')),
+    policyFile: path.resolve(e.BETROKKEN_POLICY),
+    issuer: e.BETROKKEN_ISSUER ?? `http://localhost:${e.PORT}`,
+    logLevel: e.LOG_LEVEL,
+  };
+}

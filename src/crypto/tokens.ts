@@ -1,0 +1,137 @@
+import { createLocalJWKSet, decodeProtectedHeader, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { randomToken } from './ids.ts';
+import type { KeyRing } from './key-ring.ts';
+
+/** Algorithms accepted for client assertions; never `none` or an HMAC. */
+export const ASSERTION_ALGS = ['EdDSA', 'ES256'] as const;
+/** RFC 7523: a client assertion may live at most this long. */
+export const MAX_ASSERTION_LIFETIME_S = 300;
+export const ACCESS_TOKEN_TTL_S = 600;
+const CLOCK_SKEW_S = 30;
+const ACCESS_TOKEN_TYP = 'at+jwt';
+
+/** A token that is not acceptable; `reason` is for the log, never sensitive. */
+export class TokenError extends Error {
+  readonly code = 'ERR_TOKEN_INVALID';
+}
+
+export interface AssertionKey {
+  kid: string;
+  alg: string;
+  jwk: Record<string, unknown>;
+}
+
+/**
+ * Verifies an agency's client assertion (RFC 7523 §3) with its registered keys: pinned
+ * algorithms, iss = sub = the agency, our audience, a jti, and a lifetime of at most five minutes.
+ */
+export async function verifyClientAssertion(
+  assertion: string,
+  opts: { agencyId: string; keys: AssertionKey[]; audiences: string[]; now: Date },
+): Promise<{ jti: string; exp: number }> {
+  let header;
+  try {
+    header = decodeProtectedHeader(assertion);
+  } catch {
+    throw new TokenError('assertion is not a JWS');
+  }
+  if (!header.alg || !(ASSERTION_ALGS as readonly string[]).includes(header.alg)) throw new TokenError(`algorithm ${header.alg} not allowed`);
+  const candidates = opts.keys.filter((k) => (header.kid ? k.kid === header.kid : true) && k.alg === header.alg);
+  if (candidates.length === 0) throw new TokenError('no registered key matches the assertion');
+
+  let payload: JWTPayload | undefined;
+  for (const candidate of candidates) {
+    try {
+      const key = await importJWK(candidate.jwk as JWK, candidate.alg);
+      ({ payload } = await jwtVerify(assertion, key, {
+        algorithms: [...ASSERTION_ALGS],
+        issuer: opts.agencyId,
+        subject: opts.agencyId,
+        audience: opts.audiences,
+        currentDate: opts.now,
+        clockTolerance: CLOCK_SKEW_S,
+        requiredClaims: ['exp', 'jti'],
+      }));
+      break;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') {
+        throw new TokenError((err as { code?: string }).code ?? 'assertion invalid');
+      }
+    }
+  }
+  if (!payload) throw new TokenError('signature does not verify with any registered key');
+  const nowS = Math.floor(opts.now.getTime() / 1000);
+  if (payload.exp! - nowS > MAX_ASSERTION_LIFETIME_S + CLOCK_SKEW_S) throw new TokenError('assertion lives longer than five minutes');
+  if (typeof payload.iat === 'number' && payload.exp! - payload.iat > MAX_ASSERTION_LIFETIME_S + CLOCK_SKEW_S) {
+    throw new TokenError('assertion lives longer than five minutes');
+  }
+  if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 200) throw new TokenError('jti missing or too long');
+  return { jti: payload.jti, exp: payload.exp! };
+}
+
+export interface AccessClaims {
+  agencyId: string;
+  scopes: string[];
+}
+
+/** Signs a short-lived access token (RFC 9068 profile) with the service's current Ed25519 key. */
+export async function signAccessToken(keys: KeyRing, issuer: string, claims: AccessClaims, now: Date): Promise<string> {
+  const signing = keys.currentSigningKey;
+  const iat = Math.floor(now.getTime() / 1000);
+  return new SignJWT({ scope: claims.scopes.join(' '), client_id: claims.agencyId })
+    .setProtectedHeader({ alg: 'EdDSA', kid: signing.kid, typ: ACCESS_TOKEN_TYP })
+    .setIssuer(issuer)
+    .setSubject(claims.agencyId)
+    .setAudience(issuer)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ACCESS_TOKEN_TTL_S)
+    .setJti(randomToken(12))
+    .sign(signing.privateKey);
+}
+
+/** Returns a verifier for the service's own access tokens, bound to its published keys. */
+export function accessTokenVerifier(keys: KeyRing, issuer: string) {
+  const jwks = createLocalJWKSet(keys.jwks());
+  return async (token: string, now: Date): Promise<AccessClaims> => {
+    try {
+      const { payload } = await jwtVerify(token, jwks, {
+        algorithms: ['EdDSA'],
+        issuer,
+        audience: issuer,
+        typ: ACCESS_TOKEN_TYP,
+        currentDate: now,
+        requiredClaims: ['exp', 'sub'],
+      });
+      const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
+      return { agencyId: payload.sub!, scopes };
+    } catch (err) {
+      throw new TokenError((err as { code?: string }).code ?? 'access token invalid');
+    }
+  };
+}
+
+/**
+ * Signs a client assertion as an agency's system would (used by `betrokken assertion`, the demo
+ * and the tests). The private key is a PKCS#8 PEM or a private JWK, Ed25519 or P-256.
+ */
+export async function signClientAssertion(
+  privateKeyText: string,
+  opts: { agencyId: string; audience: string; now?: Date; lifetimeS?: number },
+): Promise<string> {
+  const { createPrivateKey } = await import('node:crypto');
+  const trimmed = privateKeyText.trim();
+  const keyObject = trimmed.startsWith('{')
+    ? createPrivateKey({ key: JSON.parse(trimmed), format: 'jwk' })
+    : createPrivateKey(trimmed);
+  const alg = keyObject.asymmetricKeyType === 'ed25519' ? 'EdDSA' : 'ES256';
+  const now = Math.floor((opts.now ?? new Date()).getTime() / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg })
+    .setIssuer(opts.agencyId)
+    .setSubject(opts.agencyId)
+    .setAudience(opts.audience)
+    .setIssuedAt(now)
+    .setExpirationTime(now + (opts.lifetimeS ?? 120))
+    .setJti(randomToken(16))
+    .sign(keyObject);
+}

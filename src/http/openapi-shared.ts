@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/** Shapes shared by every route's OpenAPI description. */
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string().meta({ description: 'Stable machine-readable error code.' }),
+    detail: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    requestId: z.string().optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });
+
+export const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: problemSchema } },
+});
+
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+export const bearer = [{ bearer: [] as string[] }];
+
+export const authProblems = {
+  401: problem('Missing, invalid or expired access token (`unauthorized`, `invalid_token`).'),
+  403: problem('The token lacks the scope (`insufficient_scope`).'),
+};
+
+export const idempotencyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, 'at most 255 visible ASCII characters')
+    .optional()
+    .meta({ description: 'Replays the first answer for a retried request (kept 24 hours).' }),
+});

@@ -1,0 +1,26 @@
+import { serve } from '@hono/node-server';
+import { loadConfig } from './config.ts';
+import { createApp } from './http/app.ts';
+import { createLogger } from './log.ts';
+import { openRuntime } from './runtime.ts';
+
+/** config → runtime (db, migrations, keys, policy) → createApp → serve; nothing else. */
+export async function startServer(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const deps = await openRuntime(config, logger);
+  const app = createApp(deps);
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: '0.0.0.0' }, (info) => {
+    logger.info({ port: info.port, policy: `${deps.policy.id}@${deps.policy.version}`, db: config.dbFile }, 'betrokken listening');
+  });
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    server.close(() => {
+      deps.db.$client.close();
+      process.exit(0);
+    });
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}

@@ -1,0 +1,46 @@
+import type { Logger } from 'pino';
+import { type Clock, type Deps, systemClock } from './app/context.ts';
+import type { Config } from './config.ts';
+import { generateKeys, hasKeys, KeyRingError, loadKeyRing } from './crypto/key-ring.ts';
+import { loadPolicy } from './policy/load.ts';
+import { type Db, migrateDatabase, openDatabase } from './store/db.ts';
+import { readMeta, writeMeta } from './store/meta.ts';
+
+const KEY_FINGERPRINT = 'pseudonym_key_fingerprint';
+
+/**
+ * Opens what a process of this service needs, in order: policy (fails fast), database and
+ * migrations, then keys. Keys are generated only for a database that has never had any;
+ * a database whose keys are missing or foreign refuses to start.
+ */
+export async function openRuntime(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Deps> {
+  const policy = loadPolicy(config.policyFile);
+  const db = openDatabase(config.dbFile);
+  try {
+    migrateDatabase(db);
+    const keys = await openKeys(db, config.keysDir, logger);
+    return { db, keys, policy, clock, logger, issuer: config.issuer };
+  } catch (err) {
+    db.$client.close();
+    throw err;
+  }
+}
+
+async function openKeys(db: Db, keysDir: string, logger: Logger) {
+  const known = readMeta(db, KEY_FINGERPRINT);
+  if (!hasKeys(keysDir)) {
+    if (known) {
+      throw new KeyRingError(
+        `the keys for this database are missing from ${keysDir}; restore them from backup (new keys cannot read existing data)`,
+      );
+    }
+    await generateKeys(keysDir);
+    logger.info({ keysDir }, 'generated new keys (first start); back them up apart from the database');
+  }
+  const keys = await loadKeyRing(keysDir);
+  if (!known) writeMeta(db, KEY_FINGERPRINT, keys.fingerprint());
+  else if (known !== keys.fingerprint()) {
+    throw new KeyRingError(`the keys in ${keysDir} do not belong to this database`);
+  }
+  return keys;
+}

@@ -1,0 +1,37 @@
+import { asc, desc, gt } from 'drizzle-orm';
+import { auditLog } from '../../schema/tables.ts';
+import { type AuditFields, chainHash, GENESIS_HASH } from '../crypto/audit-chain.ts';
+import type { Db, Tx } from './db.ts';
+
+export type AuditEntry = Omit<AuditFields, 'seq'>;
+
+/** Appends one record to the chain. Call inside the transaction of the change it describes. */
+export function appendAudit(tx: Tx | Db, entry: AuditEntry): void {
+  const last = tx.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
+  const seq = (last?.seq ?? 0) + 1;
+  const prevHash = last?.hash ?? GENESIS_HASH;
+  const fields: AuditFields = { ...entry, seq };
+  tx.insert(auditLog).values({ ...fields, prevHash, hash: chainHash(prevHash, fields) }).run();
+}
+
+export type VerifyResult = { ok: true; count: number } | { ok: false; count: number; brokenSeq: number; reason: string };
+
+/** Walks the whole chain in order; reports the first record whose links or hash do not hold. */
+export function verifyAuditChain(db: Db, batch = 5000): VerifyResult {
+  let prevHash = GENESIS_HASH;
+  let expectedSeq = 1;
+  let count = 0;
+  for (;;) {
+    const rows = db.select().from(auditLog).where(gt(auditLog.seq, expectedSeq - 1)).orderBy(asc(auditLog.seq)).limit(batch).all();
+    if (rows.length === 0) return { ok: true, count };
+    for (const row of rows) {
+      if (row.seq !== expectedSeq) return { ok: false, count, brokenSeq: expectedSeq, reason: 'record missing' };
+      if (row.prevHash !== prevHash) return { ok: false, count, brokenSeq: row.seq, reason: 'link to previous record broken' };
+      const { prevHash: _p, hash, ...fields } = row;
+      if (chainHash(prevHash, fields) !== hash) return { ok: false, count, brokenSeq: row.seq, reason: 'record altered' };
+      prevHash = hash;
+      expectedSeq++;
+      count++;
+    }
+  }
+}

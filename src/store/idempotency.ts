@@ -1,0 +1,41 @@
+import { and, eq, lt } from 'drizzle-orm';
+import { idempotencyKeys } from '../../schema/tables.ts';
+import type { Tx } from './db.ts';
+
+/** How long an Idempotency-Key is remembered. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface IdempotencyRequest {
+  key: string;
+  /** Hash of method, path and body: the same key with another request is refused. */
+  fingerprint: string;
+}
+
+export interface IdempotencyRecord {
+  fingerprint: string;
+  status: number;
+  resourceId: string;
+}
+
+/** The stored answer for this agency's key, if it is younger than the TTL. */
+export function findIdempotent(tx: Tx, agencyId: string, key: string, now: Date): IdempotencyRecord | undefined {
+  const cutoff = new Date(now.getTime() - IDEMPOTENCY_TTL_MS).toISOString();
+  tx.delete(idempotencyKeys).where(and(eq(idempotencyKeys.agencyId, agencyId), eq(idempotencyKeys.key, key), lt(idempotencyKeys.createdAt, cutoff))).run();
+  return tx
+    .select({ fingerprint: idempotencyKeys.fingerprint, status: idempotencyKeys.status, resourceId: idempotencyKeys.resourceId })
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.agencyId, agencyId), eq(idempotencyKeys.key, key)))
+    .get();
+}
+
+export function rememberIdempotent(tx: Tx, agencyId: string, req: IdempotencyRequest, status: number, resourceId: string, now: Date): void {
+  tx.insert(idempotencyKeys)
+    .values({ agencyId, key: req.key, fingerprint: req.fingerprint, status, resourceId, createdAt: now.toISOString() })
+    .run();
+}
+
+/** Forgets keys older than the TTL. */
+export function purgeIdempotencyKeys(tx: Tx, now: Date): number {
+  const cutoff = new Date(now.getTime() - IDEMPOTENCY_TTL_MS).toISOString();
+  return tx.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, cutoff)).run().changes;
+}
