@@ -27,7 +27,8 @@ const USAGE = `betrokken — referral index for youth care
   policy check FILE             validate a policy file
   assertion --agency ID --key FILE [--audience URL]
                                 print a fresh client assertion signed with an agency's private key
-  demo                          create demo agencies with keys and show how to call the API
+  demo [--env]                  create demo agencies with keys (once) and show how to call the API;
+                                --env prints shell assignments of their ids and key files
 
 Settings come from the environment: PORT, BETROKKEN_DATA_DIR, BETROKKEN_DB, BETROKKEN_KEYS_DIR,
 BETROKKEN_POLICY, BETROKKEN_ISSUER, LOG_LEVEL.`;
@@ -126,11 +127,29 @@ const DEMO_AGENCIES = [
   { slug: 'municipality', name: 'Gemeente Groningen', type: 'municipality', districts: [] },
 ] as const;
 
-async function demo(config: Config, logger: Logger): Promise<number> {
+interface DemoAgency {
+  slug: string;
+  type: string;
+  id: string;
+  keyFile: string;
+}
+
+/**
+ * Creates the demo agencies once (a second run reuses them) and prints how to act as each.
+ * With --env it prints only shell assignments, for `eval "$(npx betrokken demo --env)"`.
+ */
+async function demo(args: string[], config: Config, logger: Logger): Promise<number> {
+  const asEnv = args.includes('--env');
   const dir = path.join(config.dataDir, 'demo');
+  const record = path.join(dir, 'agencies.json');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return withRuntime(config, logger, async (deps) => {
-    console.log(`Demo agencies in municipality 0014 (private keys in ${dir}):\n`);
+  const created = await withRuntime(config, logger, async (deps) => {
+    if (fs.existsSync(record)) {
+      const known = JSON.parse(fs.readFileSync(record, 'utf8')) as DemoAgency[];
+      const present = new Set(listAgencies(deps).map((a) => a.id));
+      if (known.every((a) => present.has(a.id))) return known;
+    }
+    const made: DemoAgency[] = [];
     for (const a of DEMO_AGENCIES) {
       const { privateKey, publicKey } = generateKeyPairSync('ed25519');
       const keyFile = path.join(dir, `${a.slug}.pem`);
@@ -143,17 +162,23 @@ async function demo(config: Config, logger: Logger): Promise<number> {
         grants: [],
         publicKey: await parseAgencyPublicKey(publicKey.export({ type: 'spki', format: 'pem' }) as string),
       });
-      console.log(`  ${a.type.padEnd(13)} ${agency.id}  key: ${keyFile}`);
+      made.push({ slug: a.slug, type: a.type, id: agency.id, keyFile });
     }
-    console.log(`
-Call the API as one of them (the service must be running: npm start):
-
-  ASSERTION=$(npx betrokken assertion --agency <id> --key ${path.join(dir, 'school.pem')})
-  curl -s ${config.issuer}/oauth/token -d grant_type=client_credentials \\
-    -d client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer \\
-    -d client_assertion=$ASSERTION`);
-    return 0;
+    fs.writeFileSync(record, JSON.stringify(made, null, 2));
+    return made;
   });
+  const envName = (slug: string) => slug.toUpperCase().replace(/-/g, '_');
+  if (asEnv) {
+    console.log(`export BETROKKEN_URL='${config.issuer}'`);
+    for (const a of created) console.log(`export ${envName(a.slug)}_ID='${a.id}' ${envName(a.slug)}_KEY='${a.keyFile}'`);
+    return 0;
+  }
+  console.log(`Demo agencies in municipality 0014 (Groningen); private keys in ${dir}:\n`);
+  for (const a of created) console.log(`  ${a.type.padEnd(13)} ${a.id}  key: ${a.keyFile}`);
+  console.log(`
+Put their ids and keys in your shell with:  eval "$(npx betrokken demo --env)"
+then follow the quick start in README.md.`);
+  return 0;
 }
 
 /** Runs one command; returns the exit code. */
@@ -214,7 +239,7 @@ export async function runCli(argv: string[]): Promise<number> {
         return 0;
       }
       case 'demo':
-        return await demo(config, logger);
+        return await demo(args, config, logger);
       default:
         throw new UsageError(`unknown command ${command}`);
     }

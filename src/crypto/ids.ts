@@ -20,18 +20,41 @@ function base32(bytes: Uint8Array): string {
 
 export type IdPrefix = 'agy' | 'sig' | 'sub' | 'mat' | 'ntc' | 'cst' | 'req' | 'key';
 
+let lastMs = -1;
+const lastRandom = new Uint8Array(10);
+
+/** Adds one to a big-endian counter; false when it wraps. */
+function increment(bytes: Uint8Array): boolean {
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    if (bytes[i]! < 255) {
+      bytes[i]!++;
+      return true;
+    }
+    bytes[i] = 0;
+  }
+  return false;
+}
+
 /**
  * A prefixed id that sorts by creation time: 48 bits of milliseconds, then 80 random bits.
- * Lists page by id, so the order of ids is the order of registration.
+ * Within one millisecond (or a clock that stands still) the random part counts up, so in one
+ * process the order of ids is always the order of creation; lists page by id.
  */
 export function newId(prefix: IdPrefix, now: Date): string {
-  const bytes = new Uint8Array(16);
   let ms = now.getTime();
-  for (let i = 5; i >= 0; i--) {
-    bytes[i] = ms % 256;
-    ms = Math.floor(ms / 256);
+  if (ms <= lastMs && increment(lastRandom)) {
+    ms = lastMs;
+  } else {
+    lastRandom.set(randomBytes(10));
+    lastRandom[0]! &= 0x7f; // room to count up before the part wraps
   }
-  bytes.set(randomBytes(10), 6);
+  lastMs = Math.max(ms, lastMs);
+  const bytes = new Uint8Array(16);
+  for (let i = 5, rest = ms; i >= 0; i--) {
+    bytes[i] = rest % 256;
+    rest = Math.floor(rest / 256);
+  }
+  bytes.set(lastRandom, 6);
   return `${prefix}_${base32(bytes)}`;
 }
 

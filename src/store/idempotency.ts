@@ -1,11 +1,13 @@
 import { and, eq, lt } from 'drizzle-orm';
 import { idempotencyKeys } from '../../schema/tables.ts';
+import type { KeyRing } from '../crypto/key-ring.ts';
 import type { Tx } from './db.ts';
 
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 export interface IdempotencyRequest {
+  /** Keyed digest of the client's key: a client may have put subject data in it. */
   key: string;
   /** Hash of method, path and body: the same key with another request is refused. */
   fingerprint: string;
@@ -15,6 +17,17 @@ export interface IdempotencyRecord {
   fingerprint: string;
   status: number;
   resourceId: string;
+}
+
+/**
+ * What is kept of an Idempotency-Key and its request: keyed digests only, so that neither the
+ * key nor the body (which holds a BSN) is stored in a form that could be reversed.
+ */
+export function idempotencyRequest(keys: KeyRing, key: string, method: string, path: string, body: unknown): IdempotencyRequest {
+  return {
+    key: keys.keyedDigest('idempotency-key', key),
+    fingerprint: keys.keyedDigest('idempotency', `${method} ${path}\n${JSON.stringify(body)}`),
+  };
 }
 
 /** The stored answer for this agency's key, if it is younger than the TTL. */

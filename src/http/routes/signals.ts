@@ -12,6 +12,7 @@ import {
   withdrawSignalSchema,
 } from '../../app/signal-schemas.ts';
 import { updateSignal, withdrawSignal } from '../../app/update-signal.ts';
+import { idempotencyRequest } from '../../store/idempotency.ts';
 import type { AppEnv } from '../env.ts';
 import { authProblems, bearer, idempotencyHeader, json, problem } from '../openapi-shared.ts';
 import { ctxOf } from '../request-context.ts';
@@ -92,9 +93,7 @@ export function signalRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
   app.openapi(register, (c) => {
     const input = c.req.valid('json');
     const key = c.req.valid('header')['idempotency-key'];
-    const idempotency = key
-      ? { key, fingerprint: deps.keys.keyedDigest('idempotency', `POST /v1/signals\n${JSON.stringify(input)}`) }
-      : undefined;
+    const idempotency = key ? idempotencyRequest(deps.keys, key, 'POST', '/v1/signals', input) : undefined;
     const result = registerSignal({ ctx: ctxOf(c, deps), input, ...(idempotency ? { idempotency } : {}) });
     if (result.replayed) c.header('Idempotent-Replayed', 'true');
     c.header('Location', `/v1/signals/${result.signal.id}`);

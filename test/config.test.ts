@@ -1,0 +1,35 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+describe('configuration', () => {
+  it('defaults to the embedded setup in ./data', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(8080);
+    expect(c.dataDir).toBe(path.resolve('data'));
+    expect(c.dbFile).toBe(path.resolve('data/betrokken.db'));
+    expect(c.keysDir).toBe(path.resolve('data/keys'));
+    expect(c.policyFile).toBe(path.resolve('policies/groningen.yaml'));
+    expect(c.issuer).toBe('http://localhost:8080');
+  });
+
+  it('derives paths and issuer from the settings', () => {
+    const c = loadConfig({ PORT: '9000', BETROKKEN_DATA_DIR: '/srv/index', BETROKKEN_ISSUER: 'https://index.example.nl/' });
+    expect(c.dbFile).toBe('/srv/index/betrokken.db');
+    expect(c.keysDir).toBe('/srv/index/keys');
+    expect(c.issuer).toBe('https://index.example.nl');
+  });
+
+  it('names every bad setting at once', () => {
+    try {
+      loadConfig({ PORT: 'eighty', BETROKKEN_ISSUER: 'ftp://x', LOG_LEVEL: 'loud' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/PORT/);
+      expect(problems).toMatch(/BETROKKEN_ISSUER/);
+      expect(problems).toMatch(/LOG_LEVEL/);
+    }
+  });
+});

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createHarness, signalBody, validBsn } from '../support/harness.ts';
+
+/** Every window of `width` characters of `text` that matches `pattern`, overlapping. */
+function windows(text: string, width: number, chars: string): string[] {
+  return [...text.matchAll(new RegExp(`(?=([${chars}]{${width}}))`, 'g'))].map((m) => m[1]!);
+}
+
+/**
+ * Finds the first form in which any BSN sits in `bytes`: as text (ASCII, UTF-16 either way),
+ * as a binary integer or double, hex- or base64-encoded, or as an unkeyed SHA-256.
+ */
+function findBsn(bytes: Buffer, bsns: string[]): string | undefined {
+  const plain = new Set(bsns);
+  const numbers = new Set(bsns.map(Number));
+  const encoded = new Map<string, string>();
+  for (const bsn of bsns) {
+    encoded.set(Buffer.from(bsn).toString('hex'), 'hex');
+    encoded.set(Buffer.from(bsn).toString('base64').slice(0, 12), 'base64');
+    encoded.set(createHash('sha256').update(bsn).digest('hex'), 'unkeyed sha256');
+  }
+  const latin1 = bytes.toString('latin1');
+  if (windows(latin1, 9, '0-9').some((w) => plain.has(w))) return 'ascii';
+  for (const shift of [0, 1]) {
+    const part = bytes.subarray(shift, bytes.length - ((bytes.length - shift) % 2));
+    if (windows(part.toString('utf16le'), 9, '0-9').some((w) => plain.has(w))) return 'utf-16le';
+    if (windows(Buffer.from(part).swap16().toString('utf16le'), 9, '0-9').some((w) => plain.has(w))) return 'utf-16be';
+  }
+  for (let i = 0; i + 8 <= bytes.length; i++) {
+    if (numbers.has(bytes.readUInt32BE(i)) || numbers.has(bytes.readUInt32LE(i))) return 'uint32';
+    if (numbers.has(bytes.readDoubleBE(i)) || numbers.has(bytes.readDoubleLE(i))) return 'float64';
+  }
+  for (const [width, chars] of [[18, '0-9a-f'], [64, '0-9a-f'], [12, 'A-Za-z0-9+/']] as const) {
+    const hit = windows(latin1, width, chars).find((w) => encoded.has(w));
+    if (hit) return encoded.get(hit);
+  }
+  for (const bsn of bsns) if (bytes.includes(createHash('sha256').update(bsn).digest())) return 'unkeyed sha256 (raw)';
+  return undefined;
+}
+
+describe('no BSN at rest', () => {
+  it('leaves no BSN, in any form, in the database file or its WAL after hundreds of registrations', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrokken-rest-'));
+    const dbFile = path.join(dir, 'index.db');
+    const h = await createHarness({ dbFile });
+    await h.agency('wij', { districts: ['selwerd'] });
+    const agencies = await Promise.all(['school', 'gp', 'jgz', 'youth_care'].map((t) => h.agency(t)));
+    const tokens = await Promise.all(agencies.map((a) => h.token(a)));
+    const bsns = Array.from({ length: 300 }, (_, i) => validBsn(5000 + i));
+    let n = 0;
+    for (const bsn of bsns) {
+      // Several agencies per subject, retried requests, updates and withdrawals: every write path.
+      for (const token of tokens.slice(0, 1 + (n++ % tokens.length))) {
+        const res = await h.call('POST', '/v1/signals', { token, body: signalBody(bsn), headers: { 'idempotency-key': `k-${bsn}` } });
+        expect([200, 201]).toContain(res.status);
+      }
+    }
+    const first = (await (await h.call('GET', '/v1/signals?limit=1', { token: tokens[0]! })).json()) as { items: Array<{ id: string }> };
+    await h.call('POST', `/v1/signals/${first.items[0]!.id}/withdraw`, { token: tokens[0]!, body: { reason: 'care_ended' } });
+    // A refused registration must not leave its BSN either.
+    await h.call('POST', '/v1/signals', { token: tokens[0]!, body: signalBody(validBsn(9999), { district: 'atlantis' }) });
+    bsns.push(validBsn(9999));
+
+    const scan = () => {
+      const files = fs.readdirSync(dir).map((f) => path.join(dir, f));
+      const bytes = Buffer.concat(files.map((f) => fs.readFileSync(f)));
+      expect(bytes.length).toBeGreaterThan(100_000);
+      expect(findBsn(bytes, bsns)).toBeUndefined();
+      return files.length;
+    };
+    expect(scan()).toBeGreaterThanOrEqual(2); // the database and its WAL, read while open
+    h.db.$client.close(); // checkpoint: everything lands in the main file
+    scan();
+  }, 60_000);
+
+  it('the scanner finds a BSN planted in each form', () => {
+    const bsn = validBsn(1);
+    const pad = Buffer.alloc(64, 0x20);
+    const plant = (b: Buffer) => findBsn(Buffer.concat([pad, b, pad]), [bsn]);
+    const be = Buffer.alloc(4);
+    be.writeUInt32BE(Number(bsn));
+    const dbl = Buffer.alloc(8);
+    dbl.writeDoubleLE(Number(bsn));
+    expect(plant(Buffer.from(bsn))).toBe('ascii');
+    expect(plant(Buffer.from(bsn, 'utf16le'))).toBe('utf-16le');
+    expect(plant(Buffer.concat([Buffer.from([0]), Buffer.from(bsn, 'utf16le')]))).toMatch(/^utf-16/);
+    expect(plant(Buffer.from(bsn, 'utf16le').swap16())).toBe('utf-16be');
+    expect(plant(be)).toBe('uint32');
+    expect(plant(dbl)).toBe('float64');
+    expect(plant(Buffer.from(Buffer.from(bsn).toString('hex')))).toBe('hex');
+    expect(plant(Buffer.from(Buffer.from(bsn).toString('base64')))).toBe('base64');
+    expect(plant(Buffer.from(createHash('sha256').update(bsn).digest('hex')))).toBe('unkeyed sha256');
+    expect(plant(createHash('sha256').update(bsn).digest())).toBe('unkeyed sha256 (raw)');
+    expect(plant(Buffer.from('nothing here'))).toBeUndefined();
+  });
+});

@@ -1,0 +1,137 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { addAgency } from '../../src/app/agencies.ts';
+import type { Clock, Deps } from '../../src/app/context.ts';
+import { parseAgencyPublicKey } from '../../src/crypto/agency-keys.ts';
+import { ephemeralKeyRing, type KeyRing } from '../../src/crypto/key-ring.ts';
+import { signClientAssertion } from '../../src/crypto/tokens.ts';
+import { createApp } from '../../src/http/app.ts';
+import { loadPolicy } from '../../src/policy/load.ts';
+import type { Policy } from '../../src/policy/types.ts';
+import { type Db, migrateDatabase, openDatabase } from '../../src/store/db.ts';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const ISSUER = 'http://index.test';
+export const policyPath = (name: string) => path.join(ROOT, 'policies', `${name}.yaml`);
+
+/** BSNs that pass the 11-test, made from a counter so that every test has its own young people. */
+export function validBsn(n: number): string {
+  for (let last = 0; last < 10; last++) {
+    const head = String(100_000_00 + (n * 7919) % 89_999_999).padStart(8, '0');
+    const candidate = head + String(last);
+    let sum = 0;
+    for (let i = 0; i < 8; i++) sum += (9 - i) * Number(candidate[i]);
+    sum -= last;
+    if (sum % 11 === 0) return candidate;
+  }
+  return validBsn(n + 100_000);
+}
+
+/** A clock that stands still until a test moves it. */
+export class TestClock implements Clock {
+  constructor(private at = new Date('2026-03-02T09:00:00.000Z')) {}
+  now(): Date {
+    return new Date(this.at.getTime());
+  }
+  set(iso: string): void {
+    this.at = new Date(iso);
+  }
+  advanceDays(days: number): void {
+    this.at = new Date(this.at.getTime() + days * 86_400_000);
+  }
+}
+
+export interface TestAgency {
+  id: string;
+  type: string;
+  name: string;
+  privateKey: KeyObject;
+}
+
+export interface Harness {
+  deps: Deps;
+  db: Db;
+  clock: TestClock;
+  keys: KeyRing;
+  policy: Policy;
+  app: ReturnType<typeof createApp>;
+  agency(type: string, opts?: { name?: string; municipality?: string; districts?: string[]; grants?: string[]; keyType?: 'ed25519' | 'p256' }): Promise<TestAgency>;
+  assertion(agency: TestAgency, opts?: { audience?: string; lifetimeS?: number }): Promise<string>;
+  token(agency: TestAgency, scope?: string): Promise<string>;
+  call(method: string, url: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+}
+
+/** A fresh service on a private database: in memory unless a file is named. */
+export async function createHarness(opts: { policy?: string; dbFile?: string; keys?: KeyRing; clock?: TestClock } = {}): Promise<Harness> {
+  const db = openDatabase(opts.dbFile ?? ':memory:');
+  migrateDatabase(db);
+  const keys = opts.keys ?? (await ephemeralKeyRing());
+  const clock = opts.clock ?? new TestClock();
+  const policy = loadPolicy(policyPath(opts.policy ?? 'groningen'));
+  const deps: Deps = { db, keys, policy, clock, logger: pino({ level: 'silent' }), issuer: ISSUER };
+  const app = createApp(deps);
+  let counter = 0;
+
+  const h: Harness = {
+    deps, db, clock, keys, policy, app,
+    async agency(type, o = {}) {
+      const pair = o.keyType === 'p256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+      const publicKey = await parseAgencyPublicKey(pair.publicKey.export({ type: 'spki', format: 'pem' }) as string);
+      const name = o.name ?? `${type} ${++counter}`;
+      const rec = addAgency(deps, {
+        name,
+        type,
+        municipality: o.municipality ?? '0014',
+        districts: o.districts ?? (type === 'wij' ? ['selwerd', 'paddepoel'] : []),
+        grants: o.grants ?? [],
+        publicKey,
+      });
+      return { id: rec.id, type, name, privateKey: pair.privateKey };
+    },
+    assertion(agency, o = {}) {
+      return signClientAssertion(agency.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, {
+        agencyId: agency.id,
+        audience: o.audience ?? ISSUER,
+        now: clock.now(),
+        lifetimeS: o.lifetimeS ?? 120,
+      });
+    },
+    async token(agency, scope) {
+      const form = new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await h.assertion(agency),
+      });
+      if (scope) form.set('scope', scope);
+      const res = await app.request('/oauth/token', { method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { access_token: string }).access_token;
+    },
+    async call(method, url, o = {}) {
+      const headers: Record<string, string> = { ...(o.headers ?? {}) };
+      if (o.token) headers.authorization = `Bearer ${o.token}`;
+      let body: string | undefined;
+      if (o.body !== undefined) {
+        body = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      return app.request(url, { method, headers, ...(body !== undefined ? { body } : {}) });
+    },
+  };
+  return h;
+}
+
+/** A valid registration body for the given BSN. */
+export function signalBody(bsn: string, extra: Record<string, unknown> = {}) {
+  return {
+    bsn,
+    birthDate: '2012-04-01',
+    municipality: '0014',
+    district: 'selwerd',
+    professional: { name: 'J. de Vries', email: 'j.devries@example.nl', phone: '050 123 4567' },
+    informed: { status: 'informed' },
+    ...extra,
+  };
+}
