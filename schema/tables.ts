@@ -127,3 +127,75 @@ export const auditLog = sqliteTable(
   },
   (t) => [index('audit_subject').on(t.subject), index('audit_agency').on(t.agencyId, t.seq)],
 );
+
+/**
+ * One match per subject while two or more agencies are involved. A match ends when it dissolves
+ * (fewer than two agencies left) or its coordinator closes it.
+ */
+export const matches = sqliteTable(
+  'matches',
+  {
+    id: text('id').primaryKey(),
+    subjectId: text('subject_id')
+      .notNull()
+      .references(() => subjects.id),
+    status: text('status', { enum: ['open', 'claimed', 'escalated', 'closed', 'dissolved'] }).notNull(),
+    municipality: text('municipality').notNull(),
+    district: text('district'),
+    coordinatorId: text('coordinator_id').references(() => agencies.id),
+    policyVersion: text('policy_version').notNull(),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+    endedAt: text('ended_at'),
+  },
+  (t) => [
+    uniqueIndex('matches_one_live_per_subject')
+      .on(t.subjectId)
+      .where(sql`${t.status} in ('open', 'claimed', 'escalated')`),
+    index('matches_coordinator').on(t.coordinatorId, t.status),
+  ],
+);
+
+/** What each recipient of a match was last shown, so a change tells only those it changes for. */
+export const matchRecipients = sqliteTable(
+  'match_recipients',
+  {
+    matchId: text('match_id')
+      .notNull()
+      .references(() => matches.id),
+    agencyId: text('agency_id')
+      .notNull()
+      .references(() => agencies.id),
+    role: text('role', { enum: ['party', 'coordinator', 'party_coordinator'] }).notNull(),
+    visible: text('visible', { mode: 'json' }).$type<Array<{ agencyId: string; view: 'contact' | 'type' }>>().notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.matchId, t.agencyId] })],
+);
+
+/**
+ * The inbox, and the outbox of webhook delivery: every notice is written in the transaction of
+ * the change that caused it. Its content is sealed under the subject's data key; the rules and
+ * policy version that made the disclosure are kept beside it in the clear.
+ */
+export const notices = sqliteTable(
+  'notices',
+  {
+    id: text('id').primaryKey(),
+    agencyId: text('agency_id')
+      .notNull()
+      .references(() => agencies.id),
+    subjectId: text('subject_id')
+      .notNull()
+      .references(() => subjects.id),
+    matchId: text('match_id').references(() => matches.id),
+    type: text('type').notNull(),
+    sealed: blob('sealed', { mode: 'buffer' }).notNull(),
+    policyId: text('policy_id').notNull(),
+    policyVersion: text('policy_version').notNull(),
+    rules: text('rules', { mode: 'json' }).$type<string[]>().notNull(),
+    createdAt: text('created_at').notNull(),
+    ackedAt: text('acked_at'),
+  },
+  (t) => [index('notices_agency').on(t.agencyId, t.id), index('notices_subject').on(t.subjectId)],
+);

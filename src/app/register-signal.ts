@@ -7,6 +7,7 @@ import { inTransaction, type Tx } from '../store/db.ts';
 import { findIdempotent, type IdempotencyRequest, rememberIdempotent } from '../store/idempotency.ts';
 import { findOrCreateSubject } from '../store/subjects.ts';
 import { auditAccess } from './audit.ts';
+import { reconcileMatch } from './matching.ts';
 import { type Ctx, requireScope } from './context.ts';
 import { addMonths, birthdayAt, isRealDate, minDate } from './dates.ts';
 import { conflict, forbidden, unprocessable } from './errors.ts';
@@ -98,6 +99,7 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
       };
       const sealedPart = { professional: input.professional, reference: input.reference ?? null, birthDate: input.birthDate };
       tx.insert(signals).values({ ...row, sealed: sealSignal(dataKey, id, sealedPart) }).run();
+      reconcileMatch(tx, ctx.deps, { subjectId, dataKey, pseudonym }, ctx.requestId);
       result = { outcome: 'created', signal: toSignalView({ ...row, sealed: Buffer.alloc(0) }, sealedPart), replayed: false };
     }
     auditAccess(tx, ctx, { action: 'signal.register', subject: pseudonym, resource: result.signal.id, outcome: result.outcome });

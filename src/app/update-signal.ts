@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { signals } from '../../schema/tables.ts';
 import { inTransaction } from '../store/db.ts';
 import { auditAccess } from './audit.ts';
+import { reconcileMatch } from './matching.ts';
 import { type Ctx, requireScope } from './context.ts';
 import { conflict } from './errors.ts';
 import { loadOwnSignal, sealSignal, toSignalView } from './signal-record.ts';
@@ -39,7 +40,7 @@ export function withdrawSignal({ ctx, id, input }: { ctx: Ctx; id: string; input
   requireScope(ctx, 'signals:write');
   const now = ctx.deps.clock.now().toISOString();
   return inTransaction(ctx.deps.db, (tx) => {
-    const { row, sealed, pseudonym } = loadOwnSignal(tx, ctx, id);
+    const { row, sealed, pseudonym, dataKey } = loadOwnSignal(tx, ctx, id);
     if (row.status !== 'active') {
       auditAccess(tx, ctx, { action: 'signal.withdraw', subject: pseudonym, resource: row.id, outcome: 'already_ended' });
       return toSignalView(row, sealed);
@@ -47,6 +48,7 @@ export function withdrawSignal({ ctx, id, input }: { ctx: Ctx; id: string; input
     const changes = { status: 'ended' as const, endedAt: now, endReason: input.reason, updatedAt: now };
     tx.update(signals).set(changes).where(eq(signals.id, row.id)).run();
     auditAccess(tx, ctx, { action: 'signal.withdraw', subject: pseudonym, resource: row.id, outcome: 'ok' });
+    reconcileMatch(tx, ctx.deps, { subjectId: row.subjectId, dataKey, pseudonym }, ctx.requestId);
     return toSignalView({ ...row, ...changes }, sealed);
   });
 }

@@ -62,3 +62,11 @@ export function newId(prefix: IdPrefix, now: Date): string {
 export function randomToken(byteCount = 16): string {
   return base32(randomBytes(byteCount));
 }
+
+/**
+ * A prefixed id with no time in it, for things whose age must not be readable from their id
+ * (a match that existed before a party could see it must not show how long it has existed).
+ */
+export function opaqueId(prefix: IdPrefix): string {
+  return `${prefix}_${base32(randomBytes(16))}`;
+}

@@ -14,14 +14,37 @@ export type Scope = (typeof SCOPES)[number];
 export const SIGNAL_KINDS = ['involvement', 'concern'] as const;
 export type SignalKind = (typeof SIGNAL_KINDS)[number];
 
-const ruleId = z.string().regex(/^[a-z][a-z0-9_.-]*$/, 'rule ids are lower-case words joined by . _ or -');
+export const VIEWS = ['contact', 'type', 'hidden'] as const;
+export type View = (typeof VIEWS)[number];
 
-const agencyTypeRules = z.strictObject({
-  /** Rule id that grants what follows; named in decisions. */
-  rule: ruleId,
-  register: z.array(z.enum(SIGNAL_KINDS)).default([]),
-  scopes: z.array(z.enum(SCOPES)).default([]),
-});
+export const EXEMPTIONS = ['child_safety', 'others_safety', 'unreachable'] as const;
+
+/** The ways a coordinator can be found, tried in the order the policy lists them. */
+export const ROUTES = ['district_wij', 'municipality'] as const;
+export type Route = (typeof ROUTES)[number];
+
+const ruleId = z
+  .string()
+  .regex(/^[a-z][a-z0-9_.-]*$/, 'rule ids are lower-case words joined by . _ or -')
+  .meta({ description: 'Names this rule in every decision it takes part in.' });
+
+const agencyTypeRules = z
+  .strictObject({
+    rule: ruleId,
+    register: z.array(z.enum(SIGNAL_KINDS)).default([]).meta({ description: 'Kinds of signal this type may register (rule 3).' }),
+    scopes: z.array(z.enum(SCOPES)).default([]).meta({ description: 'Scopes every agency of this type may hold.' }),
+  })
+  .meta({ id: 'AgencyTypeRules' });
+
+/** How a viewer sees each other party type; `*` covers the types not named. */
+const seeMap = z
+  .partialRecord(z.union([z.literal('*'), z.enum(AGENCY_TYPES)]), z.enum(VIEWS))
+  .refine((m) => m['*'] !== undefined, { message: 'name "*": how every party type not listed is shown' })
+  .meta({ description: 'Party type (or "*") → contact, type or hidden.' });
+
+const viewerRules = z.strictObject({ rule: ruleId, see: seeMap }).meta({ id: 'ViewerRules' });
+
+const days = z.number().int().min(1).max(3650);
 
 /** The policy file format. Every rule carries an id, so a decision can name what made it. */
 export const policySchema = z
@@ -37,8 +60,38 @@ export const policySchema = z
       rule: ruleId,
       activeMonths: z.number().int().min(1),
       archiveMonths: z.number().int().min(0),
+      expiringNoticeDays: days.default(30),
     }),
     agencyTypes: z.partialRecord(z.enum(AGENCY_TYPES), agencyTypeRules),
+    coordination: z
+      .strictObject({
+        rule: ruleId,
+        route: z.array(z.enum(ROUTES)).min(1).meta({ description: 'Where the coordinator comes from, first match wins.' }),
+        claimDays: days,
+        caseTableDays: days,
+        turning18NoticeDays: days,
+      })
+      .meta({ id: 'Coordination' }),
+    informing: z
+      .strictObject({ rule: ruleId, exemptions: z.array(z.enum(EXEMPTIONS)), overdueDays: days })
+      .meta({ id: 'Informing' }),
+    disclosure: z
+      .strictObject({
+        default: viewerRules.meta({ description: 'For viewer types not listed under viewers.' }),
+        coordinator: viewerRules.meta({ description: 'What the coordinator of a match sees.' }),
+        viewers: z.partialRecord(z.enum(AGENCY_TYPES), viewerRules),
+      })
+      .meta({ id: 'Disclosure' }),
+    shielding: z
+      .array(
+        z.strictObject({
+          rule: ruleId,
+          types: z.array(z.enum(AGENCY_TYPES)).min(1),
+        }),
+      )
+      .default([])
+      .meta({ description: 'Party types withheld from subject access reports while their signal is active (rule 7).' }),
+    statistics: z.strictObject({ rule: ruleId, minCell: z.number().int().min(1) }),
   })
   .superRefine((p, ctx) => {
     const ids = new Map<string, string>();
@@ -50,7 +103,15 @@ export const policySchema = z
     note(p.subjects.rule, 'subjects');
     note(p.retention.rule, 'retention');
     for (const [type, rules] of Object.entries(p.agencyTypes)) note(rules!.rule, `agencyTypes.${type}`);
-  });
+    note(p.coordination.rule, 'coordination');
+    note(p.informing.rule, 'informing');
+    note(p.disclosure.default.rule, 'disclosure.default');
+    note(p.disclosure.coordinator.rule, 'disclosure.coordinator');
+    for (const [type, rules] of Object.entries(p.disclosure.viewers)) note(rules!.rule, `disclosure.viewers.${type}`);
+    p.shielding.forEach((s, i) => note(s.rule, `shielding.${i}`));
+    note(p.statistics.rule, 'statistics');
+  })
+  .meta({ id: 'Policy', title: 'Betrokken policy file' });
 
 export type PolicyDocument = z.infer<typeof policySchema>;
 

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { AGENCY_TYPES } from '../policy/types.ts';
+import { professionalSchema } from './signal-schemas.ts';
+
+/** Notice shapes (API.md, notices): the inbox, the webhook body and the OpenAPI document. */
+
+export const NOTICE_TYPES = [
+  'match.created', 'match.party_added', 'match.party_left', 'match.coordinator_assigned', 'match.claimed',
+  'match.escalated', 'match.transferred', 'match.closed', 'case_table.convened', 'case_table.outcome',
+  'signal.expiring', 'signal.informing_overdue', 'subject.turning_18',
+] as const;
+export type NoticeType = (typeof NOTICE_TYPES)[number];
+
+const agencyRef = z.object({ id: z.string(), name: z.string(), type: z.enum(AGENCY_TYPES) }).meta({ id: 'AgencyRef' });
+export type AgencyRef = z.infer<typeof agencyRef>;
+
+export const partySchema = z
+  .discriminatedUnion('view', [
+    z.object({ view: z.literal('contact'), agency: agencyRef, contact: professionalSchema, since: z.iso.datetime() }),
+    z.object({ view: z.literal('type'), agencyType: z.enum(AGENCY_TYPES) }),
+  ])
+  .meta({ id: 'Party', description: 'Another involved agency, as the policy lets the recipient see it.' });
+export type PartyEntry = z.infer<typeof partySchema>;
+
+export const noticeSchema = z
+  .object({
+    id: z.string().meta({ example: 'ntc_06h0ercpn5e1tm8gsc8mqy86dw' }),
+    type: z.enum(NOTICE_TYPES),
+    createdAt: z.iso.datetime(),
+    matchId: z.string().nullable(),
+    signalId: z.string().nullable().meta({ description: "The recipient's own signal for this young person, if any." }),
+    reference: z.string().nullable().meta({ description: "The recipient's own case number, if any." }),
+    parties: z.array(partySchema),
+    coordinator: z
+      .object({ agency: agencyRef, contact: professionalSchema.nullable() })
+      .nullable()
+      .meta({ description: 'Who coordinates the match; contact once a coordinator has claimed it.' }),
+    policy: z.object({ id: z.string(), version: z.string(), rules: z.array(z.string()) }).meta({
+      description: 'The policy decision that made this disclosure, and the rules that made it.',
+    }),
+    acknowledgedAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'Notice' });
+export type NoticeView = z.infer<typeof noticeSchema>;
+/** What is sealed: the notice without its inbox state. */
+export type NoticeBody = Omit<NoticeView, 'acknowledgedAt'>;
+
+export const noticeListSchema = z.object({ items: z.array(noticeSchema), next: z.string().nullable() }).meta({ id: 'NoticeList' });
+
+export const listNoticesQuerySchema = z.strictObject({
+  after: z.string().max(200).optional().meta({ description: 'The `next` of the previous page.' }),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  unacknowledged: z.enum(['true', 'false']).optional().meta({ description: 'Only notices not yet acknowledged.' }),
+});
+export type ListNoticesQuery = z.infer<typeof listNoticesQuerySchema>;

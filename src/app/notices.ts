@@ -1,0 +1,50 @@
+import { inTransaction } from '../store/db.ts';
+import { ackNotice, findOwnNotice, listInbox, type NoticeRow, openNotice } from '../store/notices.ts';
+import { loadSubjectKey } from '../store/subjects.ts';
+import { auditAccess } from './audit.ts';
+import { type Ctx, requireScope } from './context.ts';
+import { invalid, notFound } from './errors.ts';
+import type { ListNoticesQuery, NoticeView } from './notice-schemas.ts';
+
+const NOTICE_ID = /^ntc_[0-9a-z]{26}$/;
+const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
+
+function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!NOTICE_ID.test(id)) throw invalid('invalid_cursor', 'the cursor is not one this service gave out');
+  return id;
+}
+
+/** The caller's inbox, oldest first. Every notice whose content is shown is audited. */
+export function listNotices({ ctx, query }: { ctx: Ctx; query: ListNoticesQuery }): { items: NoticeView[]; next: string | null } {
+  requireScope(ctx, 'notices:read');
+  const after = query.after ? decodeCursor(query.after) : undefined;
+  return inTransaction(ctx.deps.db, (tx) => {
+    const rows = listInbox(tx, ctx.actor.agencyId, { ...(after ? { after } : {}), limit: query.limit + 1, unacknowledged: query.unacknowledged === 'true' });
+    const page = rows.slice(0, query.limit);
+    const keys = new Map<string, { dataKey: Uint8Array; pseudonym: string }>();
+    const items = page.map((row) => {
+      let key = keys.get(row.subjectId);
+      if (!key) keys.set(row.subjectId, (key = loadSubjectKey(tx, ctx.deps.keys, row.subjectId)));
+      auditAccess(tx, ctx, { action: 'notice.read', subject: key.pseudonym, resource: row.id, outcome: 'ok' });
+      return toView(row, key.dataKey);
+    });
+    return { items, next: rows.length > query.limit ? encodeCursor(page.at(-1)!.id) : null };
+  });
+}
+
+function toView(row: NoticeRow, dataKey: Uint8Array): NoticeView {
+  return { ...openNotice(dataKey, row), acknowledgedAt: row.ackedAt };
+}
+
+/** Marks one of the caller's notices as read; acknowledging twice changes nothing. */
+export function acknowledgeNotice({ ctx, id }: { ctx: Ctx; id: string }): void {
+  requireScope(ctx, 'notices:read');
+  inTransaction(ctx.deps.db, (tx) => {
+    const row = NOTICE_ID.test(id) ? findOwnNotice(tx, ctx.actor.agencyId, id) : undefined;
+    if (!row) throw notFound('notice_not_found', 'no such notice');
+    const { pseudonym } = loadSubjectKey(tx, ctx.deps.keys, row.subjectId);
+    ackNotice(tx, row.id, ctx.deps.clock.now().toISOString());
+    auditAccess(tx, ctx, { action: 'notice.ack', subject: pseudonym, resource: row.id, outcome: row.ackedAt ? 'already_acknowledged' : 'ok' });
+  });
+}

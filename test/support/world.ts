@@ -1,0 +1,104 @@
+import { registerSignal } from '../../src/app/register-signal.ts';
+import type { Ctx } from '../../src/app/context.ts';
+import { withdrawSignal } from '../../src/app/update-signal.ts';
+import { listNotices } from '../../src/app/notices.ts';
+import type { NoticeView } from '../../src/app/notice-schemas.ts';
+import { allowedScopes } from '../../src/policy/grants.ts';
+import type { AgencyType } from '../../src/policy/types.ts';
+import { createHarness, type Harness, signalBody, type TestAgency, validBsn } from './harness.ts';
+
+/** Labels used in scenarios, and the agency type behind each. */
+export const CAST: Record<string, { type: AgencyType; districts?: string[] }> = {
+  school: { type: 'school' },
+  school2: { type: 'school' },
+  gp: { type: 'gp' },
+  vt: { type: 'veilig_thuis' },
+  wij: { type: 'wij', districts: ['selwerd'] },
+  yc: { type: 'youth_care' },
+  gi: { type: 'gi' },
+  jgz: { type: 'jgz' },
+  muni: { type: 'municipality' },
+};
+
+/**
+ * A region with one agency per label, driven through the use cases (no HTTP), so that scenario
+ * tables read as "who registers, who withdraws, who is told what".
+ */
+export class World {
+  readonly agencies = new Map<string, TestAgency>();
+  readonly label = new Map<string, string>();
+  private seen = new Map<string, number>();
+  private signalIds = new Map<string, string>();
+
+  private constructor(readonly h: Harness) {}
+
+  static async create(policy = 'groningen', labels = Object.keys(CAST)): Promise<World> {
+    const w = new World(await createHarness({ policy }));
+    for (const l of labels) {
+      const a = await w.h.agency(CAST[l]!.type, { name: l, ...(CAST[l]!.districts ? { districts: CAST[l]!.districts } : {}) });
+      w.agencies.set(l, a);
+      w.label.set(a.id, l);
+    }
+    return w;
+  }
+
+  ctx(label: string): Ctx {
+    const a = this.agencies.get(label)!;
+    const type = CAST[label]!.type;
+    return {
+      deps: this.h.deps,
+      actor: { agencyId: a.id, agencyType: type, scopes: new Set(allowedScopes(this.h.policy, type, ['notices:read'])), professional: null },
+      requestId: null,
+    };
+  }
+
+  register(label: string, subject = 1, extra: Record<string, unknown> = {}): void {
+    const input = { kind: 'involvement' as const, ...signalBody(validBsn(subject), { professional: { name: `prof ${label}`, email: `${label}@example.nl` }, ...extra }) };
+    const res = registerSignal({ ctx: this.ctx(label), input: input as never });
+    this.signalIds.set(`${label}/${subject}`, res.signal.id);
+  }
+
+  withdraw(label: string, subject = 1): void {
+    withdrawSignal({ ctx: this.ctx(label), id: this.signalIds.get(`${label}/${subject}`)!, input: { reason: 'care_ended' } });
+  }
+
+  /**
+   * Applies "+gp" (register) or "-gp" (withdraw); "#2" names another subject, "@none" registers
+   * without a district, "@0017" in another municipality.
+   */
+  step(step: string): void {
+    const m = /^([+-])(\w+)(?:#(\d+))?(?:@(\w+))?$/.exec(step);
+    if (!m) throw new Error(`bad step ${step}`);
+    const [, op, label, subject = '1', where] = m;
+    if (op === '-') return this.withdraw(label!, Number(subject));
+    const extra = where === 'none' ? { district: undefined } : where ? { municipality: where, district: undefined } : {};
+    this.register(label!, Number(subject), extra);
+  }
+
+  /** All notices of an agency so far. */
+  inbox(label: string): NoticeView[] {
+    const out: NoticeView[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = listNotices({ ctx: this.ctx(label), query: { limit: 200, ...(after ? { after } : {}) } });
+      out.push(...page.items);
+      if (!page.next) return out;
+      after = page.next;
+    }
+  }
+
+  /** Notices an agency received since the last call, as "type party:view,…" strings. */
+  fresh(label: string): string[] {
+    const all = this.inbox(label);
+    const from = this.seen.get(label) ?? 0;
+    this.seen.set(label, all.length);
+    return all.slice(from).map((n) => this.describe(n));
+  }
+
+  describe(n: NoticeView): string {
+    const parties = n.parties
+      .map((p) => (p.view === 'contact' ? `${this.label.get(p.agency.id)}:contact` : `${p.agencyType}:type`))
+      .sort();
+    return `${n.type} ${parties.join(',')}`.trim();
+  }
+}
