@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import { addAgency, addAgencyKey, type AgencyRecord, disableAgency, listAgencies, setAgencyWebhook } from './app/agencies.ts';
 import type { Deps } from './app/context.ts';
 import { DomainError } from './app/errors.ts';
@@ -11,7 +12,10 @@ import { AgencyKeyError, parseAgencyPublicKey } from './crypto/agency-keys.ts';
 import { KeyRingError, rotateKeys } from './crypto/key-ring.ts';
 import { signClientAssertion } from './crypto/tokens.ts';
 import { createLogger } from './log.ts';
+import { decide, type Decision } from './policy/decide.ts';
+import { policyJsonSchema } from './policy/json-schema.ts';
 import { loadPolicy, PolicyError } from './policy/load.ts';
+import { AGENCY_TYPES } from './policy/types.ts';
 import { openRuntime } from './runtime.ts';
 import { verifyAuditChain } from './store/audit.ts';
 
@@ -25,6 +29,9 @@ const USAGE = `betrokken — referral index for youth care
   keys rotate                   new key-encryption key and signing key; old ones kept
   audit verify                  check the audit hash chain
   policy check FILE             validate a policy file
+  policy explain FILE --facts FACTS.json [--json]
+                                the decision for the facts, with every rule that made it
+  policy schema                 print the JSON Schema of the policy file format
   assertion --agency ID --key FILE [--audience URL]
                                 print a fresh client assertion signed with an agency's private key
   demo [--env]                  create demo agencies with keys (once) and show how to call the API;
@@ -181,6 +188,63 @@ then follow the quick start in README.md.`);
   return 0;
 }
 
+const factsSchema = z.strictObject({
+  parties: z.array(z.strictObject({ agencyId: z.string(), agencyType: z.enum(AGENCY_TYPES) })),
+  location: z.strictObject({ municipality: z.string(), district: z.string().nullable().default(null) }),
+  coordinators: z
+    .array(z.strictObject({ agencyId: z.string(), agencyType: z.enum(AGENCY_TYPES), municipality: z.string(), districts: z.array(z.string()).default([]) }))
+    .default([]),
+});
+
+function explain(decision: Decision): string {
+  const lines = [`policy ${decision.policy.id} version ${decision.policy.version}`];
+  if (!decision.match) return [...lines, 'no match: fewer than two agencies are involved', `rules: ${decision.rules.join(', ')}`].join('\n');
+  lines.push(
+    decision.coordinator
+      ? `coordinator: ${decision.coordinator.agencyId} (route ${decision.coordinator.route}; rule ${decision.coordinator.rule})`
+      : 'coordinator: none found (no WIJ team for the district and no municipality agency)',
+  );
+  for (const r of decision.recipients) {
+    lines.push(`${r.agencyId} (${r.role}) is told; rules ${r.rules.join(', ')}`);
+    for (const s of r.sees) lines.push(`    sees ${s.agencyId} (${s.agencyType}) as ${s.view}  [${s.rule}]`);
+  }
+  for (const s of decision.silent) lines.push(`${s.agencyId} is not told: it may see no other party  [${s.rule}]`);
+  lines.push(`rules: ${decision.rules.join(', ')}`);
+  return lines.join('\n');
+}
+
+function policyCommand(args: string[]): number {
+  const [verb, file, ...rest] = args;
+  switch (verb) {
+    case 'check': {
+      const policy = loadPolicy(need(file, 'policy FILE'));
+      console.log(`policy ${policy.id} is valid (version ${policy.version})`);
+      return 0;
+    }
+    case 'explain': {
+      const policy = loadPolicy(need(file, 'policy FILE'));
+      const { values } = parseArgs({ args: rest, options: { facts: { type: 'string' }, json: { type: 'boolean' } } });
+      let raw: unknown;
+      try {
+        raw = JSON.parse(readFile(need(values.facts, '--facts FACTS.json')));
+      } catch (err) {
+        if (err instanceof UsageError) throw err;
+        throw new UsageError('the facts file is not JSON');
+      }
+      const facts = factsSchema.safeParse(raw);
+      if (!facts.success) throw new UsageError(`the facts do not fit: ${facts.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const decision = decide(policy, facts.data);
+      console.log(values.json ? JSON.stringify(decision, null, 2) : explain(decision));
+      return 0;
+    }
+    case 'schema':
+      console.log(JSON.stringify(policyJsonSchema(), null, 2));
+      return 0;
+    default:
+      throw new UsageError('usage: policy check FILE | policy explain FILE --facts FACTS.json [--json] | policy schema');
+  }
+}
+
 /** Runs one command; returns the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -189,12 +253,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   try {
-    if (command === 'policy') {
-      if (args[0] !== 'check') throw new UsageError('usage: policy check FILE');
-      const policy = loadPolicy(need(args[1], 'policy FILE'));
-      console.log(`policy ${policy.id} is valid (version ${policy.version})`);
-      return 0;
-    }
+    if (command === 'policy') return policyCommand(args);
     const config = loadConfig();
     const logger = createLogger(command === 'start' ? config.logLevel : 'warn');
     switch (command) {
