@@ -146,13 +146,23 @@ export const matches = sqliteTable(
     policyVersion: text('policy_version').notNull(),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
+    /** The coordinator must claim the match before this instant, or it is escalated. */
+    claimBy: text('claim_by').notNull(),
+    claimedAt: text('claimed_at'),
+    /** The claiming coordinator's contact, sealed under the subject's data key. */
+    claimSealed: blob('claim_sealed', { mode: 'buffer' }),
+    escalatedTo: text('escalated_to').references(() => agencies.id),
+    escalatedAt: text('escalated_at'),
     endedAt: text('ended_at'),
+    closeReason: text('close_reason', { enum: ['resolved', 'moved', 'no_longer_involved', 'other'] }),
   },
   (t) => [
     uniqueIndex('matches_one_live_per_subject')
       .on(t.subjectId)
       .where(sql`${t.status} in ('open', 'claimed', 'escalated')`),
     index('matches_coordinator').on(t.coordinatorId, t.status),
+    index('matches_escalated').on(t.escalatedTo, t.status),
+    index('matches_claim_by').on(t.status, t.claimBy),
   ],
 );
 
@@ -166,7 +176,7 @@ export const matchRecipients = sqliteTable(
     agencyId: text('agency_id')
       .notNull()
       .references(() => agencies.id),
-    role: text('role', { enum: ['party', 'coordinator', 'party_coordinator'] }).notNull(),
+    role: text('role', { enum: ['party', 'coordinator', 'party_coordinator', 'escalation'] }).notNull(),
     visible: text('visible', { mode: 'json' }).$type<Array<{ agencyId: string; view: 'contact' | 'type' }>>().notNull(),
     updatedAt: text('updated_at').notNull(),
   },
@@ -198,4 +208,50 @@ export const notices = sqliteTable(
     ackedAt: text('acked_at'),
   },
   (t) => [index('notices_agency').on(t.agencyId, t.id), index('notices_subject').on(t.subjectId)],
+);
+
+/** What happened to a match, in order: the coordinator's timeline. */
+export const matchEvents = sqliteTable(
+  'match_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    matchId: text('match_id')
+      .notNull()
+      .references(() => matches.id),
+    at: text('at').notNull(),
+    type: text('type').notNull(),
+    agencyId: text('agency_id'),
+  },
+  (t) => [index('match_events_match').on(t.matchId, t.id)],
+);
+
+/** A case table (casusoverleg) convened for a match; the outcome is structured, never prose. */
+export const caseTables = sqliteTable(
+  'case_tables',
+  {
+    id: text('id').primaryKey(),
+    matchId: text('match_id')
+      .notNull()
+      .references(() => matches.id),
+    scheduledFor: text('scheduled_for').notNull(),
+    invited: text('invited', { mode: 'json' }).$type<string[]>().notNull(),
+    createdAt: text('created_at').notNull(),
+    held: integer('held', { mode: 'boolean' }),
+    attendedBy: text('attended_by', { mode: 'json' }).$type<string[]>(),
+    leadAgencyId: text('lead_agency_id'),
+    nextReviewOn: text('next_review_on'),
+    outcomeAt: text('outcome_at'),
+  },
+  (t) => [index('case_tables_match').on(t.matchId)],
+);
+
+/** Marks of what a periodic job has done once, so that running it again sends nothing twice. */
+export const jobMarks = sqliteTable(
+  'job_marks',
+  {
+    kind: text('kind').notNull(),
+    ref: text('ref').notNull(),
+    at: text('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.ref] })],
 );

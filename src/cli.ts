@@ -11,6 +11,7 @@ import { type Config, ConfigError, loadConfig } from './config.ts';
 import { AgencyKeyError, parseAgencyPublicKey } from './crypto/agency-keys.ts';
 import { KeyRingError, rotateKeys } from './crypto/key-ring.ts';
 import { signClientAssertion } from './crypto/tokens.ts';
+import { JOBS, type JobName, runJobs } from './jobs/index.ts';
 import { createLogger } from './log.ts';
 import { decide, type Decision } from './policy/decide.ts';
 import { policyJsonSchema } from './policy/json-schema.ts';
@@ -27,6 +28,8 @@ const USAGE = `betrokken — referral index for youth care
              [--webhook URL] [--grant SCOPE]… [--json]
   agency list [--json] | agency disable ID | agency key add ID FILE | agency webhook ID URL
   keys rotate                   new key-encryption key and signing key; old ones kept
+  jobs run [escalation|reminders]
+                                run the periodic jobs once (the server runs them on a timer)
   audit verify                  check the audit hash chain
   policy check FILE             validate a policy file
   policy explain FILE --facts FACTS.json [--json]
@@ -38,7 +41,7 @@ const USAGE = `betrokken — referral index for youth care
                                 --env prints shell assignments of their ids and key files
 
 Settings come from the environment: PORT, BETROKKEN_DATA_DIR, BETROKKEN_DB, BETROKKEN_KEYS_DIR,
-BETROKKEN_POLICY, BETROKKEN_ISSUER, LOG_LEVEL.`;
+BETROKKEN_POLICY, BETROKKEN_ISSUER, BETROKKEN_JOB_INTERVAL_S, LOG_LEVEL.`;
 
 class UsageError extends Error {}
 
@@ -285,6 +288,17 @@ export async function runCli(argv: string[]): Promise<number> {
           }
           console.error(`audit chain broken at record ${result.brokenSeq}: ${result.reason} (${result.count} records before it are intact)`);
           return 1;
+        });
+      }
+      case 'jobs': {
+        if (args[0] !== 'run') throw new UsageError('usage: jobs run [escalation|reminders]');
+        const names = args.slice(1);
+        const unknown = names.find((n) => !(JOBS as readonly string[]).includes(n));
+        if (unknown) throw new UsageError(`unknown job ${unknown}; jobs are ${JOBS.join(', ')}`);
+        return await withRuntime(config, logger, (deps) => {
+          const result = runJobs(deps, names.length ? (names as JobName[]) : JOBS);
+          console.log(JSON.stringify(result));
+          return 0;
         });
       }
       case 'assertion': {

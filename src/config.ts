@@ -10,6 +10,8 @@ export interface Config {
   policyFile: string;
   issuer: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** How often the server runs its periodic jobs (escalation, reminders, retention). */
+  jobIntervalS: number;
 }
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
@@ -24,6 +26,7 @@ const envSchema = z.object({
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
     .transform((u) => u.replace(/\/+$/, ''))
     .optional(),
+  BETROKKEN_JOB_INTERVAL_S: z.coerce.number().int('must be a whole number').min(1).max(86_400).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -54,5 +57,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     policyFile: path.resolve(e.BETROKKEN_POLICY),
     issuer: e.BETROKKEN_ISSUER ?? `http://localhost:${e.PORT}`,
     logLevel: e.LOG_LEVEL,
+    jobIntervalS: e.BETROKKEN_JOB_INTERVAL_S,
   };
 }

@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { loadConfig } from './config.ts';
 import { createApp } from './http/app.ts';
+import { scheduleJobs } from './jobs/index.ts';
 import { createLogger } from './log.ts';
 import { openRuntime } from './runtime.ts';
 
@@ -10,11 +11,13 @@ export async function startServer(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const deps = await openRuntime(config, logger);
   const app = createApp(deps);
+  const stopJobs = scheduleJobs(deps, config.jobIntervalS * 1000);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: '0.0.0.0' }, (info) => {
     logger.info({ port: info.port, policy: `${deps.policy.id}@${deps.policy.version}`, db: config.dbFile }, 'betrokken listening');
   });
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
+    stopJobs();
     server.close(() => {
       deps.db.$client.close();
       process.exit(0);

@@ -1,39 +1,45 @@
 import { and, asc, desc, eq, inArray } from 'drizzle-orm';
-import { agencies, matches, matchRecipients, signals } from '../../schema/tables.ts';
+import { agencies, matches, matchEvents, matchRecipients, signals } from '../../schema/tables.ts';
 import { newId, opaqueId } from '../crypto/ids.ts';
+import { openJson, sealJson } from '../crypto/seal.ts';
 import { decide, type Decision, type Facts, type Recipient } from '../policy/decide.ts';
 import type { AgencyType } from '../policy/types.ts';
 import { appendAudit } from '../store/audit.ts';
 import type { Tx } from '../store/db.ts';
 import { insertNotice } from '../store/notices.ts';
 import type { Deps } from './context.ts';
+import { addDays } from './dates.ts';
 import type { AgencyRef, NoticeBody, NoticeType, PartyEntry } from './notice-schemas.ts';
 import { openSignal, type SignalRow } from './signal-record.ts';
+import type { ProfessionalInput } from './signal-schemas.ts';
 
-type MatchRow = typeof matches.$inferSelect;
+export type MatchRow = typeof matches.$inferSelect;
 type Visible = Array<{ agencyId: string; view: 'contact' | 'type' }>;
 
-/** The subject whose match is reconciled: its id, data key and pseudonym (for the audit log). */
+/** The subject whose match is handled: its id, data key and pseudonym (for the audit log). */
 export interface SubjectHandle {
   subjectId: string;
   dataKey: Uint8Array;
   pseudonym: string;
 }
 
-const LIVE = ['open', 'claimed', 'escalated'] as const;
+export const LIVE_STATUSES = ['open', 'claimed', 'escalated'] as const;
 
-function activeSignals(tx: Tx, subjectId: string) {
+type ActiveRow = { signal: SignalRow; agency: AgencyRef };
+
+function activeSignals(tx: Tx, subjectId: string): ActiveRow[] {
   return tx
     .select({ signal: signals, agency: { id: agencies.id, name: agencies.name, type: agencies.type } })
     .from(signals)
     .innerJoin(agencies, eq(agencies.id, signals.agencyId))
     .where(and(eq(signals.subjectId, subjectId), eq(signals.status, 'active')))
     .orderBy(desc(signals.registeredAt), desc(signals.id))
-    .all();
+    .all()
+    .map((r) => ({ signal: r.signal, agency: { ...r.agency, type: r.agency.type as AgencyType } }));
 }
 
 /** Where the subject lives: the municipality of the latest signal, and the latest district named there. */
-function locate(rows: Array<{ signal: SignalRow }>): Facts['location'] {
+function locate(rows: ActiveRow[]): Facts['location'] {
   const latest = rows[0]!.signal;
   const district = rows.find((r) => r.signal.municipality === latest.municipality && r.signal.district)?.signal.district ?? null;
   return { municipality: latest.municipality, district };
@@ -48,9 +54,128 @@ function coordinatorCandidates(tx: Tx, municipality: string): Facts['coordinator
     .map((c) => ({ ...c, agencyType: c.agencyType as AgencyType }));
 }
 
-function agencyRef(tx: Tx, id: string): AgencyRef {
+export function agencyRef(tx: Tx, id: string): AgencyRef {
   const a = tx.select({ id: agencies.id, name: agencies.name, type: agencies.type }).from(agencies).where(eq(agencies.id, id)).get()!;
   return { ...a, type: a.type as AgencyType };
+}
+
+export function liveMatchOf(tx: Tx, subjectId: string): MatchRow | undefined {
+  return tx.select().from(matches).where(and(eq(matches.subjectId, subjectId), inArray(matches.status, [...LIVE_STATUSES]))).get();
+}
+
+export function recordEvent(tx: Tx, matchId: string, at: string, type: string, agencyId: string | null): void {
+  tx.insert(matchEvents).values({ matchId, at, type, agencyId }).run();
+}
+
+export const claimAad = (matchId: string) => `claim:${matchId}`;
+export interface Claim {
+  agencyId: string;
+  contact: ProfessionalInput;
+}
+
+export function sealClaim(dataKey: Uint8Array, matchId: string, claim: Claim): Buffer {
+  return Buffer.from(sealJson(dataKey, claim, claimAad(matchId)));
+}
+
+/** Who claimed the match (the coordinator, or the municipality it was escalated to), if anyone. */
+export function openClaim(match: MatchRow, dataKey: Uint8Array): Claim | null {
+  return match.claimSealed ? openJson<Claim>(dataKey, match.claimSealed, claimAad(match.id)) : null;
+}
+
+/** The coordinator as notices and match views show it: whoever claimed it, else the routed one. */
+export function coordinatorOf(tx: Tx, match: MatchRow, dataKey: Uint8Array): { agency: AgencyRef; contact: ProfessionalInput | null } | null {
+  const claim = openClaim(match, dataKey);
+  if (claim) return { agency: agencyRef(tx, claim.agencyId), contact: claim.contact };
+  return match.coordinatorId ? { agency: agencyRef(tx, match.coordinatorId), contact: null } : null;
+}
+
+/**
+ * A subject's match as it stands: its active signals, the live match and the policy's decision
+ * over them. Every notice about a match is built from this, so each recipient sees exactly what
+ * the policy grants it at that moment.
+ */
+export class MatchState {
+  readonly rows: ActiveRow[];
+  readonly byAgency: Map<string, ActiveRow>;
+  readonly decision: Decision;
+  readonly location: Facts['location'];
+
+  constructor(
+    private readonly tx: Tx,
+    private readonly deps: Deps,
+    readonly subject: SubjectHandle,
+    public match: MatchRow | undefined,
+  ) {
+    this.rows = activeSignals(tx, subject.subjectId);
+    this.byAgency = new Map(this.rows.map((r) => [r.agency.id, r]));
+    this.location = this.rows.length > 0 ? locate(this.rows) : { municipality: match?.municipality ?? '', district: match?.district ?? null };
+    const parties = this.rows.map((r) => ({ agencyId: r.agency.id, agencyType: r.agency.type }));
+    this.decision = decide(deps.policy, {
+      parties,
+      location: this.location,
+      coordinators: parties.length >= 2 ? coordinatorCandidates(tx, this.location.municipality) : [],
+      escalatedTo: match?.escalatedTo ?? null,
+    });
+  }
+
+  static load(tx: Tx, deps: Deps, subject: SubjectHandle): MatchState {
+    return new MatchState(tx, deps, subject, liveMatchOf(tx, subject.subjectId));
+  }
+
+  recipient(agencyId: string): Recipient | undefined {
+    return this.decision.recipients.find((r) => r.agencyId === agencyId);
+  }
+
+  partyEntries(recipient: Recipient | undefined): PartyEntry[] {
+    return (recipient?.sees ?? []).map((p) => {
+      if (p.view === 'type') return { view: 'type', agencyType: p.agencyType };
+      const r = this.byAgency.get(p.agencyId)!;
+      return { view: 'contact', agency: r.agency, contact: openSignal(this.subject.dataKey, r.signal).professional, since: r.signal.registeredAt };
+    });
+  }
+
+  /** Writes one notice about the match to one agency, and audits the disclosure. */
+  notify(
+    agencyId: string,
+    type: NoticeType,
+    opts: { parties?: PartyEntry[]; rules?: string[]; requestId: string | null; caseTable?: NoticeBody['caseTable'] },
+  ): void {
+    const now = this.deps.clock.now();
+    const own = this.byAgency.get(agencyId);
+    const match = this.match;
+    const coordinator = match ? coordinatorOf(this.tx, match, this.subject.dataKey) : null;
+    const body: NoticeBody = {
+      id: newId('ntc', now),
+      type,
+      createdAt: now.toISOString(),
+      matchId: match?.id ?? null,
+      signalId: own?.signal.id ?? null,
+      reference: own ? openSignal(this.subject.dataKey, own.signal).reference : null,
+      parties: opts.parties ?? this.partyEntries(this.recipient(agencyId)),
+      coordinator,
+      caseTable: opts.caseTable ?? null,
+      policy: { id: this.deps.policy.id, version: this.deps.policy.version, rules: opts.rules ?? this.recipient(agencyId)?.rules ?? this.decision.rules },
+    };
+    insertNotice(this.tx, { body, agencyId, subjectId: this.subject.subjectId, dataKey: this.subject.dataKey });
+    appendAudit(this.tx, {
+      at: body.createdAt,
+      agencyId,
+      actor: null,
+      action: `notice.${type}`,
+      subject: this.subject.pseudonym,
+      resource: body.id,
+      outcome: 'disclosed',
+      requestId: opts.requestId,
+    });
+  }
+
+  /** Tells every party that currently sees someone (the coordinators aside). */
+  notifyParties(type: NoticeType, opts: { requestId: string | null; only?: ReadonlySet<string>; caseTable?: (agencyId: string) => NoticeBody['caseTable'] }): void {
+    for (const r of this.decision.recipients) {
+      if (r.role !== 'party' || (opts.only && !opts.only.has(r.agencyId))) continue;
+      this.notify(r.agencyId, type, { requestId: opts.requestId, ...(opts.caseTable ? { caseTable: opts.caseTable(r.agencyId) } : {}) });
+    }
+  }
 }
 
 function sameSet(a: Visible, b: Visible): boolean {
@@ -59,8 +184,11 @@ function sameSet(a: Visible, b: Visible): boolean {
 
 /** Which notice, if any, a change of what a recipient sees calls for. */
 function changeType(before: Visible | undefined, after: Visible, role: Recipient['role']): NoticeType | null {
-  const isCoordinator = role !== 'party';
-  if (!before || (before.length === 0 && after.length > 0)) return isCoordinator ? 'match.coordinator_assigned' : 'match.created';
+  const coordinating = role !== 'party';
+  if (!before || (before.length === 0 && after.length > 0)) {
+    if (role === 'escalation') return 'match.escalated';
+    return coordinating ? 'match.coordinator_assigned' : 'match.created';
+  }
   if (sameSet(before, after)) return null;
   if (after.some((x) => !before.some((y) => y.agencyId === x.agencyId))) return 'match.party_added';
   if (before.some((x) => !after.some((y) => y.agencyId === x.agencyId))) return 'match.party_left';
@@ -69,38 +197,32 @@ function changeType(before: Visible | undefined, after: Visible, role: Recipient
 
 /**
  * Brings a subject's match in line with its active signals, in the caller's transaction (DESIGN
- * rule 4): creates, grows, shrinks or dissolves it, and writes a notice for every recipient whose
- * view changed, exactly as the policy decides. A recipient whom a change does not concern hears
- * nothing, so that a hidden party's comings and goings cannot be read from the inbox.
+ * rule 4): creates, grows, shrinks, moves or dissolves it, and writes a notice for every recipient
+ * whose view changed, exactly as the policy decides. A recipient whom a change does not concern
+ * hears nothing, so that a hidden party's comings and goings cannot be read from the inbox.
  */
 export function reconcileMatch(tx: Tx, deps: Deps, subject: SubjectHandle, requestId: string | null): Decision {
-  const now = deps.clock.now().toISOString();
-  const rows = activeSignals(tx, subject.subjectId);
-  const live = tx
-    .select()
-    .from(matches)
-    .where(and(eq(matches.subjectId, subject.subjectId), inArray(matches.status, [...LIVE])))
-    .get();
-
-  const parties = rows.map((r) => ({ agencyId: r.agency.id, agencyType: r.agency.type as AgencyType }));
-  const location = rows.length > 0 ? locate(rows) : { municipality: live?.municipality ?? '', district: live?.district ?? null };
-  const facts: Facts = { parties, location, coordinators: parties.length >= 2 ? coordinatorCandidates(tx, location.municipality) : [] };
-  const decision = decide(deps.policy, facts);
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  const live = liveMatchOf(tx, subject.subjectId);
+  const state = new MatchState(tx, deps, subject, live);
+  const { decision, location } = state;
 
   if (!decision.match) {
-    if (live) dissolve(tx, deps, subject, live, decision, requestId, now);
+    if (live) dissolve(tx, state, live, requestId, at);
     return decision;
   }
 
+  const coordinatorId = decision.coordinator?.agencyId ?? null;
+  const claimBy = addDays(now, deps.policy.coordination.claimDays).toISOString();
   let match: MatchRow;
   if (live) {
-    match = live;
-    const coordinatorId = decision.coordinator?.agencyId ?? null;
-    tx.update(matches)
-      .set({ municipality: location.municipality, district: location.district, coordinatorId, policyVersion: deps.policy.version, updatedAt: now })
-      .where(eq(matches.id, live.id))
-      .run();
-    match = { ...live, municipality: location.municipality, district: location.district, coordinatorId };
+    const moved = live.coordinatorId !== coordinatorId;
+    // A match that moves to another coordinator starts over: it must be claimed there in time.
+    const reset = moved ? { status: 'open' as const, claimBy, claimedAt: null, claimSealed: null, escalatedTo: null, escalatedAt: null } : {};
+    match = { ...live, municipality: location.municipality, district: location.district, coordinatorId, policyVersion: deps.policy.version, updatedAt: at, ...reset };
+    tx.update(matches).set(match).where(eq(matches.id, live.id)).run();
+    if (moved) recordEvent(tx, match.id, at, 'transferred', coordinatorId);
   } else {
     match = {
       id: opaqueId('mat'),
@@ -108,105 +230,80 @@ export function reconcileMatch(tx: Tx, deps: Deps, subject: SubjectHandle, reque
       status: 'open',
       municipality: location.municipality,
       district: location.district,
-      coordinatorId: decision.coordinator?.agencyId ?? null,
+      coordinatorId,
       policyVersion: deps.policy.version,
-      createdAt: now,
-      updatedAt: now,
+      createdAt: at,
+      updatedAt: at,
+      claimBy,
+      claimedAt: null,
+      claimSealed: null,
+      escalatedTo: null,
+      escalatedAt: null,
       endedAt: null,
+      closeReason: null,
     };
     tx.insert(matches).values(match).run();
+    recordEvent(tx, match.id, at, 'created', null);
   }
+  const current = match.escalatedTo === live?.escalatedTo ? state : new MatchState(tx, deps, subject, match);
+  current.match = match;
 
-  const previous = new Map(
-    tx.select().from(matchRecipients).where(eq(matchRecipients.matchId, match.id)).all().map((r) => [r.agencyId, r]),
-  );
-  const byAgency = new Map(rows.map((r) => [r.agency.id, r]));
-  const coordinator = match.coordinatorId ? { agency: agencyRef(tx, match.coordinatorId), contact: null } : null;
-
-  const partyEntry = (p: Recipient['sees'][number]): PartyEntry => {
-    if (p.view === 'type') return { view: 'type', agencyType: p.agencyType };
-    const r = byAgency.get(p.agencyId)!;
-    const sealed = openSignal(subject.dataKey, r.signal);
-    return { view: 'contact', agency: { ...r.agency, type: r.agency.type as AgencyType }, contact: sealed.professional, since: r.signal.registeredAt };
-  };
-
-  const notify = (agencyId: string, type: NoticeType, parties: PartyEntry[], rules: string[]) => {
-    const own = byAgency.get(agencyId);
-    const body: NoticeBody = {
-      id: newId('ntc', deps.clock.now()),
-      type,
-      createdAt: now,
-      matchId: match.id,
-      signalId: own?.signal.id ?? null,
-      reference: own ? openSignal(subject.dataKey, own.signal).reference : null,
-      parties,
-      coordinator,
-      policy: { id: deps.policy.id, version: deps.policy.version, rules },
-    };
-    insertNotice(tx, { body, agencyId, subjectId: subject.subjectId, dataKey: subject.dataKey });
-    appendAudit(tx, { at: now, agencyId, actor: null, action: `notice.${type}`, subject: subject.pseudonym, resource: body.id, outcome: 'disclosed', requestId });
-  };
-
-  const current = new Set<string>();
-  for (const recipient of decision.recipients) {
-    current.add(recipient.agencyId);
+  const previous = new Map(tx.select().from(matchRecipients).where(eq(matchRecipients.matchId, match.id)).all().map((r) => [r.agencyId, r]));
+  const recipients = new Set<string>();
+  for (const recipient of current.decision.recipients) {
+    recipients.add(recipient.agencyId);
     const visible: Visible = recipient.sees.map((p) => ({ agencyId: p.agencyId, view: p.view }));
     const before = previous.get(recipient.agencyId);
-    const transferred = recipient.role !== 'party' && live?.coordinatorId && live.coordinatorId !== recipient.agencyId;
+    const transferred = recipient.role !== 'party' && recipient.role !== 'escalation' && live?.coordinatorId && live.coordinatorId !== recipient.agencyId;
     const type = transferred ? 'match.transferred' : changeType(before?.visible, visible, recipient.role);
-    if (type) notify(recipient.agencyId, type, recipient.sees.map(partyEntry), recipient.rules);
+    if (type) current.notify(recipient.agencyId, type, { requestId });
     tx.insert(matchRecipients)
-      .values({ matchId: match.id, agencyId: recipient.agencyId, role: recipient.role, visible, updatedAt: now })
-      .onConflictDoUpdate({ target: [matchRecipients.matchId, matchRecipients.agencyId], set: { role: recipient.role, visible, updatedAt: now } })
+      .values({ matchId: match.id, agencyId: recipient.agencyId, role: recipient.role, visible, updatedAt: at })
+      .onConflictDoUpdate({ target: [matchRecipients.matchId, matchRecipients.agencyId], set: { role: recipient.role, visible, updatedAt: at } })
       .run();
   }
-  // Those who were told before and are no longer recipients: a party that now sees nobody hears
-  // that the parties it saw have left; a party that left itself knows already.
   for (const [agencyId, before] of previous) {
-    if (current.has(agencyId)) continue;
-    const stillParty = byAgency.has(agencyId);
-    if (before.role !== 'party' && agencyId !== match.coordinatorId) {
+    if (recipients.has(agencyId)) continue;
+    const stillParty = current.byAgency.has(agencyId);
+    if (before.role === 'coordinator' || before.role === 'party_coordinator') {
       // The family moved: the former coordinator hears who took the match over.
-      notify(agencyId, 'match.transferred', [], [decision.coordinator?.rule ?? deps.policy.coordination.rule]);
+      current.notify(agencyId, 'match.transferred', { parties: [], rules: [decision.coordinator?.rule ?? deps.policy.coordination.rule], requestId });
     } else if (stillParty && before.visible.length > 0) {
-      const silent = decision.silent.find((s) => s.agencyId === agencyId);
-      notify(agencyId, 'match.party_left', [], silent ? [silent.rule] : []);
+      // A party that now sees nobody hears that those it saw have left, as if the match had ended.
+      const silent = current.decision.silent.find((s) => s.agencyId === agencyId);
+      current.notify(agencyId, 'match.party_left', { parties: [], rules: silent ? [silent.rule] : [], requestId });
     }
     if (stillParty) {
       tx.update(matchRecipients)
-        .set({ visible: [], updatedAt: now })
+        .set({ role: 'party', visible: [], updatedAt: at })
         .where(and(eq(matchRecipients.matchId, match.id), eq(matchRecipients.agencyId, agencyId)))
         .run();
     } else {
       tx.delete(matchRecipients).where(and(eq(matchRecipients.matchId, match.id), eq(matchRecipients.agencyId, agencyId))).run();
     }
   }
-  return decision;
+  // Silent parties are remembered too, so that the timeline and later changes know them.
+  for (const s of current.decision.silent) {
+    if (previous.has(s.agencyId)) continue;
+    tx.insert(matchRecipients).values({ matchId: match.id, agencyId: s.agencyId, role: 'party', visible: [], updatedAt: at }).run();
+  }
+  const wasParty = new Set([...previous.values()].filter((r) => r.role === 'party' || r.role === 'party_coordinator').map((r) => r.agencyId));
+  for (const r of current.rows) if (!wasParty.has(r.agency.id)) recordEvent(tx, match.id, at, 'party_added', r.agency.id);
+  for (const agencyId of wasParty) if (!current.byAgency.has(agencyId)) recordEvent(tx, match.id, at, 'party_left', agencyId);
+  return current.decision;
 }
 
 /** Fewer than two agencies remain: the match ends; whoever saw someone hears they have left. */
-function dissolve(tx: Tx, deps: Deps, subject: SubjectHandle, match: MatchRow, decision: Decision, requestId: string | null, now: string): void {
-  tx.update(matches).set({ status: 'dissolved', endedAt: now, updatedAt: now }).where(eq(matches.id, match.id)).run();
-  const remaining = new Map(activeSignals(tx, subject.subjectId).map((r) => [r.agency.id, r.signal]));
-  const coordinator = match.coordinatorId ? { agency: agencyRef(tx, match.coordinatorId), contact: null } : null;
+function dissolve(tx: Tx, state: MatchState, match: MatchRow, requestId: string | null, at: string): void {
   const recipients = tx.select().from(matchRecipients).where(eq(matchRecipients.matchId, match.id)).orderBy(asc(matchRecipients.agencyId)).all();
   for (const r of recipients) {
-    const isCoordinator = r.role !== 'party';
-    const own = remaining.get(r.agencyId);
-    if (!isCoordinator && (!own || r.visible.length === 0)) continue; // left itself, or saw nobody
-    const body: NoticeBody = {
-      id: newId('ntc', deps.clock.now()),
-      type: isCoordinator ? 'match.closed' : 'match.party_left',
-      createdAt: now,
-      matchId: match.id,
-      signalId: own?.id ?? null,
-      reference: own ? openSignal(subject.dataKey, own).reference : null,
-      parties: [],
-      coordinator,
-      policy: { id: deps.policy.id, version: deps.policy.version, rules: decision.rules },
-    };
-    insertNotice(tx, { body, agencyId: r.agencyId, subjectId: subject.subjectId, dataKey: subject.dataKey });
-    appendAudit(tx, { at: now, agencyId: r.agencyId, actor: null, action: `notice.${body.type}`, subject: subject.pseudonym, resource: body.id, outcome: 'disclosed', requestId });
+    if (r.role === 'party') {
+      if (state.byAgency.has(r.agencyId) && r.visible.length > 0) state.notify(r.agencyId, 'match.party_left', { parties: [], requestId });
+    } else {
+      state.notify(r.agencyId, 'match.closed', { parties: [], requestId });
+    }
   }
+  tx.update(matches).set({ status: 'dissolved', endedAt: at, updatedAt: at }).where(eq(matches.id, match.id)).run();
   tx.delete(matchRecipients).where(eq(matchRecipients.matchId, match.id)).run();
+  recordEvent(tx, match.id, at, 'dissolved', null);
 }

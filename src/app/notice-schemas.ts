@@ -7,7 +7,7 @@ import { professionalSchema } from './signal-schemas.ts';
 export const NOTICE_TYPES = [
   'match.created', 'match.party_added', 'match.party_left', 'match.coordinator_assigned', 'match.claimed',
   'match.escalated', 'match.transferred', 'match.closed', 'case_table.convened', 'case_table.outcome',
-  'signal.expiring', 'signal.informing_overdue', 'subject.turning_18',
+  'signal.expiring', 'signal.informing_overdue', 'subject.turning_18', 'match.case_table_due',
 ] as const;
 export type NoticeType = (typeof NOTICE_TYPES)[number];
 
@@ -35,6 +35,17 @@ export const noticeSchema = z
       .object({ agency: agencyRef, contact: professionalSchema.nullable() })
       .nullable()
       .meta({ description: 'Who coordinates the match; contact once a coordinator has claimed it.' }),
+    caseTable: z
+      .object({
+        id: z.string(),
+        scheduledFor: z.iso.datetime(),
+        held: z.boolean().nullable(),
+        attendedBy: z.array(z.string()).nullable().meta({ description: 'Those present whom the recipient may see.' }),
+        leadAgencyId: z.string().nullable(),
+        nextReviewOn: z.iso.date().nullable(),
+      })
+      .nullable()
+      .meta({ description: 'The case table a case_table.* notice is about.' }),
     policy: z.object({ id: z.string(), version: z.string(), rules: z.array(z.string()) }).meta({
       description: 'The policy decision that made this disclosure, and the rules that made it.',
     }),

@@ -18,6 +18,7 @@ export const professionalSchema = z
     path: ['phone'],
   })
   .meta({ id: 'Professional', description: 'The registering professional, as others may reach them.' });
+export type ProfessionalInput = z.infer<typeof professionalSchema>;
 
 export const informedSchema = z
   .discriminatedUnion('status', [

@@ -8,6 +8,7 @@ import { DomainError } from '../app/errors.ts';
 import { randomToken } from '../crypto/ids.ts';
 import type { AppEnv } from './env.ts';
 import { domainProblem, fieldErrors, problemResponse } from './problem.ts';
+import { matchRoutes } from './routes/matches.ts';
 import { noticeRoutes } from './routes/notices.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 import { opsRoutes } from './routes/ops.ts';
@@ -67,6 +68,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   oauthRoutes(app, deps);
   signalRoutes(app, deps);
   noticeRoutes(app, deps);
+  matchRoutes(app, deps);
   opsRoutes(app, deps);
 
   app.notFound((c) => problemResponse(c, 404, 'not_found', 'no such resource'));

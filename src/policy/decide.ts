@@ -8,6 +8,8 @@ export interface Facts {
   location: { municipality: string; district: string | null };
   /** Agencies that could coordinate: WIJ teams and municipalities, with the districts they serve. */
   coordinators: Array<{ agencyId: string; agencyType: AgencyType; municipality: string; districts: string[] }>;
+  /** The municipality agency a match was escalated to because nobody claimed it in time. */
+  escalatedTo?: string | null;
 }
 
 export interface PartyView {
@@ -19,7 +21,7 @@ export interface PartyView {
 
 export interface Recipient {
   agencyId: string;
-  role: 'party' | 'coordinator' | 'party_coordinator';
+  role: 'party' | 'coordinator' | 'party_coordinator' | 'escalation';
   /** The other parties this recipient sees, and how; hidden parties are absent. */
   sees: PartyView[];
   /** Every rule that shaped this recipient's view, hidden parties included. */
@@ -88,7 +90,7 @@ export function decide(policy: Policy, facts: Facts): Decision {
   };
 
   for (const party of parties) {
-    if (party.agencyId === coordinator?.agencyId) continue;
+    if (party.agencyId === coordinator?.agencyId || party.agencyId === facts.escalatedTo) continue;
     const viewer = policy.disclosure.viewers[party.agencyType] ?? policy.disclosure.default;
     const sees = viewFor(party.agencyId, viewer);
     if (sees.length === 0) silent.push({ agencyId: party.agencyId, rule: NOTHING_VISIBLE_RULE });
@@ -101,6 +103,15 @@ export function decide(policy: Policy, facts: Facts): Decision {
       role: isParty ? 'party_coordinator' : 'coordinator',
       sees: viewFor(coordinator.agencyId, policy.disclosure.coordinator),
       rules: [MATCH_RULE, coordinator.rule, policy.disclosure.coordinator.rule],
+    });
+  }
+  if (facts.escalatedTo && facts.escalatedTo !== coordinator?.agencyId) {
+    // An escalated match is the municipality's to see as its coordinator would.
+    recipients.push({
+      agencyId: facts.escalatedTo,
+      role: 'escalation',
+      sees: viewFor(facts.escalatedTo, policy.disclosure.coordinator),
+      rules: [MATCH_RULE, policy.coordination.rule, policy.disclosure.coordinator.rule],
     });
   }
   const rules = [

@@ -1,0 +1,136 @@
+import { and, asc, eq, inArray, isNull, lte, notExists } from 'drizzle-orm';
+import { agencies, caseTables, matches, signals } from '../../schema/tables.ts';
+import type { Deps } from '../app/context.ts';
+import { addDays, birthdayAt } from '../app/dates.ts';
+import { LIVE_STATUSES, type MatchRow, MatchState, recordEvent } from '../app/matching.ts';
+import { openSignal } from '../app/signal-record.ts';
+import { inTransaction, type Tx } from '../store/db.ts';
+import { markOnce } from '../store/job-marks.ts';
+import { loadSubjectKey } from '../store/subjects.ts';
+import { notifyRegistrant } from './notify-registrant.ts';
+
+const BATCH = 500;
+
+function subjectOf(tx: Tx, deps: Deps, subjectId: string) {
+  const { dataKey, pseudonym } = loadSubjectKey(tx, deps.keys, subjectId);
+  return { subjectId, dataKey, pseudonym };
+}
+
+/** Runs `each` over ids in its own transaction per item, so the server keeps serving meanwhile. */
+function forEachIn<T>(deps: Deps, find: (tx: Tx) => T[], each: (tx: Tx, item: T) => boolean): number {
+  let done = 0;
+  for (const item of inTransaction(deps.db, find)) {
+    if (inTransaction(deps.db, (tx) => each(tx, item))) done++;
+  }
+  return done;
+}
+
+/**
+ * Escalation: a match nobody claimed within the policy's claim period goes to the municipality's
+ * own agency, which sees it in its match list; the coordinator hears of it too.
+ */
+export function runEscalation(deps: Deps): number {
+  const now = deps.clock.now().toISOString();
+  return forEachIn(
+    deps,
+    (tx) => tx.select({ id: matches.id }).from(matches).where(and(eq(matches.status, 'open'), lte(matches.claimBy, now))).orderBy(asc(matches.claimBy)).all(),
+    (tx, { id }) => {
+      const match = tx.select().from(matches).where(and(eq(matches.id, id), eq(matches.status, 'open'))).get();
+      if (!match) return false; // claimed or ended meanwhile
+      const municipality = tx
+        .select({ id: agencies.id })
+        .from(agencies)
+        .where(and(eq(agencies.municipality, match.municipality), eq(agencies.type, 'municipality'), eq(agencies.status, 'active')))
+        .orderBy(asc(agencies.id))
+        .get();
+      const escalatedTo = municipality && municipality.id !== match.coordinatorId ? municipality.id : null;
+      const escalated: MatchRow = { ...match, status: 'escalated', escalatedTo, escalatedAt: now, updatedAt: now };
+      tx.update(matches).set(escalated).where(eq(matches.id, match.id)).run();
+      recordEvent(tx, match.id, now, 'escalated', escalatedTo);
+      const state = new MatchState(tx, deps, subjectOf(tx, deps, match.subjectId), escalated);
+      for (const agencyId of [match.coordinatorId, escalatedTo]) {
+        if (agencyId) state.notify(agencyId, 'match.escalated', { requestId: null });
+      }
+      return true;
+    },
+  );
+}
+
+/** A claimed match with no case table within the policy's period: the coordinator is reminded. */
+function caseTableReminders(deps: Deps): number {
+  const now = deps.clock.now();
+  const claimedBefore = addDays(now, -deps.policy.coordination.caseTableDays).toISOString();
+  return forEachIn(
+    deps,
+    (tx) =>
+      tx
+        .select({ id: matches.id })
+        .from(matches)
+        .where(
+          and(
+            eq(matches.status, 'claimed'),
+            lte(matches.claimedAt, claimedBefore),
+            notExists(tx.select({ id: caseTables.id }).from(caseTables).where(eq(caseTables.matchId, matches.id))),
+          ),
+        )
+        .all(),
+    (tx, { id }) => {
+      const match = tx.select().from(matches).where(eq(matches.id, id)).get()!;
+      if (!match.coordinatorId || !markOnce(tx, 'case_table_due', `${match.id}:${match.claimedAt}`, now.toISOString())) return false;
+      new MatchState(tx, deps, subjectOf(tx, deps, match.subjectId), match).notify(match.coordinatorId, 'match.case_table_due', { requestId: null });
+      return true;
+    },
+  );
+}
+
+/** informed.status pending past the policy's period: the registrant is reminded (rule 6). */
+function informingOverdue(deps: Deps): number {
+  const now = deps.clock.now();
+  const registeredBefore = addDays(now, -deps.policy.informing.overdueDays).toISOString();
+  return forEachIn(
+    deps,
+    (tx) =>
+      tx
+        .select({ id: signals.id })
+        .from(signals)
+        .where(and(eq(signals.status, 'active'), eq(signals.informedStatus, 'pending'), lte(signals.registeredAt, registeredBefore)))
+        .all(),
+    (tx, { id }) => {
+      const signal = tx.select().from(signals).where(and(eq(signals.id, id), eq(signals.informedStatus, 'pending'))).get();
+      if (!signal || !markOnce(tx, 'informing_overdue', signal.id, now.toISOString())) return false;
+      notifyRegistrant(tx, deps, signal, 'signal.informing_overdue');
+      return true;
+    },
+  );
+}
+
+/** The 18-/18+ transition: the coordinator hears ahead of a subject in a live match turning 18. */
+function turning18(deps: Deps): number {
+  const now = deps.clock.now();
+  const windowDays = deps.policy.coordination.turning18NoticeDays;
+  return forEachIn(
+    deps,
+    (tx) => tx.select({ id: matches.id }).from(matches).where(inArray(matches.status, [...LIVE_STATUSES])).all(),
+    (tx, { id }) => {
+      const match = tx.select().from(matches).where(eq(matches.id, id)).get()!;
+      if (!match.coordinatorId) return false;
+      const subject = subjectOf(tx, deps, match.subjectId);
+      const signal = tx
+        .select()
+        .from(signals)
+        .where(and(eq(signals.subjectId, match.subjectId), eq(signals.status, 'active'), isNull(signals.endedAt)))
+        .orderBy(asc(signals.registeredAt))
+        .get();
+      if (!signal) return false;
+      const eighteen = birthdayAt(openSignal(subject.dataKey, signal).birthDate, 18);
+      if (now >= eighteen || addDays(now, windowDays) < eighteen) return false;
+      if (!markOnce(tx, 'turning_18', match.subjectId, now.toISOString())) return false;
+      new MatchState(tx, deps, subject, match).notify(match.coordinatorId, 'subject.turning_18', { requestId: null });
+      return true;
+    },
+  );
+}
+
+export function runReminders(deps: Deps): { caseTableDue: number; informingOverdue: number; turning18: number } {
+  return { caseTableDue: caseTableReminders(deps), informingOverdue: informingOverdue(deps), turning18: turning18(deps) };
+}

@@ -1,0 +1,36 @@
+import type { Deps } from '../app/context.ts';
+import { runEscalation, runReminders } from './coordination.ts';
+
+export const JOBS = ['escalation', 'reminders'] as const;
+export type JobName = (typeof JOBS)[number];
+
+/** Runs the named periodic jobs once (all by default) and says what each did. */
+export function runJobs(deps: Deps, names: readonly JobName[] = JOBS): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of names) {
+    if (name === 'escalation') out.escalation = { escalated: runEscalation(deps) };
+    if (name === 'reminders') out.reminders = runReminders(deps);
+  }
+  return out;
+}
+
+/** Runs the jobs on a timer inside the server; a failing run is logged and the next one tries again. */
+export function scheduleJobs(deps: Deps, intervalMs: number): () => void {
+  let running = false;
+  const tick = () => {
+    if (running) return;
+    running = true;
+    try {
+      const result = runJobs(deps);
+      deps.logger.info({ jobs: result }, 'periodic jobs ran');
+    } catch (err) {
+      deps.logger.error({ err }, 'periodic jobs failed');
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  setTimeout(tick, 1000).unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,19 @@
+import type { signals } from '../../schema/tables.ts';
+import type { Deps } from '../app/context.ts';
+import { liveMatchOf, MatchState } from '../app/matching.ts';
+import type { NoticeType } from '../app/notice-schemas.ts';
+import type { Tx } from '../store/db.ts';
+import { loadSubjectKey } from '../store/subjects.ts';
+
+/**
+ * A notice to a signal's own registrant about that signal (expiring, informing overdue). It shows
+ * the match only as the policy already lets the registrant see it.
+ */
+export function notifyRegistrant(tx: Tx, deps: Deps, signal: typeof signals.$inferSelect, type: NoticeType): void {
+  const { dataKey, pseudonym } = loadSubjectKey(tx, deps.keys, signal.subjectId);
+  const subject = { subjectId: signal.subjectId, dataKey, pseudonym };
+  const state = MatchState.load(tx, deps, subject);
+  const told = state.recipient(signal.agencyId) !== undefined;
+  if (!told) state.match = undefined; // a registrant that may see nobody must not learn of a match
+  state.notify(signal.agencyId, type, { requestId: null, ...(told ? {} : { parties: [], rules: [deps.policy.informing.rule] }) });
+}
