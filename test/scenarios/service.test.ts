@@ -27,6 +27,11 @@ describe('the service as operators run it', () => {
       const signal = JSON.parse(out) as { id: string; status: string };
       expect(signal.id).toMatch(/^sig_/);
       expect(signal.status).toBe('active');
+      // The periodic jobs can be run by hand while the server runs.
+      const jobs = cli(['jobs', 'run'], { BETROKKEN_DATA_DIR: dataDir });
+      expect(jobs.code).toBe(0);
+      expect(JSON.parse(jobs.stdout)).toHaveProperty('escalation.escalated', 0);
+      expect(cli(['jobs', 'run', 'nonsense'], { BETROKKEN_DATA_DIR: dataDir }).code).toBe(2);
       // Keys were generated on first start, readable by the owner only.
       for (const f of fs.readdirSync(path.join(dataDir, 'keys'))) {
         expect(fs.statSync(path.join(dataDir, 'keys', f)).mode & 0o777).toBe(0o600);

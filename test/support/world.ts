@@ -8,7 +8,7 @@ import type { AgencyType } from '../../src/policy/types.ts';
 import { createHarness, type Harness, signalBody, type TestAgency, validBsn } from './harness.ts';
 
 /** Labels used in scenarios, and the agency type behind each. */
-export const CAST: Record<string, { type: AgencyType; districts?: string[] }> = {
+export const CAST: Record<string, { type: AgencyType; districts?: string[]; municipality?: string }> = {
   school: { type: 'school' },
   school2: { type: 'school' },
   gp: { type: 'gp' },
@@ -18,6 +18,9 @@ export const CAST: Record<string, { type: AgencyType; districts?: string[] }> = 
   gi: { type: 'gi' },
   jgz: { type: 'jgz' },
   muni: { type: 'municipality' },
+  // Another municipality, for families that move.
+  wij2: { type: 'wij', districts: ['centrum'], municipality: '0017' },
+  muni2: { type: 'municipality', municipality: '0017' },
 };
 
 /**
@@ -35,7 +38,8 @@ export class World {
   static async create(policy = 'groningen', labels = Object.keys(CAST)): Promise<World> {
     const w = new World(await createHarness({ policy }));
     for (const l of labels) {
-      const a = await w.h.agency(CAST[l]!.type, { name: l, ...(CAST[l]!.districts ? { districts: CAST[l]!.districts } : {}) });
+      const { type, districts, municipality } = CAST[l]!;
+      const a = await w.h.agency(type, { name: l, ...(districts ? { districts } : {}), ...(municipality ? { municipality } : {}) });
       w.agencies.set(l, a);
       w.label.set(a.id, l);
     }
@@ -71,7 +75,7 @@ export class World {
     if (!m) throw new Error(`bad step ${step}`);
     const [, op, label, subject = '1', where] = m;
     if (op === '-') return this.withdraw(label!, Number(subject));
-    const extra = where === 'none' ? { district: undefined } : where ? { municipality: where, district: undefined } : {};
+    const extra = where === 'none' ? { district: undefined } : where ? { municipality: where, district: 'centrum' } : {};
     this.register(label!, Number(subject), extra);
   }
 

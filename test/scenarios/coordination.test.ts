@@ -1,0 +1,229 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { MatchView } from '../../src/app/match-schemas.ts';
+import { runJobs } from '../../src/jobs/index.ts';
+import { CAST, World } from '../support/world.ts';
+
+let w: World;
+const token = async (label: string) => w.h.token(w.agencies.get(label)!);
+const call = async (label: string, method: string, url: string, body?: unknown) =>
+  w.h.call(method, url, { token: await token(label), ...(body !== undefined ? { body } : {}) });
+const id = (label: string) => w.agencies.get(label)!.id;
+
+/** Every agency's new notices since the last look; those not named must have none. */
+function expectFresh(expected: Record<string, string[]>): void {
+  for (const label of Object.keys(CAST)) expect(w.fresh(label), label).toEqual(expected[label] ?? []);
+}
+
+async function matchOf(label: string): Promise<MatchView> {
+  const res = await call(label, 'GET', '/v1/matches');
+  expect(res.status).toBe(200);
+  const { items } = (await res.json()) as { items: MatchView[] };
+  expect(items).toHaveLength(1);
+  return items[0]!;
+}
+
+const contact = { name: 'Sanne Bos', phone: '050 367 8000', email: 's.bos@wij.example.nl' };
+
+beforeEach(async () => {
+  w = await World.create();
+});
+
+describe('a match nobody picks up', () => {
+  it('created → coordinator assigned → not claimed → escalated to the municipality', async () => {
+    w.step('+school');
+    w.step('+gp');
+    expectFresh({
+      school: ['match.created gp:contact'],
+      gp: ['match.created school:contact'],
+      wij: ['match.coordinator_assigned gp:contact,school:contact'],
+    });
+    const match = await matchOf('wij');
+    expect(match.status).toBe('open');
+    expect(match.claimBy).toBe('2026-03-07T09:00:00.000Z'); // five days (policy)
+    expect((await call('muni', 'GET', '/v1/matches')).status).toBe(200);
+    expect(((await (await call('muni', 'GET', '/v1/matches')).json()) as { items: unknown[] }).items).toEqual([]);
+
+    w.h.clock.advanceDays(4.9);
+    expect(runJobs(w.h.deps, ['escalation'])).toEqual({ escalation: { escalated: 0 } });
+    w.h.clock.advanceDays(0.2);
+    expect(runJobs(w.h.deps, ['escalation'])).toEqual({ escalation: { escalated: 1 } });
+    expectFresh({
+      wij: ['match.escalated gp:contact,school:contact'],
+      muni: ['match.escalated gp:contact,school:contact'],
+    });
+    const escalated = await matchOf('muni');
+    expect(escalated).toMatchObject({ id: match.id, status: 'escalated', escalatedTo: { id: id('muni') } });
+    expect(escalated.timeline.map((e) => e.type)).toEqual(['created', 'party_added', 'party_added', 'escalated']);
+
+    // The municipality claims it; the parties learn whom to call, the WIJ team who took it.
+    const claimed = await call('muni', 'POST', `/v1/matches/${match.id}/claim`, { coordinator: contact });
+    expect(claimed.status).toBe(200);
+    expectFresh({ school: ['match.claimed gp:contact'], gp: ['match.claimed school:contact'], wij: ['match.claimed gp:contact,school:contact'] });
+    const notice = w.inbox('school').at(-1)!;
+    expect(notice.coordinator).toEqual({ agency: { id: id('muni'), name: 'muni', type: 'municipality' }, contact });
+  });
+
+  it('running the jobs twice at the same instant sends nothing twice', async () => {
+    w.register('school', 1, { informed: { status: 'pending' }, birthDate: '2008-06-01' });
+    w.step('+gp');
+    w.h.clock.advanceDays(30);
+    const first = runJobs(w.h.deps);
+    const second = runJobs(w.h.deps);
+    expect(first).toEqual({ escalation: { escalated: 1 }, reminders: { caseTableDue: 0, informingOverdue: 1, turning18: 1 } });
+    expect(second).toEqual({ escalation: { escalated: 0 }, reminders: { caseTableDue: 0, informingOverdue: 0, turning18: 0 } });
+    const types = (label: string) => w.inbox(label).map((n) => n.type);
+    expect(types('school')).toEqual(['match.created', 'signal.informing_overdue']);
+    expect(types('wij')).toEqual(['match.coordinator_assigned', 'match.escalated', 'subject.turning_18']);
+    expect(types('muni')).toEqual(['match.escalated']);
+  });
+});
+
+describe('a match that ends in a case table', () => {
+  it('created → claimed → case table convened → outcome → closed', async () => {
+    for (const s of ['+school', '+gp', '+vt']) w.step(s);
+    w.fresh('school'); w.fresh('gp'); w.fresh('vt'); w.fresh('wij');
+    const { id: matchId } = await matchOf('wij');
+
+    expect((await call('wij', 'POST', `/v1/matches/${matchId}/claim`, { coordinator: contact })).status).toBe(200);
+    expectFresh({
+      school: ['match.claimed gp:contact'],
+      gp: ['match.claimed school:contact,vt:contact'],
+      vt: ['match.claimed gp:contact,school:contact'],
+    });
+    expect((await call('wij', 'POST', `/v1/matches/${matchId}/claim`, { coordinator: contact })).status).toBe(409);
+
+    const table = await call('wij', 'POST', `/v1/matches/${matchId}/case-tables`, { scheduledFor: '2026-03-10T14:00:00+01:00' });
+    expect(table.status).toBe(201);
+    const { id: tableId, invited } = (await table.json()) as { id: string; invited: string[] };
+    expect(invited.sort()).toEqual([id('school'), id('gp'), id('vt')].sort());
+    expectFresh({
+      school: ['case_table.convened gp:contact'],
+      gp: ['case_table.convened school:contact,vt:contact'],
+      vt: ['case_table.convened gp:contact,school:contact'],
+    });
+    expect(w.inbox('school').at(-1)!.caseTable).toMatchObject({ id: tableId, scheduledFor: '2026-03-10T13:00:00.000Z' });
+
+    const outcome = await call('wij', 'POST', `/v1/case-tables/${tableId}/outcome`, {
+      held: true,
+      attendedBy: [id('school'), id('gp'), id('vt'), id('wij')],
+      leadAgencyId: id('vt'),
+      nextReviewOn: '2026-06-01',
+    });
+    expect(outcome.status).toBe(200);
+    expectFresh({
+      school: ['case_table.outcome gp:contact'],
+      gp: ['case_table.outcome school:contact,vt:contact'],
+      vt: ['case_table.outcome gp:contact,school:contact'],
+    });
+    // The school's outcome names neither Veilig Thuis's presence nor its lead.
+    const schoolOutcome = w.inbox('school').at(-1)!.caseTable!;
+    expect(schoolOutcome.attendedBy!.sort()).toEqual([id('school'), id('gp'), id('wij')].sort());
+    expect(schoolOutcome.leadAgencyId).toBeNull();
+    expect(w.inbox('gp').at(-1)!.caseTable!.leadAgencyId).toBe(id('vt'));
+    expect((await call('wij', 'POST', `/v1/case-tables/${tableId}/outcome`, { held: false, attendedBy: [] })).status).toBe(409);
+
+    const closed = await call('wij', 'POST', `/v1/matches/${matchId}/close`, { reason: 'resolved' });
+    expect(closed.status).toBe(200);
+    expect(((await closed.json()) as MatchView).status).toBe('closed');
+    expectFresh({ school: ['match.closed gp:contact'], gp: ['match.closed school:contact,vt:contact'], vt: ['match.closed gp:contact,school:contact'] });
+    const view = (await (await call('wij', 'GET', `/v1/matches/${matchId}`)).json()) as MatchView;
+    expect(view.timeline.map((e) => e.type)).toEqual([
+      'created', 'party_added', 'party_added', 'party_added', 'claimed', 'case_table.convened', 'case_table.outcome', 'closed',
+    ]);
+    expect(view.caseTables[0]).toMatchObject({ held: true, nextReviewOn: '2026-06-01' });
+    expect((await call('wij', 'POST', `/v1/matches/${matchId}/close`, { reason: 'other' })).status).toBe(409);
+  });
+
+  it('refuses to invite a party that was never told of the match, or to convene before claiming', async () => {
+    for (const s of ['+school', '+vt']) w.step(s);
+    const { id: matchId } = await matchOf('wij');
+    const early = await call('wij', 'POST', `/v1/matches/${matchId}/case-tables`, { scheduledFor: '2026-03-10T14:00:00Z' });
+    expect(early.status).toBe(409);
+    await call('wij', 'POST', `/v1/matches/${matchId}/claim`, { coordinator: contact });
+    const res = await call('wij', 'POST', `/v1/matches/${matchId}/case-tables`, { scheduledFor: '2026-03-10T14:00:00Z', invite: [id('school')] });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { code: string }).code).toBe('invitee_not_a_party');
+    const past = await call('wij', 'POST', `/v1/matches/${matchId}/case-tables`, { scheduledFor: '2026-03-01T14:00:00Z' });
+    expect(((await past.json()) as { code: string }).code).toBe('scheduled_in_past');
+    expect(w.inbox('school')).toEqual([]);
+  });
+
+  it('reminds the coordinator once when no case table follows a claim in time', async () => {
+    for (const s of ['+school', '+gp']) w.step(s);
+    const { id: matchId } = await matchOf('wij');
+    await call('wij', 'POST', `/v1/matches/${matchId}/claim`, { coordinator: contact });
+    w.fresh('wij');
+    w.h.clock.advanceDays(19);
+    runJobs(w.h.deps, ['reminders']);
+    expectFresh({ school: ['match.created gp:contact', 'match.claimed gp:contact'], gp: ['match.created school:contact', 'match.claimed school:contact'] });
+    w.h.clock.advanceDays(2);
+    runJobs(w.h.deps, ['reminders']);
+    runJobs(w.h.deps, ['reminders']);
+    expectFresh({ wij: ['match.case_table_due gp:contact,school:contact'] });
+  });
+});
+
+describe('moves, informing duty, turning 18', () => {
+  it('a family moves: the match goes to the new municipality and both coordinators hear it', async () => {
+    for (const s of ['+school', '+gp']) w.step(s);
+    const { id: matchId } = await matchOf('wij');
+    await call('wij', 'POST', `/v1/matches/${matchId}/claim`, { coordinator: contact });
+    for (const l of ['school', 'gp', 'wij']) w.fresh(l);
+    w.step('+yc@0017');
+    expectFresh({
+      school: ['match.party_added gp:contact,youth_care:type'],
+      gp: ['match.party_added school:contact,yc:contact'],
+      yc: ['match.created gp:contact,school:contact'],
+      wij: ['match.transferred'],
+      wij2: ['match.transferred gp:contact,school:contact,yc:contact'],
+    });
+    expect(w.inbox('wij').at(-1)!.coordinator?.agency.id).toBe(id('wij2'));
+    const moved = await matchOf('wij2');
+    expect(moved).toMatchObject({ id: matchId, status: 'open', municipality: '0017', district: 'centrum', claimedAt: null });
+    expect((await call('wij', 'GET', `/v1/matches/${matchId}`)).status).toBe(404);
+  });
+
+  it('a pending informing duty past its period reminds the registrant once', async () => {
+    w.register('gp', 1, { informed: { status: 'pending' } });
+    w.h.clock.advanceDays(13);
+    runJobs(w.h.deps, ['reminders']);
+    expectFresh({});
+    w.h.clock.advanceDays(2);
+    runJobs(w.h.deps, ['reminders']);
+    runJobs(w.h.deps, ['reminders']);
+    expectFresh({ gp: ['signal.informing_overdue'] });
+    const notice = w.inbox('gp')[0]!;
+    expect(notice.signalId).toMatch(/^sig_/);
+    expect(notice.matchId).toBeNull();
+  });
+
+  it('the coordinator hears 90 days before a subject in an open match turns 18', async () => {
+    w.register('school', 1, { birthDate: '2008-08-15' });
+    w.register('gp', 1, { birthDate: '2008-08-15' });
+    w.fresh('wij');
+    w.h.clock.set('2026-05-16T12:00:00.000Z'); // 91 days before
+    runJobs(w.h.deps, ['reminders']);
+    expectFresh({ school: ['match.created gp:contact'], gp: ['match.created school:contact'] });
+    w.h.clock.set('2026-05-18T12:00:00.000Z');
+    runJobs(w.h.deps, ['reminders']);
+    runJobs(w.h.deps, ['reminders']);
+    expectFresh({ wij: ['subject.turning_18 gp:contact,school:contact'] });
+  });
+});
+
+describe('only the coordinator may see a match', () => {
+  it('answers 404 to another coordinator and 403 to a party without the scope', async () => {
+    for (const s of ['+school', '+gp']) w.step(s);
+    const { id: matchId } = await matchOf('wij');
+    for (const label of ['wij2', 'muni']) {
+      const res = await call(label, 'GET', `/v1/matches/${matchId}`);
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { code: string }).code).toBe('match_not_found');
+      expect((await call(label, 'POST', `/v1/matches/${matchId}/claim`, { coordinator: contact })).status).toBe(404);
+    }
+    expect((await call('gp', 'GET', `/v1/matches/${matchId}`)).status).toBe(403);
+    expect((await call('gp', 'GET', '/v1/matches')).status).toBe(403);
+    expect((await call('wij', 'POST', `/v1/matches/${matchId}/claim`, { coordinator: { name: 'x' } })).status).toBe(400);
+    expect((await call('wij', 'POST', `/v1/matches/${matchId}/close`, { reason: 'done', note: 'x' })).status).toBe(400);
+  });
+});
