@@ -206,8 +206,18 @@ export const notices = sqliteTable(
     rules: text('rules', { mode: 'json' }).$type<string[]>().notNull(),
     createdAt: text('created_at').notNull(),
     ackedAt: text('acked_at'),
+    /** Webhook delivery: none (no URL), pending, delivered or failed (it stays in the inbox). */
+    delivery: text('delivery', { enum: ['none', 'pending', 'delivered', 'failed'] }).notNull().default('none'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: text('next_attempt_at'),
+    deliveredAt: text('delivered_at'),
+    lastError: text('last_error'),
   },
-  (t) => [index('notices_agency').on(t.agencyId, t.id), index('notices_subject').on(t.subjectId)],
+  (t) => [
+    index('notices_agency').on(t.agencyId, t.id),
+    index('notices_subject').on(t.subjectId),
+    index('notices_delivery_due').on(t.delivery, t.nextAttemptAt),
+  ],
 );
 
 /** What happened to a match, in order: the coordinator's timeline. */

@@ -19,6 +19,8 @@ import { loadPolicy, PolicyError } from './policy/load.ts';
 import { AGENCY_TYPES } from './policy/types.ts';
 import { openRuntime } from './runtime.ts';
 import { verifyAuditChain } from './store/audit.ts';
+import { inTransaction } from './store/db.ts';
+import { listDeliveries, requeueFailed } from './store/notices.ts';
 
 const USAGE = `betrokken — referral index for youth care
 
@@ -30,6 +32,9 @@ const USAGE = `betrokken — referral index for youth care
   keys rotate                   new key-encryption key and signing key; old ones kept
   jobs run [escalation|reminders]
                                 run the periodic jobs once (the server runs them on a timer)
+  deliveries list [--agency ID] [--status failed|pending|delivered|all] [--json]
+  deliveries retry (--agency ID | NOTICE_ID)
+                                webhook deliveries per agency; queue failed ones again
   audit verify                  check the audit hash chain
   policy check FILE             validate a policy file
   policy explain FILE --facts FACTS.json [--json]
@@ -248,6 +253,37 @@ function policyCommand(args: string[]): number {
   }
 }
 
+async function deliveriesCommand(args: string[], config: Config, logger: Logger): Promise<number> {
+  const [verb, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { agency: { type: 'string' }, status: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  return withRuntime(config, logger, (deps) => {
+    if (verb === 'list') {
+      const status = values.status ?? 'failed';
+      if (!['pending', 'delivered', 'failed', 'all'].includes(status)) throw new UsageError('--status is pending, delivered, failed or all');
+      const rows = inTransaction(deps.db, (tx) =>
+        listDeliveries(tx, { ...(values.agency ? { agencyId: values.agency } : {}), ...(status === 'all' ? {} : { status: status as 'failed' }) }),
+      );
+      if (values.json) console.log(JSON.stringify(rows, null, 2));
+      else if (rows.length === 0) console.log(`no ${status === 'all' ? '' : `${status} `}deliveries`);
+      else for (const r of rows) console.log(`${r.id}  ${r.agencyId}  ${r.delivery.padEnd(9)} attempts=${r.attempts}  ${r.type}${r.lastError ? `  last error: ${r.lastError}` : ''}`);
+      return 0;
+    }
+    if (verb === 'retry') {
+      if (!values.agency && !positionals[0]) throw new UsageError('usage: deliveries retry (--agency ID | NOTICE_ID)');
+      const n = inTransaction(deps.db, (tx) =>
+        requeueFailed(tx, { ...(values.agency ? { agencyId: values.agency } : {}), ...(positionals[0] ? { noticeId: positionals[0] } : {}) }, deps.clock.now().toISOString()),
+      );
+      console.log(`${n} failed ${n === 1 ? 'delivery' : 'deliveries'} queued again`);
+      return 0;
+    }
+    throw new UsageError('usage: deliveries list [--agency ID] [--status failed|pending|delivered|all] [--json] | deliveries retry (--agency ID | NOTICE_ID)');
+  });
+}
+
 /** Runs one command; returns the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -301,6 +337,8 @@ export async function runCli(argv: string[]): Promise<number> {
           return 0;
         });
       }
+      case 'deliveries':
+        return await deliveriesCommand(args, config, logger);
       case 'assertion': {
         const { values } = parseArgs({ args, options: { agency: { type: 'string' }, key: { type: 'string' }, audience: { type: 'string' } } });
         console.log(

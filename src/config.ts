@@ -12,6 +12,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** How often the server runs its periodic jobs (escalation, reminders, retention). */
   jobIntervalS: number;
+  /** Webhook delivery: per-attempt timeout, first retry delay, and how long to keep trying. */
+  webhook: { timeoutMs: number; backoffMs: number; retryWindowMs: number };
 }
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
@@ -27,6 +29,9 @@ const envSchema = z.object({
     .transform((u) => u.replace(/\/+$/, ''))
     .optional(),
   BETROKKEN_JOB_INTERVAL_S: z.coerce.number().int('must be a whole number').min(1).max(86_400).default(60),
+  BETROKKEN_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  BETROKKEN_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
+  BETROKKEN_WEBHOOK_RETRY_HOURS: z.coerce.number().positive().max(24 * 14).default(24),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -58,5 +63,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     issuer: e.BETROKKEN_ISSUER ?? `http://localhost:${e.PORT}`,
     logLevel: e.LOG_LEVEL,
     jobIntervalS: e.BETROKKEN_JOB_INTERVAL_S,
+    webhook: {
+      timeoutMs: e.BETROKKEN_WEBHOOK_TIMEOUT_MS,
+      backoffMs: e.BETROKKEN_WEBHOOK_BACKOFF_MS,
+      retryWindowMs: Math.round(e.BETROKKEN_WEBHOOK_RETRY_HOURS * 3_600_000),
+    },
   };
 }

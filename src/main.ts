@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { loadConfig } from './config.ts';
 import { createApp } from './http/app.ts';
 import { scheduleJobs } from './jobs/index.ts';
+import { DEFAULT_DELIVERY, startDeliveryWorker } from './notify/delivery.ts';
 import { createLogger } from './log.ts';
 import { openRuntime } from './runtime.ts';
 
@@ -12,6 +13,7 @@ export async function startServer(): Promise<void> {
   const deps = await openRuntime(config, logger);
   const app = createApp(deps);
   const stopJobs = scheduleJobs(deps, config.jobIntervalS * 1000);
+  const stopDelivery = startDeliveryWorker(deps, { ...DEFAULT_DELIVERY, ...config.webhook }, (s) => deps.metrics.recordDelivery(s));
   const server = serve({ fetch: app.fetch, port: config.port, hostname: '0.0.0.0' }, (info) => {
     logger.info({ port: info.port, policy: `${deps.policy.id}@${deps.policy.version}`, db: config.dbFile }, 'betrokken listening');
   });
@@ -19,8 +21,10 @@ export async function startServer(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     stopJobs();
     server.close(() => {
-      deps.db.$client.close();
-      process.exit(0);
+      void stopDelivery().finally(() => {
+        deps.db.$client.close();
+        process.exit(0);
+      });
     });
     setTimeout(() => process.exit(0), 5000).unref();
   };

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { type Clock, type Deps, systemClock } from './app/context.ts';
 import type { Config } from './config.ts';
 import { generateKeys, hasKeys, KeyRingError, loadKeyRing } from './crypto/key-ring.ts';
+import { createMetrics } from './metrics.ts';
 import { loadPolicy } from './policy/load.ts';
 import { type Db, migrateDatabase, openDatabase } from './store/db.ts';
 import { readMeta, writeMeta } from './store/meta.ts';
@@ -19,7 +20,7 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock =
   try {
     migrateDatabase(db);
     const keys = await openKeys(db, config.keysDir, logger);
-    return { db, keys, policy, clock, logger, issuer: config.issuer };
+    return { db, keys, policy, clock, logger, issuer: config.issuer, metrics: createMetrics(db) };
   } catch (err) {
     db.$client.close();
     throw err;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { KeyRing } from '../crypto/key-ring.ts';
 import type { AgencyType, Policy, Scope } from '../policy/types.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Db } from '../store/db.ts';
 import { forbidden } from './errors.ts';
 
@@ -19,6 +20,7 @@ export interface Deps {
   logger: Logger;
   /** Issuer of access tokens and audience of client assertions. */
   issuer: string;
+  metrics: Metrics;
 }
 
 /** Who acts: an authenticated agency with the scopes of its token, and the professional it names. */

@@ -31,6 +31,8 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
+    const seconds = (performance.now() - started) / 1000;
+    deps.metrics.observeRequest(c.req.method, c.req.routePath, c.res.status, seconds);
     deps.logger.info(
       {
         requestId: c.get('requestId'),

@@ -8,8 +8,16 @@ export type JobName = (typeof JOBS)[number];
 export function runJobs(deps: Deps, names: readonly JobName[] = JOBS): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name of names) {
-    if (name === 'escalation') out.escalation = { escalated: runEscalation(deps) };
-    if (name === 'reminders') out.reminders = runReminders(deps);
+    if (name === 'escalation') {
+      const escalated = runEscalation(deps);
+      deps.metrics.recordJob('escalation', escalated);
+      out.escalation = { escalated };
+    }
+    if (name === 'reminders') {
+      const r = runReminders(deps);
+      deps.metrics.recordJob('reminders', r.caseTableDue + r.informingOverdue + r.turning18);
+      out.reminders = r;
+    }
   }
   return out;
 }

@@ -1,8 +1,8 @@
-import { and, asc, eq, gt, isNull, type SQL } from 'drizzle-orm';
-import { notices } from '../../schema/tables.ts';
+import { and, asc, eq, gt, inArray, isNull, lte, type SQL, sql } from 'drizzle-orm';
+import { agencies, notices } from '../../schema/tables.ts';
 import type { NoticeBody } from '../app/notice-schemas.ts';
 import { openJson, sealJson } from '../crypto/seal.ts';
-import type { Tx } from './db.ts';
+import type { Db, Tx } from './db.ts';
 
 export type NoticeRow = typeof notices.$inferSelect;
 
@@ -13,6 +13,9 @@ export function insertNotice(
   tx: Tx,
   n: { body: NoticeBody; agencyId: string; subjectId: string; dataKey: Uint8Array },
 ): void {
+  // A notice for an agency with a webhook is also queued for delivery (the transactional outbox).
+  const hook = tx.select({ url: agencies.webhookUrl }).from(agencies).where(eq(agencies.id, n.agencyId)).get();
+  const queued = hook?.url ? { delivery: 'pending' as const, nextAttemptAt: n.body.createdAt } : {};
   tx.insert(notices)
     .values({
       id: n.body.id,
@@ -25,6 +28,7 @@ export function insertNotice(
       policyVersion: n.body.policy.version,
       rules: n.body.policy.rules,
       createdAt: n.body.createdAt,
+      ...queued,
     })
     .run();
 }
@@ -47,4 +51,67 @@ export function findOwnNotice(tx: Tx, agencyId: string, id: string): NoticeRow |
 
 export function ackNotice(tx: Tx, id: string, at: string): void {
   tx.update(notices).set({ ackedAt: at }).where(and(eq(notices.id, id), isNull(notices.ackedAt))).run();
+}
+
+/** Notices whose webhook delivery is due, oldest first. */
+export function dueDeliveries(tx: Tx, now: string, limit: number): NoticeRow[] {
+  return tx
+    .select()
+    .from(notices)
+    .where(and(eq(notices.delivery, 'pending'), lte(notices.nextAttemptAt, now)))
+    .orderBy(asc(notices.nextAttemptAt), asc(notices.id))
+    .limit(limit)
+    .all();
+}
+
+export function updateDelivery(tx: Tx, id: string, changes: Partial<Pick<NoticeRow, 'delivery' | 'attempts' | 'nextAttemptAt' | 'deliveredAt' | 'lastError'>>): void {
+  tx.update(notices).set(changes).where(eq(notices.id, id)).run();
+}
+
+export interface DeliveryRow {
+  id: string;
+  agencyId: string;
+  type: string;
+  createdAt: string;
+  delivery: NoticeRow['delivery'];
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastError: string | null;
+}
+
+/** Delivery state for operators: no notice content, only its id, type and how delivery went. */
+export function listDeliveries(tx: Tx, opts: { agencyId?: string; status?: NoticeRow['delivery'] }): DeliveryRow[] {
+  const where: SQL[] = [inArray(notices.delivery, opts.status ? [opts.status] : ['pending', 'failed', 'delivered'])];
+  if (opts.agencyId) where.push(eq(notices.agencyId, opts.agencyId));
+  return tx
+    .select({
+      id: notices.id,
+      agencyId: notices.agencyId,
+      type: notices.type,
+      createdAt: notices.createdAt,
+      delivery: notices.delivery,
+      attempts: notices.attempts,
+      nextAttemptAt: notices.nextAttemptAt,
+      lastError: notices.lastError,
+    })
+    .from(notices)
+    .where(and(...where))
+    .orderBy(asc(notices.id))
+    .all();
+}
+
+/** Puts failed deliveries back in the queue, now; returns how many. */
+export function requeueFailed(tx: Tx, opts: { agencyId?: string; noticeId?: string }, now: string): number {
+  const where: SQL[] = [eq(notices.delivery, 'failed')];
+  if (opts.agencyId) where.push(eq(notices.agencyId, opts.agencyId));
+  if (opts.noticeId) where.push(eq(notices.id, opts.noticeId));
+  return tx.update(notices).set({ delivery: 'pending', attempts: 0, nextAttemptAt: now, lastError: null }).where(and(...where)).run().changes;
+}
+
+/** How many notices are in each delivery state (for /metrics). */
+export function deliveryCounts(tx: Tx | Db): Record<NoticeRow['delivery'], number> {
+  const rows = tx.select({ delivery: notices.delivery, n: sql<number>`count(*)` }).from(notices).groupBy(notices.delivery).all();
+  const out = { none: 0, pending: 0, delivered: 0, failed: 0 };
+  for (const r of rows) out[r.delivery] = r.n;
+  return out;
 }

@@ -8,6 +8,7 @@ import { parseAgencyPublicKey } from '../../src/crypto/agency-keys.ts';
 import { ephemeralKeyRing, type KeyRing } from '../../src/crypto/key-ring.ts';
 import { signClientAssertion } from '../../src/crypto/tokens.ts';
 import { createApp } from '../../src/http/app.ts';
+import { createMetrics } from '../../src/metrics.ts';
 import { loadPolicy } from '../../src/policy/load.ts';
 import type { Policy } from '../../src/policy/types.ts';
 import { type Db, migrateDatabase, openDatabase } from '../../src/store/db.ts';
@@ -70,7 +71,7 @@ export async function createHarness(opts: { policy?: string; dbFile?: string; ke
   const keys = opts.keys ?? (await ephemeralKeyRing());
   const clock = opts.clock ?? new TestClock();
   const policy = loadPolicy(policyPath(opts.policy ?? 'groningen'));
-  const deps: Deps = { db, keys, policy, clock, logger: pino({ level: 'silent' }), issuer: ISSUER };
+  const deps: Deps = { db, keys, policy, clock, logger: pino({ level: 'silent' }), issuer: ISSUER, metrics: createMetrics(db) };
   const app = createApp(deps);
   let counter = 0;
 

@@ -23,6 +23,14 @@ const ready = createRoute({
   responses: { 200: json(readySchema, 'Ready.'), 503: json(readySchema, 'Not ready.') },
 });
 
+const metrics = createRoute({
+  method: 'get',
+  path: '/metrics',
+  tags: ['operations'],
+  summary: 'Prometheus metrics: requests per route, webhook delivery (queued, delivered, retried, failed), jobs',
+  responses: { 200: { description: 'Prometheus text format.', content: { 'text/plain': { schema: z.string() } } } },
+});
+
 export function opsRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
   app.openapi(health, (c) => c.json({ status: 'ok' as const }, 200));
   app.openapi(ready, (c) => {
@@ -34,6 +42,10 @@ export function opsRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
       deps.logger.error({ err, requestId: c.get('requestId') }, 'readiness check failed');
       return c.json({ status: 'not_ready' as const, policy }, 503);
     }
+  });
+  app.openapi(metrics, async (c) => {
+    const text = await deps.metrics.registry.metrics();
+    return c.text(text, 200, { 'Content-Type': deps.metrics.registry.contentType });
   });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -1,0 +1,60 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Db } from './store/db.ts';
+import { deliveryCounts } from './store/notices.ts';
+import type { DeliveryStats } from './notify/delivery.ts';
+
+/** Prometheus metrics of one service instance: requests, webhook delivery, jobs. */
+export interface Metrics {
+  registry: Registry;
+  observeRequest(method: string, route: string, status: number, seconds: number): void;
+  recordDelivery(stats: DeliveryStats): void;
+  recordJob(job: string, items: number): void;
+}
+
+export function createMetrics(db: Db): Metrics {
+  const registry = new Registry();
+  const requests = new Histogram({
+    name: 'betrokken_http_request_duration_seconds',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+  const deliveries = new Counter({
+    name: 'betrokken_webhook_attempts_total',
+    help: 'Webhook delivery attempts by outcome (delivered, retried, failed)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'betrokken_notices_delivery',
+    help: 'Notices by webhook delivery state (pending = queued)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      try {
+        const counts = deliveryCounts(db);
+        for (const [state, n] of Object.entries(counts)) this.set({ state: state === 'pending' ? 'queued' : state }, n);
+      } catch {
+        /* the database is closing; report nothing */
+      }
+    },
+  });
+  const jobs = new Counter({
+    name: 'betrokken_job_items_total',
+    help: 'Items handled by the periodic jobs',
+    labelNames: ['job'],
+    registers: [registry],
+  });
+  for (const outcome of ['delivered', 'retried', 'failed']) deliveries.inc({ outcome }, 0);
+  return {
+    registry,
+    observeRequest: (method, route, status, seconds) => requests.observe({ method, route, status: String(status) }, seconds),
+    recordDelivery: (s) => {
+      if (s.delivered) deliveries.inc({ outcome: 'delivered' }, s.delivered);
+      if (s.retried) deliveries.inc({ outcome: 'retried' }, s.retried);
+      if (s.failed) deliveries.inc({ outcome: 'failed' }, s.failed);
+    },
+    recordJob: (job, items) => jobs.inc({ job }, items),
+  };
+}

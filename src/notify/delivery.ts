@@ -1,0 +1,131 @@
+import { eq } from 'drizzle-orm';
+import { agencies } from '../../schema/tables.ts';
+import type { Deps } from '../app/context.ts';
+import { inTransaction } from '../store/db.ts';
+import { dueDeliveries, type NoticeRow, openNotice, updateDelivery } from '../store/notices.ts';
+import { loadSubjectKey } from '../store/subjects.ts';
+import { signWebhook } from './sign.ts';
+
+export interface DeliveryOptions {
+  /** How long one attempt may take. */
+  timeoutMs: number;
+  /** How long a notice is retried before it is marked failed (it stays in the inbox). */
+  retryWindowMs: number;
+  /** First retry delay; it doubles per attempt, capped at an hour, with jitter. */
+  backoffMs: number;
+  /** Attempts made at once. */
+  concurrency: number;
+}
+
+export const DEFAULT_DELIVERY: DeliveryOptions = { timeoutMs: 10_000, retryWindowMs: 24 * 3_600_000, backoffMs: 5_000, concurrency: 8 };
+
+export interface DeliveryStats {
+  delivered: number;
+  retried: number;
+  failed: number;
+}
+
+/** Exponential backoff with jitter: half the delay fixed, half random, so receivers are not stormed. */
+export function backoffDelay(attempts: number, baseMs: number, random = Math.random): number {
+  const delay = Math.min(baseMs * 2 ** Math.max(0, attempts - 1), 3_600_000);
+  return Math.round(delay / 2 + (random() * delay) / 2);
+}
+
+interface Prepared {
+  row: NoticeRow;
+  url: string | null;
+  body: string;
+}
+
+async function attempt(deps: Deps, p: Prepared, opts: DeliveryOptions): Promise<string | null> {
+  const timestamp = Math.floor(deps.clock.now().getTime() / 1000);
+  try {
+    const res = await fetch(p.url!, {
+      method: 'POST',
+      redirect: 'manual', // a redirect is not followed: the registered URL is the only destination
+      signal: AbortSignal.timeout(opts.timeoutMs),
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'betrokken-webhooks',
+        'webhook-id': p.row.id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': await signWebhook(deps.keys, p.row.id, timestamp, p.body),
+      },
+      body: p.body,
+    });
+    await res.body?.cancel();
+    return res.status >= 200 && res.status < 300 ? null : `HTTP ${res.status}`;
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string } };
+    return e.name === 'TimeoutError' ? 'timeout' : (e.cause?.code ?? e.name ?? 'network error');
+  }
+}
+
+/**
+ * Pushes every due notice to its recipient's webhook once (at least once overall: the state is in
+ * the database, so a restart resumes). Success marks it delivered; a failure schedules a retry
+ * with backoff until the retry window has passed, then marks it failed.
+ */
+export async function deliverDue(deps: Deps, opts: DeliveryOptions = DEFAULT_DELIVERY, limit = 200): Promise<DeliveryStats> {
+  const stats: DeliveryStats = { delivered: 0, retried: 0, failed: 0 };
+  const now = deps.clock.now().toISOString();
+  const prepared: Prepared[] = inTransaction(deps.db, (tx) =>
+    dueDeliveries(tx, now, limit).map((row) => {
+      const url = tx.select({ url: agencies.webhookUrl }).from(agencies).where(eq(agencies.id, row.agencyId)).get()?.url ?? null;
+      const { dataKey } = loadSubjectKey(tx, deps.keys, row.subjectId);
+      return { row, url, body: JSON.stringify({ ...openNotice(dataKey, row), acknowledgedAt: row.ackedAt }) };
+    }),
+  );
+  for (let i = 0; i < prepared.length; i += opts.concurrency) {
+    const chunk = prepared.slice(i, i + opts.concurrency);
+    const errors = await Promise.all(chunk.map((p) => (p.url ? attempt(deps, p, opts) : Promise.resolve('no webhook'))));
+    const done = deps.clock.now();
+    inTransaction(deps.db, (tx) => {
+      chunk.forEach((p, k) => {
+        const error = errors[k];
+        const attempts = p.row.attempts + 1;
+        if (!p.url) {
+          updateDelivery(tx, p.row.id, { delivery: 'none', nextAttemptAt: null });
+        } else if (error === null) {
+          updateDelivery(tx, p.row.id, { delivery: 'delivered', attempts, deliveredAt: done.toISOString(), nextAttemptAt: null, lastError: null });
+          stats.delivered++;
+        } else if (done.getTime() - Date.parse(p.row.createdAt) >= opts.retryWindowMs) {
+          updateDelivery(tx, p.row.id, { delivery: 'failed', attempts, nextAttemptAt: null, lastError: error });
+          stats.failed++;
+        } else {
+          const next = new Date(done.getTime() + backoffDelay(attempts, opts.backoffMs)).toISOString();
+          updateDelivery(tx, p.row.id, { attempts, nextAttemptAt: next, lastError: error });
+          stats.retried++;
+        }
+      });
+    });
+  }
+  return stats;
+}
+
+/**
+ * The delivery worker inside the server: polls for due notices and delivers them, one round at a
+ * time. `stop()` waits for the round in flight.
+ */
+export function startDeliveryWorker(deps: Deps, opts: DeliveryOptions, onRound: (s: DeliveryStats) => void, pollMs = 500) {
+  let stopped = false;
+  let current: Promise<unknown> = Promise.resolve();
+  const loop = async () => {
+    while (!stopped) {
+      let stats: DeliveryStats = { delivered: 0, retried: 0, failed: 0 };
+      try {
+        current = deliverDue(deps, opts);
+        stats = (await current) as DeliveryStats;
+        onRound(stats);
+      } catch (err) {
+        deps.logger.error({ err }, 'webhook delivery round failed');
+      }
+      if (stats.delivered + stats.retried + stats.failed === 0) await new Promise((r) => setTimeout(r, pollMs));
+    }
+  };
+  void loop();
+  return async () => {
+    stopped = true;
+    await current.catch(() => undefined);
+  };
+}
