@@ -13,7 +13,7 @@ export async function startServer(): Promise<void> {
   const deps = await openRuntime(config, logger);
   const app = createApp(deps);
   const stopJobs = scheduleJobs(deps, config.jobIntervalS * 1000);
-  const stopDelivery = startDeliveryWorker(deps, { ...DEFAULT_DELIVERY, ...config.webhook }, (s) => deps.metrics.recordDelivery(s));
+  const stopDelivery = startDeliveryWorker(deps, { ...DEFAULT_DELIVERY, ...config.webhook });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: '0.0.0.0' }, (info) => {
     logger.info({ port: info.port, policy: `${deps.policy.id}@${deps.policy.version}`, db: config.dbFile }, 'betrokken listening');
   });

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import { caseTables, matches, matchEvents } from '../../schema/tables.ts';
 import { newId } from '../crypto/ids.ts';
 import { inTransaction, type Tx } from '../store/db.ts';
+import { findIdempotent, type IdempotencyRequest, rememberIdempotent } from '../store/idempotency.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
 import { auditAccess } from './audit.ts';
 import { type Ctx, requireScope } from './context.ts';
@@ -146,13 +147,21 @@ export function claimMatch({ ctx, id, input }: { ctx: Ctx; id: string; input: Cl
 }
 
 /** Convenes a case table with parties that were told of the match (by default all of them). */
-export function conveneCaseTable({ ctx, id, input }: { ctx: Ctx; id: string; input: ConveneCaseTableInput }): CaseTableView {
+export function conveneCaseTable({ ctx, id, input, idempotency }: { ctx: Ctx; id: string; input: ConveneCaseTableInput; idempotency?: IdempotencyRequest }): CaseTableView & { replayed?: true } {
   requireScope(ctx, 'matches:coordinate');
   const now = ctx.deps.clock.now();
   const scheduledFor = new Date(input.scheduledFor);
   if (scheduledFor.getTime() < now.getTime()) throw unprocessable('scheduled_in_past', 'a case table is convened for a time to come');
   return inTransaction(ctx.deps.db, (tx) => {
     const match = loadOwnMatch(tx, ctx, id);
+    if (idempotency) {
+      const prior = findIdempotent(tx, ctx.actor.agencyId, idempotency.key, now);
+      if (prior) {
+        if (prior.fingerprint !== idempotency.fingerprint) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used for another request');
+        const row = tx.select().from(caseTables).where(eq(caseTables.id, prior.resourceId)).get()!;
+        return { ...caseTableView(row), replayed: true as const };
+      }
+    }
     requireLive(match);
     if (match.status !== 'claimed') throw conflict('match_not_claimed', 'claim the match before convening a case table');
     const subject = handle(tx, ctx, match);
@@ -178,6 +187,7 @@ export function conveneCaseTable({ ctx, id, input }: { ctx: Ctx; id: string; inp
     tx.insert(caseTables).values(row).run();
     recordEvent(tx, match.id, row.createdAt, 'case_table.convened', ctx.actor.agencyId);
     auditAccess(tx, ctx, { action: 'case_table.convene', subject: subject.pseudonym, resource: row.id, outcome: 'ok' });
+    if (idempotency) rememberIdempotent(tx, ctx.actor.agencyId, idempotency, 201, row.id, now);
     const view = caseTableView(row);
     state.notifyParties('case_table.convened', { requestId: ctx.requestId, only: new Set(invited), caseTable: () => view });
     return view;

@@ -100,6 +100,7 @@ export async function deliverDue(deps: Deps, opts: DeliveryOptions = DEFAULT_DEL
       });
     });
   }
+  deps.metrics.recordDelivery(stats);
   return stats;
 }
 
@@ -107,7 +108,7 @@ export async function deliverDue(deps: Deps, opts: DeliveryOptions = DEFAULT_DEL
  * The delivery worker inside the server: polls for due notices and delivers them, one round at a
  * time. `stop()` waits for the round in flight.
  */
-export function startDeliveryWorker(deps: Deps, opts: DeliveryOptions, onRound: (s: DeliveryStats) => void, pollMs = 500) {
+export function startDeliveryWorker(deps: Deps, opts: DeliveryOptions, pollMs = 500) {
   let stopped = false;
   let current: Promise<unknown> = Promise.resolve();
   const loop = async () => {
@@ -116,7 +117,6 @@ export function startDeliveryWorker(deps: Deps, opts: DeliveryOptions, onRound: 
       try {
         current = deliverDue(deps, opts);
         stats = (await current) as DeliveryStats;
-        onRound(stats);
       } catch (err) {
         deps.logger.error({ err }, 'webhook delivery round failed');
       }

@@ -58,7 +58,7 @@ export interface Harness {
   keys: KeyRing;
   policy: Policy;
   app: ReturnType<typeof createApp>;
-  agency(type: string, opts?: { name?: string; municipality?: string; districts?: string[]; grants?: string[]; keyType?: 'ed25519' | 'p256' }): Promise<TestAgency>;
+  agency(type: string, opts?: { name?: string; municipality?: string; districts?: string[]; grants?: string[]; keyType?: 'ed25519' | 'p256'; webhookUrl?: string }): Promise<TestAgency>;
   assertion(agency: TestAgency, opts?: { audience?: string; lifetimeS?: number }): Promise<string>;
   token(agency: TestAgency, scope?: string): Promise<string>;
   call(method: string, url: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
@@ -88,6 +88,7 @@ export async function createHarness(opts: { policy?: string; dbFile?: string; ke
         districts: o.districts ?? (type === 'wij' ? ['selwerd', 'paddepoel'] : []),
         grants: o.grants ?? [],
         publicKey,
+        ...(o.webhookUrl ? { webhookUrl: o.webhookUrl } : {}),
       });
       return { id: rec.id, type, name, privateKey: pair.privateKey };
     },

@@ -13,7 +13,8 @@ import {
   matchSchema,
 } from '../../app/match-schemas.ts';
 import type { AppEnv } from '../env.ts';
-import { authProblems, bearer, json, problem } from '../openapi-shared.ts';
+import { idempotencyRequest } from '../../store/idempotency.ts';
+import { authProblems, bearer, idempotencyHeader, json, problem } from '../openapi-shared.ts';
 import { ctxOf } from '../request-context.ts';
 
 const idParam = z.object({ id: z.string().max(64).meta({ param: { name: 'id', in: 'path' } }) });
@@ -44,13 +45,13 @@ const claim = createRoute({
 const convene = createRoute({
   method: 'post', path: '/v1/matches/{id}/case-tables', tags, security: bearer,
   summary: 'Convene a case table (casusoverleg)',
-  request: { params: idParam, body: body(conveneCaseTableSchema) },
+  request: { params: idParam, headers: idempotencyHeader, body: body(conveneCaseTableSchema) },
   responses: {
     201: json(caseTableSchema, 'Convened; the invitees are told.'),
     400: invalid,
     ...authProblems,
     404: notFound,
-    409: problem('The match is not claimed (`match_not_claimed`) or has ended (`match_not_open`).'),
+    409: problem('The match is not claimed (`match_not_claimed`) or has ended (`match_not_open`); or the Idempotency-Key was used with another request (`idempotency_key_reused`).'),
     422: problem('`scheduled_in_past`, or `invitee_not_a_party` (only parties told of the match can be invited).'),
   },
 });
@@ -79,7 +80,12 @@ export function matchRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
   app.openapi(get, (c) => c.json(getMatch({ ctx: ctxOf(c, deps), id: c.req.valid('param').id }), 200));
   app.openapi(claim, (c) => c.json(claimMatch({ ctx: ctxOf(c, deps), id: c.req.valid('param').id, input: c.req.valid('json') }), 200));
   app.openapi(convene, (c) => {
-    const table = conveneCaseTable({ ctx: ctxOf(c, deps), id: c.req.valid('param').id, input: c.req.valid('json') });
+    const { id } = c.req.valid('param');
+    const input = c.req.valid('json');
+    const key = c.req.valid('header')['idempotency-key'];
+    const idempotency = key ? idempotencyRequest(deps.keys, key, 'POST', `/v1/matches/${id}/case-tables`, input) : undefined;
+    const { replayed, ...table } = conveneCaseTable({ ctx: ctxOf(c, deps), id, input, ...(idempotency ? { idempotency } : {}) });
+    if (replayed) c.header('Idempotent-Replayed', 'true');
     c.header('Location', `/v1/case-tables/${table.id}`);
     return c.json(table, 201);
   });

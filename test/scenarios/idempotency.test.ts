@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { signalBody, validBsn } from '../support/harness.ts';
+import { World } from '../support/world.ts';
+
+/** Every creating route honours Idempotency-Key: replay, conflict, 24-hour memory. */
+describe.each([
+  ['POST /v1/signals', 'school'],
+  ['POST /v1/matches/{id}/case-tables', 'wij'],
+])('Idempotency-Key on %s', (route, label) => {
+  async function setup() {
+    const w = await World.create();
+    const token = await w.h.token(w.agencies.get(label)!);
+    let url = '/v1/signals';
+    let bodyA: unknown = signalBody(validBsn(1));
+    let bodyB: unknown = signalBody(validBsn(2));
+    if (route.includes('case-tables')) {
+      w.step('+school');
+      w.step('+gp');
+      const list = (await (await w.h.call('GET', '/v1/matches', { token })).json()) as { items: Array<{ id: string }> };
+      const matchId = list.items[0]!.id;
+      await w.h.call('POST', `/v1/matches/${matchId}/claim`, { token, body: { coordinator: { name: 'S. Bos', phone: '050 367 8000' } } });
+      url = `/v1/matches/${matchId}/case-tables`;
+      bodyA = { scheduledFor: '2026-03-20T10:00:00Z' };
+      bodyB = { scheduledFor: '2026-03-21T10:00:00Z' };
+    }
+    const post = async (body: unknown, key: string) =>
+      w.h.call('POST', url, { token: await w.h.token(w.agencies.get(label)!), body, headers: { 'idempotency-key': key } });
+    const count = () => (w.h.db.$client.prepare(`select count(*) n from ${route.includes('case') ? 'case_tables' : 'signals'}`).get() as { n: number }).n;
+    return { w, post, bodyA, bodyB, count };
+  }
+
+  it('replays the first answer for the same key and body, creating nothing new', async () => {
+    const { w, post, bodyA, count } = await setup();
+    const first = await post(bodyA, 'retry-me');
+    expect(first.status).toBe(201);
+    const n = count();
+    const notices = w.inbox('school').length;
+    const again = await post(bodyA, 'retry-me');
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await again.json()) as { id: string }).id).toBe(((await first.json()) as { id: string }).id);
+    expect(count()).toBe(n);
+    expect(w.inbox('school')).toHaveLength(notices);
+  });
+
+  it('refuses the same key with another body (409 idempotency_key_reused)', async () => {
+    const { post, bodyA, bodyB } = await setup();
+    await post(bodyA, 'k1');
+    const res = await post(bodyB, 'k1');
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { code: string }).code).toBe('idempotency_key_reused');
+  });
+
+  it('forgets a key after 24 hours', async () => {
+    const { w, post, bodyA, bodyB } = await setup();
+    await post(bodyA, 'k2');
+    w.h.clock.advanceDays(1.01);
+    expect((await post(bodyB, 'k2')).status).toBe(201);
+  });
+});
