@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/store/db.ts';
 import { createHarness, signalBody, validBsn } from '../support/harness.ts';
 
 /** Every window of `width` characters of `text` that matches `pattern`, overlapping. */
@@ -30,8 +32,9 @@ function findBsn(bytes: Buffer, bsns: string[]): string | undefined {
     if (windows(part.toString('utf16le'), 9, '0-9').some((w) => plain.has(w))) return 'utf-16le';
     if (windows(Buffer.from(part).swap16().toString('utf16le'), 9, '0-9').some((w) => plain.has(w))) return 'utf-16be';
   }
+  // Four-byte integers are checked per column value (see integerColumnsHold): in megabytes of
+  // ciphertext a random four-byte window equals one of hundreds of BSNs by chance alone.
   for (let i = 0; i + 8 <= bytes.length; i++) {
-    if (numbers.has(bytes.readUInt32BE(i)) || numbers.has(bytes.readUInt32LE(i))) return 'uint32';
     if (numbers.has(bytes.readDoubleBE(i)) || numbers.has(bytes.readDoubleLE(i))) return 'float64';
   }
   for (const [width, chars] of [[18, '0-9a-f'], [64, '0-9a-f'], [12, 'A-Za-z0-9+/']] as const) {
@@ -40,6 +43,15 @@ function findBsn(bytes: Buffer, bsns: string[]): string | undefined {
   }
   for (const bsn of bsns) if (bytes.includes(createHash('sha256').update(bsn).digest())) return 'unkeyed sha256 (raw)';
   return undefined;
+}
+
+/** Whether any numeric value in any table equals a BSN (how SQLite would keep one as a number). */
+function integerColumnsHold(db: Database.Database, bsns: string[]): boolean {
+  const numbers = new Set(bsns.map(Number));
+  const tables = db.prepare("select name from sqlite_master where type = 'table'").all() as Array<{ name: string }>;
+  return tables.some(({ name }) =>
+    (db.prepare(`select * from "${name}"`).raw().all() as unknown[][]).some((row) => row.some((v) => typeof v === 'number' && numbers.has(v))),
+  );
 }
 
 describe('no BSN at rest', () => {
@@ -73,6 +85,7 @@ describe('no BSN at rest', () => {
       return files.length;
     };
     expect(scan()).toBeGreaterThanOrEqual(2); // the database and its WAL, read while open
+    expect(integerColumnsHold(h.db.$client, bsns)).toBe(false);
     h.db.$client.close(); // checkpoint: everything lands in the main file
     scan();
   }, 60_000);
@@ -81,20 +94,27 @@ describe('no BSN at rest', () => {
     const bsn = validBsn(1);
     const pad = Buffer.alloc(64, 0x20);
     const plant = (b: Buffer) => findBsn(Buffer.concat([pad, b, pad]), [bsn]);
-    const be = Buffer.alloc(4);
-    be.writeUInt32BE(Number(bsn));
     const dbl = Buffer.alloc(8);
     dbl.writeDoubleLE(Number(bsn));
     expect(plant(Buffer.from(bsn))).toBe('ascii');
     expect(plant(Buffer.from(bsn, 'utf16le'))).toBe('utf-16le');
     expect(plant(Buffer.concat([Buffer.from([0]), Buffer.from(bsn, 'utf16le')]))).toMatch(/^utf-16/);
     expect(plant(Buffer.from(bsn, 'utf16le').swap16())).toBe('utf-16be');
-    expect(plant(be)).toBe('uint32');
     expect(plant(dbl)).toBe('float64');
     expect(plant(Buffer.from(Buffer.from(bsn).toString('hex')))).toBe('hex');
     expect(plant(Buffer.from(Buffer.from(bsn).toString('base64')))).toBe('base64');
     expect(plant(Buffer.from(createHash('sha256').update(bsn).digest('hex')))).toBe('unkeyed sha256');
     expect(plant(createHash('sha256').update(bsn).digest())).toBe('unkeyed sha256 (raw)');
     expect(plant(Buffer.from('nothing here'))).toBeUndefined();
+  });
+});
+
+describe('the integer check', () => {
+  it('finds a BSN kept as a number', () => {
+    const db = openDatabase(':memory:');
+    db.$client.exec('create table t (a integer)');
+    db.$client.prepare('insert into t values (?)').run(Number(validBsn(1)));
+    expect(integerColumnsHold(db.$client, [validBsn(1)])).toBe(true);
+    expect(integerColumnsHold(db.$client, [validBsn(2)])).toBe(false);
   });
 });
