@@ -139,9 +139,7 @@ export function claimMatch({ ctx, id, input }: { ctx: Ctx; id: string; input: Cl
     const state = new MatchState(tx, ctx.deps, subject, claimed);
     state.notifyParties('match.claimed', { requestId: ctx.requestId });
     // When the municipality claims an escalated match, the WIJ team hears who took it.
-    for (const other of [match.coordinatorId, match.escalatedTo]) {
-      if (other && other !== ctx.actor.agencyId) state.notify(other, 'match.claimed', { requestId: ctx.requestId });
-    }
+    state.notifyCoordinators('match.claimed', { except: ctx.actor.agencyId, requestId: ctx.requestId });
     return toMatchView(tx, ctx, claimed);
   });
 }
@@ -248,9 +246,7 @@ export function closeMatch({ ctx, id, input }: { ctx: Ctx; id: string; input: Cl
     auditAccess(tx, ctx, { action: 'match.close', subject: subject.pseudonym, resource: match.id, outcome: input.reason });
     const state = new MatchState(tx, ctx.deps, subject, closed);
     state.notifyParties('match.closed', { requestId: ctx.requestId });
-    for (const other of [match.coordinatorId, match.escalatedTo]) {
-      if (other && other !== ctx.actor.agencyId) state.notify(other, 'match.closed', { requestId: ctx.requestId });
-    }
+    state.notifyCoordinators('match.closed', { except: ctx.actor.agencyId, requestId: ctx.requestId });
     return toMatchView(tx, ctx, closed);
   });
 }

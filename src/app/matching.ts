@@ -169,6 +169,14 @@ export class MatchState {
     });
   }
 
+  /** Tells the coordinator and the municipality the match was escalated to, but for `except`. */
+  notifyCoordinators(type: NoticeType, opts: { except?: string; requestId: string | null }): void {
+    const match = this.match;
+    for (const agencyId of new Set([match?.coordinatorId, match?.escalatedTo])) {
+      if (agencyId && agencyId !== opts.except) this.notify(agencyId, type, { requestId: opts.requestId });
+    }
+  }
+
   /** Tells every party that currently sees someone (the coordinators aside). */
   notifyParties(type: NoticeType, opts: { requestId: string | null; only?: ReadonlySet<string>; caseTable?: (agencyId: string) => NoticeBody['caseTable'] }): void {
     for (const r of this.decision.recipients) {

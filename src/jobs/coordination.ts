@@ -47,10 +47,7 @@ export function runEscalation(deps: Deps): number {
       const escalated: MatchRow = { ...match, status: 'escalated', escalatedTo, escalatedAt: now, updatedAt: now };
       tx.update(matches).set(escalated).where(eq(matches.id, match.id)).run();
       recordEvent(tx, match.id, now, 'escalated', escalatedTo);
-      const state = new MatchState(tx, deps, subjectOf(tx, deps, match.subjectId), escalated);
-      for (const agencyId of [match.coordinatorId, escalatedTo]) {
-        if (agencyId) state.notify(agencyId, 'match.escalated', { requestId: null });
-      }
+      new MatchState(tx, deps, subjectOf(tx, deps, match.subjectId), escalated).notifyCoordinators('match.escalated', { requestId: null });
       return true;
     },
   );
