@@ -12,6 +12,7 @@ import { AgencyKeyError, parseAgencyPublicKey } from './crypto/agency-keys.ts';
 import { KeyRingError, rotateKeys } from './crypto/key-ring.ts';
 import { signClientAssertion } from './crypto/tokens.ts';
 import { JOBS, type JobName, runJobs } from './jobs/index.ts';
+import type { Progress } from './jobs/retention.ts';
 import { createLogger } from './log.ts';
 import { decide, type Decision } from './policy/decide.ts';
 import { policyJsonSchema } from './policy/json-schema.ts';
@@ -30,7 +31,7 @@ const USAGE = `betrokken — referral index for youth care
              [--webhook URL] [--grant SCOPE]… [--json]
   agency list [--json] | agency disable ID | agency key add ID FILE | agency webhook ID URL
   keys rotate                   new key-encryption key and signing key; old ones kept
-  jobs run [escalation|reminders]
+  jobs run [retention|escalation|reminders]
                                 run the periodic jobs once (the server runs them on a timer)
   deliveries list [--agency ID] [--status failed|pending|delivered|all] [--json]
   deliveries retry (--agency ID | NOTICE_ID)
@@ -141,6 +142,21 @@ const DEMO_AGENCIES = [
   { slug: 'veilig-thuis', name: 'Veilig Thuis Groningen', type: 'veilig_thuis', districts: [] },
   { slug: 'municipality', name: 'Gemeente Groningen', type: 'municipality', districts: [] },
 ] as const;
+
+/** A progress bar on stderr for long sweeps (only on a terminal, so logs and pipes stay clean). */
+function progressBar(): Progress {
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  return (phase, done, total) => {
+    if (!tty || total < 1000) return;
+    const now = Date.now();
+    if (done < total && now - last < 100) return;
+    last = now;
+    const width = 30;
+    const filled = Math.round((done / total) * width);
+    process.stderr.write(`\r${phase.padEnd(10)} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
+  };
+}
 
 interface DemoAgency {
   slug: string;
@@ -327,12 +343,12 @@ export async function runCli(argv: string[]): Promise<number> {
         });
       }
       case 'jobs': {
-        if (args[0] !== 'run') throw new UsageError('usage: jobs run [escalation|reminders]');
+        if (args[0] !== 'run') throw new UsageError('usage: jobs run [retention|escalation|reminders]');
         const names = args.slice(1);
         const unknown = names.find((n) => !(JOBS as readonly string[]).includes(n));
         if (unknown) throw new UsageError(`unknown job ${unknown}; jobs are ${JOBS.join(', ')}`);
         return await withRuntime(config, logger, (deps) => {
-          const result = runJobs(deps, names.length ? (names as JobName[]) : JOBS);
+          const result = runJobs(deps, names.length ? (names as JobName[]) : JOBS, progressBar());
           console.log(JSON.stringify(result));
           return 0;
         });

@@ -11,6 +11,7 @@ import { domainProblem, fieldErrors, problemResponse } from './problem.ts';
 import { matchRoutes } from './routes/matches.ts';
 import { noticeRoutes } from './routes/notices.ts';
 import { oauthRoutes } from './routes/oauth.ts';
+import { oversightRoutes } from './routes/oversight.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { signalRoutes } from './routes/signals.ts';
 
@@ -71,6 +72,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   signalRoutes(app, deps);
   noticeRoutes(app, deps);
   matchRoutes(app, deps);
+  oversightRoutes(app, deps);
   opsRoutes(app, deps);
 
   app.notFound((c) => problemResponse(c, 404, 'not_found', 'no such resource'));

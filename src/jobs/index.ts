@@ -1,13 +1,19 @@
 import type { Deps } from '../app/context.ts';
 import { runEscalation, runReminders } from './coordination.ts';
+import { type Progress, runRetention } from './retention.ts';
 
-export const JOBS = ['escalation', 'reminders'] as const;
+export const JOBS = ['retention', 'escalation', 'reminders'] as const;
 export type JobName = (typeof JOBS)[number];
 
 /** Runs the named periodic jobs once (all by default) and says what each did. */
-export function runJobs(deps: Deps, names: readonly JobName[] = JOBS): Record<string, unknown> {
+export function runJobs(deps: Deps, names: readonly JobName[] = JOBS, progress?: Progress): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name of names) {
+    if (name === 'retention') {
+      const r = runRetention(deps, progress);
+      deps.metrics.recordJob('retention', r.expired + r.destroyed + r.expiringNoticed);
+      out.retention = r;
+    }
     if (name === 'escalation') {
       const escalated = runEscalation(deps);
       deps.metrics.recordJob('escalation', escalated);

@@ -69,8 +69,16 @@ describe('a match nobody picks up', () => {
     w.h.clock.advanceDays(30);
     const first = runJobs(w.h.deps);
     const second = runJobs(w.h.deps);
-    expect(first).toEqual({ escalation: { escalated: 1 }, reminders: { caseTableDue: 0, informingOverdue: 1, turning18: 1 } });
-    expect(second).toEqual({ escalation: { escalated: 0 }, reminders: { caseTableDue: 0, informingOverdue: 0, turning18: 0 } });
+    expect(first).toEqual({
+      retention: { expiringNoticed: 0, expired: 0, destroyed: 0 },
+      escalation: { escalated: 1 },
+      reminders: { caseTableDue: 0, informingOverdue: 1, turning18: 1 },
+    });
+    expect(second).toEqual({
+      retention: { expiringNoticed: 0, expired: 0, destroyed: 0 },
+      escalation: { escalated: 0 },
+      reminders: { caseTableDue: 0, informingOverdue: 0, turning18: 0 },
+    });
     const types = (label: string) => w.inbox(label).map((n) => n.type);
     expect(types('school')).toEqual(['match.created', 'signal.informing_overdue']);
     expect(types('wij')).toEqual(['match.coordinator_assigned', 'match.escalated', 'subject.turning_18']);

@@ -1,0 +1,63 @@
+import { and, asc, eq, gt, gte, lt, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import { auditLog } from '../../schema/tables.ts';
+import { appendAudit } from '../store/audit.ts';
+import { inTransaction } from '../store/db.ts';
+import { type Ctx, requireScope } from './context.ts';
+
+export const auditRecordSchema = z
+  .object({
+    seq: z.number().int(),
+    at: z.iso.datetime(),
+    agencyId: z.string().nullable(),
+    actor: z.string().nullable(),
+    action: z.string(),
+    subject: z.string().nullable().meta({ description: 'The keyed pseudonym of the young person, never a BSN.' }),
+    resource: z.string().nullable(),
+    outcome: z.string(),
+    requestId: z.string().nullable(),
+    hash: z.string(),
+    prevHash: z.string(),
+  })
+  .meta({ id: 'AuditRecord' });
+export type AuditRecord = z.infer<typeof auditRecordSchema>;
+
+export const auditListSchema = z.object({ items: z.array(auditRecordSchema), next: z.string().nullable() }).meta({ id: 'AuditList' });
+
+export const listAuditQuerySchema = z.strictObject({
+  agencyId: z.string().max(64).optional(),
+  subject: z.string().regex(/^[0-9a-f]{64}$/, 'a pseudonym').optional(),
+  action: z.string().max(64).optional(),
+  from: z.iso.datetime().optional(),
+  to: z.iso.datetime().optional(),
+  after: z.coerce.number().int().min(0).optional().meta({ description: 'The `next` of the previous page (a sequence number).' }),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export type ListAuditQuery = z.infer<typeof listAuditQuerySchema>;
+
+/** The audit log with filters (NEN 7513 fields); reading it is itself recorded. */
+export function listAudit({ ctx, query }: { ctx: Ctx; query: ListAuditQuery }): { items: AuditRecord[]; next: string | null } {
+  requireScope(ctx, 'audit:read');
+  const where: SQL[] = [];
+  if (query.agencyId) where.push(eq(auditLog.agencyId, query.agencyId));
+  if (query.subject) where.push(eq(auditLog.subject, query.subject));
+  if (query.action) where.push(eq(auditLog.action, query.action));
+  if (query.from) where.push(gte(auditLog.at, new Date(query.from).toISOString()));
+  if (query.to) where.push(lt(auditLog.at, new Date(query.to).toISOString()));
+  if (query.after !== undefined) where.push(gt(auditLog.seq, query.after));
+  return inTransaction(ctx.deps.db, (tx) => {
+    const rows = tx.select().from(auditLog).where(and(...where)).orderBy(asc(auditLog.seq)).limit(query.limit + 1).all();
+    const items = rows.slice(0, query.limit);
+    appendAudit(tx, {
+      at: ctx.deps.clock.now().toISOString(),
+      agencyId: ctx.actor.agencyId,
+      actor: ctx.actor.professional,
+      action: 'audit.read',
+      subject: query.subject ?? null,
+      resource: null,
+      outcome: `${items.length} records`,
+      requestId: ctx.requestId,
+    });
+    return { items, next: rows.length > query.limit ? String(items.at(-1)!.seq) : null };
+  });
+}

@@ -1,0 +1,22 @@
+import { eq, inArray } from 'drizzle-orm';
+import { caseTables, matches, matchEvents, matchRecipients, notices, signals, subjects } from '../../schema/tables.ts';
+import type { Tx } from './db.ts';
+
+/**
+ * Removes every row about a subject, its wrapped data key last: whatever copy of the sealed data
+ * survives elsewhere (a backup) can no longer be opened (crypto-shredding). The audit log keeps
+ * only the pseudonym, as the law asks. secure_delete overwrites the freed pages.
+ */
+export function eraseSubject(tx: Tx, subjectId: string): { signals: number; notices: number; matches: number } {
+  const matchIds = tx.select({ id: matches.id }).from(matches).where(eq(matches.subjectId, subjectId)).all().map((m) => m.id);
+  const removedNotices = tx.delete(notices).where(eq(notices.subjectId, subjectId)).run().changes;
+  if (matchIds.length > 0) {
+    tx.delete(matchEvents).where(inArray(matchEvents.matchId, matchIds)).run();
+    tx.delete(caseTables).where(inArray(caseTables.matchId, matchIds)).run();
+    tx.delete(matchRecipients).where(inArray(matchRecipients.matchId, matchIds)).run();
+    tx.delete(matches).where(inArray(matches.id, matchIds)).run();
+  }
+  const removedSignals = tx.delete(signals).where(eq(signals.subjectId, subjectId)).run().changes;
+  tx.delete(subjects).where(eq(subjects.id, subjectId)).run();
+  return { signals: removedSignals, notices: removedNotices, matches: matchIds.length };
+}
