@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/store/db.ts';
+import { verifyAuditChain } from '../../src/store/audit.ts';
+import { createHarness, signalBody, validBsn } from '../support/harness.ts';
+import { cli } from '../support/process.ts';
+
+describe('tamper-evident audit log', () => {
+  it('verifies on a busy database, and names the record after any single byte of it is changed in the file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrokken-audit-'));
+    const dbFile = path.join(dir, 'betrokken.db');
+    const h = await createHarness({ dbFile });
+    await h.agency('wij', { districts: ['selwerd'] });
+    const [school, gp] = [await h.agency('school'), await h.agency('gp')];
+    const [ts, tg] = [await h.token(school), await h.token(gp)];
+    for (let i = 0; i < 60; i++) {
+      await h.call('POST', '/v1/signals', { token: ts, body: signalBody(validBsn(i)) });
+      if (i % 2 === 0) await h.call('POST', '/v1/signals', { token: tg, body: signalBody(validBsn(i)) });
+    }
+    await h.call('GET', '/v1/notices', { token: ts });
+    await h.call('GET', '/v1/signals', { token: tg });
+    const verified = verifyAuditChain(h.db);
+    expect(verified.ok).toBe(true);
+    expect(verified.count).toBeGreaterThan(200);
+    const targets = h.db.$client
+      .prepare('select seq, request_id, hash, prev_hash from audit_log where request_id is not null order by seq limit 3 offset 50')
+      .all() as Array<{ seq: number; request_id: string; hash: string; prev_hash: string }>;
+    h.db.$client.close();
+    const pristine = fs.readFileSync(dbFile);
+
+    const flip = (needle: string, at: number) => {
+      const bytes = Buffer.from(pristine);
+      const pos = bytes.indexOf(needle);
+      expect(pos, needle).toBeGreaterThan(0);
+      expect(bytes.indexOf(needle, pos + 1), 'the needle is unique').toBe(-1);
+      bytes[pos + at] = bytes[pos + at] === 0x61 ? 0x62 : 0x61; // 'a' ↔ 'b': still text, another value
+      fs.writeFileSync(dbFile, bytes);
+    };
+    const check = () => {
+      const db = openDatabase(dbFile);
+      try {
+        return verifyAuditChain(db);
+      } finally {
+        db.$client.close();
+      }
+    };
+    const cases: Array<[string, number, number]> = [
+      // The last three columns are stored side by side: request_id, prev_hash, hash.
+      [targets[0]!.request_id + targets[0]!.prev_hash + targets[0]!.hash, 6, targets[0]!.seq], // a field of the record
+      [targets[1]!.prev_hash + targets[1]!.hash, 64 + 10, targets[1]!.seq], // its own hash
+      [targets[2]!.prev_hash + targets[2]!.hash, 3, targets[2]!.seq], // its link to the one before
+    ];
+    for (const [needle, at, seq] of cases) {
+      flip(needle, at);
+      const result = check();
+      expect(result).toMatchObject({ ok: false, brokenSeq: seq });
+    }
+    const broken = cli(['audit', 'verify'], { BETROKKEN_DATA_DIR: dir });
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain(`audit chain broken at record ${targets[2]!.seq}`);
+    fs.writeFileSync(dbFile, pristine);
+    const intact = cli(['audit', 'verify'], { BETROKKEN_DATA_DIR: dir });
+    expect(intact.code).toBe(0);
+    expect(intact.stdout).toBe(`audit chain intact: ${verified.count} records\n`);
+  }, 60_000);
+
+  it('the database refuses to change or delete an audit record', async () => {
+    const h = await createHarness();
+    await h.agency('school');
+    expect(() => h.db.$client.prepare("update audit_log set outcome = 'x'").run()).toThrow(/append-only/);
+    expect(() => h.db.$client.prepare('delete from audit_log').run()).toThrow(/append-only/);
+  });
+
+  it('GET /v1/audit lists with filters for audit:read only, and records that it was read', async () => {
+    const h = await createHarness();
+    await h.agency('wij', { districts: ['selwerd'] });
+    const [school, operator] = [await h.agency('school'), await h.agency('operator')];
+    const ts = await h.token(school);
+    await h.call('POST', '/v1/signals', { token: ts, body: signalBody(validBsn(1)), headers: { 'x-acting-professional': 'mentor-9' } });
+    await h.call('POST', '/v1/signals', { token: ts, body: signalBody(validBsn(2)) });
+    const to = await h.token(operator);
+    const pseudonym = h.keys.pseudonymize(validBsn(1));
+    const res = await h.call('GET', `/v1/audit?subject=${pseudonym}`, { token: to });
+    expect(res.status).toBe(200);
+    const { items } = (await res.json()) as { items: Array<{ action: string; actor: string; agencyId: string; subject: string; hash: string; prevHash: string }> };
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ action: 'signal.register', actor: 'mentor-9', agencyId: school.id, subject: pseudonym });
+    expect(JSON.stringify(items)).not.toContain(validBsn(1));
+    const page = (await (await h.call('GET', '/v1/audit?limit=2', { token: to })).json()) as { items: Array<{ seq: number; hash: string; prevHash: string }>; next: string };
+    expect(page.items[1]!.prevHash).toBe(page.items[0]!.hash);
+    const rest = (await (await h.call('GET', `/v1/audit?after=${page.next}&action=audit.read`, { token: to })).json()) as { items: Array<{ action: string }> };
+    expect(rest.items.map((r) => r.action)).toEqual(['audit.read', 'audit.read']);
+    expect((await h.call('GET', '/v1/audit', { token: ts })).status).toBe(403);
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { runRetention } from '../../src/jobs/retention.ts';
+import { loadSubjectKey } from '../../src/store/subjects.ts';
+import { validBsn } from '../support/harness.ts';
+import { World } from '../support/world.ts';
+
+const types = (w: World, label: string) => w.inbox(label).map((n) => n.type);
+
+describe('retention (time travel with the injected clock)', () => {
+  it('a signal expires at 24 months: its registrant hears 30 days before, then it leaves the match', async () => {
+    const w = await World.create();
+    w.step('+school');
+    w.step('+gp');
+    w.h.clock.set('2028-01-31T08:00:00.000Z');
+    expect(runRetention(w.h.deps)).toEqual({ expiringNoticed: 0, expired: 0, destroyed: 0 });
+    w.h.clock.set('2028-02-01T09:30:00.000Z');
+    expect(runRetention(w.h.deps)).toEqual({ expiringNoticed: 2, expired: 0, destroyed: 0 });
+    expect(runRetention(w.h.deps)).toEqual({ expiringNoticed: 0, expired: 0, destroyed: 0 });
+    expect(types(w, 'school')).toEqual(['match.created', 'signal.expiring']);
+    expect(w.inbox('school').at(-1)!.parties.map((p) => p.view)).toEqual(['contact']); // as the policy already showed
+
+    w.h.clock.set('2028-03-02T09:00:00.000Z');
+    expect(runRetention(w.h.deps)).toEqual({ expiringNoticed: 0, expired: 2, destroyed: 0 });
+    expect(runRetention(w.h.deps)).toEqual({ expiringNoticed: 0, expired: 0, destroyed: 0 });
+    expect(types(w, 'wij')).toEqual(['match.coordinator_assigned', 'match.closed']);
+    expect(types(w, 'school')).toEqual(['match.created', 'signal.expiring']);
+    const status = w.h.db.$client.prepare('select status, end_reason from signals').all();
+    expect(status).toEqual([{ status: 'ended', end_reason: 'expired' }, { status: 'ended', end_reason: 'expired' }]);
+    expect(w.h.db.$client.prepare("select count(*) n from matches where status in ('open','claimed','escalated')").get()).toEqual({ n: 0 });
+  });
+
+  it('a signal ends at the subject’s 23rd birthday when that comes first', async () => {
+    const w = await World.create();
+    w.register('gp', 1, { birthDate: '2003-09-01' });
+    w.register('yc', 1, { birthDate: '2003-09-01' });
+    w.h.clock.set('2026-08-31T23:59:00.000Z');
+    expect(runRetention(w.h.deps).expired).toBe(0);
+    w.h.clock.set('2026-09-01T00:00:00.000Z');
+    expect(runRetention(w.h.deps).expired).toBe(2);
+    expect(types(w, 'wij')).toEqual(['match.coordinator_assigned', 'match.closed']);
+  });
+
+  it('after the archive period nothing of the subject can be unsealed and no row names it but the audit log', async () => {
+    const w = await World.create();
+    w.step('+school');
+    w.step('+gp');
+    w.step('+school#2'); // another young person, still registered later on
+    const pseudonym = w.h.keys.pseudonymize(validBsn(1));
+    const subjectId = (w.h.db.$client.prepare('select id from subjects where pseudonym = ?').get(pseudonym) as { id: string }).id;
+    w.h.clock.set('2028-03-02T09:00:00.000Z');
+    runRetention(w.h.deps);
+    w.register('gp', 2); // keeps subject 2 live
+
+    w.h.clock.set('2033-03-01T09:00:00.000Z'); // a day short of five years after the end
+    expect(runRetention(w.h.deps).destroyed).toBe(0);
+    w.h.clock.set('2033-03-02T09:00:01.000Z');
+    expect(runRetention(w.h.deps).destroyed).toBe(1);
+    expect(runRetention(w.h.deps).destroyed).toBe(0);
+
+    expect(() => w.h.db.transaction((tx) => loadSubjectKey(tx, w.h.keys, subjectId))).toThrow();
+    const tables = (w.h.db.$client.prepare("select name from sqlite_master where type = 'table'").all() as Array<{ name: string }>).map((t) => t.name);
+    for (const table of tables.filter((t) => t !== 'audit_log')) {
+      const rows = w.h.db.$client.prepare(`select * from "${table}"`).raw().all() as unknown[][];
+      const text = JSON.stringify(rows);
+      expect(text.includes(pseudonym), table).toBe(false);
+      expect(text.includes(subjectId), table).toBe(false);
+    }
+    const audit = w.h.db.$client.prepare('select action from audit_log where subject = ? order by seq').all(pseudonym) as Array<{ action: string }>;
+    expect(audit.at(-1)!.action).toBe('subject.destroy');
+    // The other young person is untouched.
+    expect(w.h.db.$client.prepare('select count(*) n from subjects').get()).toEqual({ n: 1 });
+  });
+});
