@@ -1,7 +1,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { addAgency } from '../../src/app/agencies.ts';
 import type { Clock, Deps } from '../../src/app/context.ts';
 import { parseAgencyPublicKey } from '../../src/crypto/agency-keys.ts';
@@ -65,13 +65,13 @@ export interface Harness {
 }
 
 /** A fresh service on a private database: in memory unless a file is named. */
-export async function createHarness(opts: { policy?: string; dbFile?: string; keys?: KeyRing; clock?: TestClock } = {}): Promise<Harness> {
+export async function createHarness(opts: { policy?: string; dbFile?: string; keys?: KeyRing; clock?: TestClock; logger?: Logger } = {}): Promise<Harness> {
   const db = openDatabase(opts.dbFile ?? ':memory:');
   migrateDatabase(db);
   const keys = opts.keys ?? (await ephemeralKeyRing());
   const clock = opts.clock ?? new TestClock();
   const policy = loadPolicy(policyPath(opts.policy ?? 'groningen'));
-  const deps: Deps = { db, keys, policy, clock, logger: pino({ level: 'silent' }), issuer: ISSUER, metrics: createMetrics(db) };
+  const deps: Deps = { db, keys, policy, clock, logger: opts.logger ?? pino({ level: 'silent' }), issuer: ISSUER, metrics: createMetrics(db) };
   const app = createApp(deps);
   let counter = 0;
 
