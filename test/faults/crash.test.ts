@@ -1,0 +1,109 @@
+import { generateKeyPairSync } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { signClientAssertion } from '../../src/crypto/tokens.ts';
+import { openDatabase } from '../../src/store/db.ts';
+import { verifyAuditChain } from '../../src/store/audit.ts';
+import { signalBody, validBsn } from '../support/harness.ts';
+import { cli, type Server, startServer } from '../support/process.ts';
+
+/**
+ * Crash test: registrations in flight, the service killed with SIGKILL at a random moment,
+ * restarted; every signal that got a 2xx exists, and so does every notice it caused.
+ * `npm run test:faults` runs more rounds (FAULT_ROUNDS); CI runs a few.
+ */
+const ROUNDS = Number(process.env.FAULT_ROUNDS ?? 3);
+const CONCURRENCY = 8;
+
+describe('kill -9 during registrations', () => {
+  it(`loses nothing that was acknowledged (${ROUNDS} rounds)`, async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrokken-faults-'));
+    const env = { BETROKKEN_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+    const agencies: Record<string, { id: string; key: string }> = {};
+    for (const [label, type, extra] of [['school', 'school', []], ['gp', 'gp', []], ['wij', 'wij', ['--district', 'selwerd']]] as const) {
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+      const file = path.join(dataDir, `${label}.pub.pem`);
+      fs.writeFileSync(file, publicKey.export({ type: 'spki', format: 'pem' }));
+      const out = cli(['agency', 'add', '--name', label, '--type', type, '--municipality', '0014', '--public-key', file, ...extra], env);
+      expect(out.code, out.stderr).toBe(0);
+      agencies[label] = { id: out.stdout.trim(), key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
+    }
+    const acknowledged: Array<{ agency: string; signalId: string; subject: number }> = [];
+    let next = 0;
+
+    for (let round = 0; round < ROUNDS; round++) {
+      const server: Server = await startServer(env);
+      const issuer = `http://localhost:${new URL(server.url).port}`;
+      const token = async (label: string) => {
+        const assertion = await signClientAssertion(agencies[label]!.key, { agencyId: agencies[label]!.id, audience: issuer });
+        const res = await fetch(`${server.url}/oauth/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }),
+        });
+        return ((await res.json()) as { access_token: string }).access_token;
+      };
+      const tokens = { school: await token('school'), gp: await token('gp') };
+      let stop = false;
+      const worker = async () => {
+        while (!stop) {
+          const n = next++;
+          const subject = Math.floor(n / 2);
+          const agency = n % 2 === 0 ? 'school' : 'gp';
+          try {
+            const res = await fetch(`${server.url}/v1/signals`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${tokens[agency]}`, 'content-type': 'application/json' },
+              body: JSON.stringify(signalBody(validBsn(10_000 + subject))),
+            });
+            if (res.status === 201 || res.status === 200) acknowledged.push({ agency, signalId: ((await res.json()) as { id: string }).id, subject });
+            else expect(res.status).toBeLessThan(500);
+          } catch {
+            return; // the server is gone: the outcome of this request is unknown, and that is allowed
+          }
+        }
+      };
+      const workers = Array.from({ length: CONCURRENCY }, worker);
+      await new Promise((r) => setTimeout(r, 150 + Math.random() * 600));
+      server.child.kill('SIGKILL');
+      stop = true;
+      await Promise.all(workers);
+      await server.stop();
+    }
+    expect(acknowledged.length).toBeGreaterThan(ROUNDS * 10);
+
+    // A restart recovers the database (WAL); then check what was acknowledged.
+    const server = await startServer(env);
+    await server.stop();
+    const db = new Database(path.join(dataDir, 'betrokken.db'), { readonly: true });
+    try {
+      const signal = db.prepare('select subject_id, agency_id, status from signals where id = ?');
+      const notices = db.prepare('select count(*) n from notices where agency_id = ? and subject_id = ?');
+      const bySubject = new Map<number, Set<string>>();
+      for (const a of acknowledged) {
+        const row = signal.get(a.signalId) as { subject_id: string; agency_id: string; status: string } | undefined;
+        expect(row, `acknowledged signal ${a.signalId} exists`).toBeDefined();
+        expect(row!.agency_id).toBe(agencies[a.agency]!.id);
+        bySubject.set(a.subject, (bySubject.get(a.subject) ?? new Set()).add(a.signalId));
+      }
+      let matched = 0;
+      for (const ids of bySubject.values()) {
+        if (ids.size < 2) continue;
+        matched++;
+        const subjectId = (signal.get([...ids][0]) as { subject_id: string }).subject_id;
+        for (const label of ['school', 'gp', 'wij']) {
+          expect((notices.get(agencies[label]!.id, subjectId) as { n: number }).n, `${label} was told of the match`).toBeGreaterThanOrEqual(1);
+        }
+      }
+      expect(matched).toBeGreaterThan(0);
+    } finally {
+      db.close();
+    }
+    const check = openDatabase(path.join(dataDir, 'betrokken.db'));
+    expect(verifyAuditChain(check).ok).toBe(true);
+    check.$client.close();
+  }, 120_000);
+});
