@@ -12,6 +12,9 @@ let tokens: string[];
 let routes: Array<{ method: string; path: string }>;
 let ids: Record<string, string>;
 
+/** URLs carry well-formed text only: a lone surrogate becomes U+FFFD, as a client library would send it. */
+const wellFormed = (s: string) => s.replace(/[\ud800-\udfff]/gu, '\ufffd');
+
 const LEAKS = /(\bat \S+:\d+:\d+|node_modules|\/src\/|SqliteError|TypeError|ReferenceError|SQLITE_|stack)/;
 
 function totalRows(): number {
@@ -79,12 +82,12 @@ describe('fuzzing every route', () => {
         async (pick, payload, type, p, authorization, professional, query, realId) => {
           const route = routes[pick % routes.length]!;
           let path = route.path.replace(/\{id\}/, () => {
-            if (!realId) return encodeURIComponent(p);
+            if (!realId) return encodeURIComponent(wellFormed(p));
             if (route.path.includes('signals')) return ids.signal!;
             if (route.path.includes('notices')) return ids.notice!;
             return ids.match!;
           });
-          if (query) path += `?${new URLSearchParams(query).toString()}`;
+          if (query) path += `?${new URLSearchParams(Object.entries(query).map(([k, v]) => [k, wellFormed(v)])).toString()}`;
           // Only what an HTTP header can carry (Latin-1, no line breaks) reaches a real server.
           const headerSafe = (v: string) => /^[\x20-\x7e\xa0-\xff\t]*$/.test(v);
           const headers: Record<string, string> = {};
