@@ -1,0 +1,203 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config.ts';
+import { signClientAssertion } from '../../src/crypto/tokens.ts';
+import { runRetention } from '../../src/jobs/retention.ts';
+import { openRuntime } from '../../src/runtime.ts';
+import { ROOT, signalBody, validBsn } from '../support/harness.ts';
+import { BIN, freePort } from '../support/process.ts';
+import { type Progress, seed, type SeededAgency } from './seed.ts';
+
+/**
+ * npm run bench [-- --small]: seeds a database, starts the service and a bare Hono endpoint,
+ * loads both from a second process, and prints figures measured in this one run.
+ */
+const { values } = parseArgs({
+  options: {
+    small: { type: 'boolean' },
+    subjects: { type: 'string' },
+    signals: { type: 'string' },
+    duration: { type: 'string' },
+    connections: { type: 'string' },
+    'sweep-signals': { type: 'string' },
+  },
+});
+const small = values.small ?? false;
+const SUBJECTS = Number(values.subjects ?? (small ? 20_000 : 2_000_000));
+const SIGNALS = Number(values.signals ?? (small ? 50_000 : 5_000_000));
+const SWEEP = Number(values['sweep-signals'] ?? (small ? 10_000 : 1_000_000));
+const DURATION = Number(values.duration ?? (small ? 5 : 15));
+const CONNECTIONS = Number(values.connections ?? 50);
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'betrokken-bench-'));
+
+const bar: Progress = (phase, done, total) => {
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  process.stderr.write(`\r${phase.padEnd(12)} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
+};
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+async function waitFor(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`${url} exited`);
+    try {
+      if ((await fetch(url)).status < 500) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not start`);
+}
+
+async function startService(dataDir: string): Promise<{ url: string; issuer: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [BIN, 'start'], {
+    cwd: ROOT,
+    env: { ...process.env, BETROKKEN_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', BETROKKEN_JOB_INTERVAL_S: '86400' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/healthz`, child);
+  return { url, issuer: `http://localhost:${port}`, child };
+}
+
+function peakRssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024);
+}
+
+interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  total: number;
+  non2xx: number;
+  errors: number;
+}
+
+function load(plan: Record<string, unknown>): LoadResult {
+  const file = path.join(work, `plan-${Date.now()}.json`);
+  fs.writeFileSync(file, JSON.stringify({ connections: CONNECTIONS, duration: DURATION, ...plan }));
+  const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/bench/load.ts'), file], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
+  return JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult;
+}
+
+async function tokensFor(service: { url: string; issuer: string }, agencies: SeededAgency[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const a of agencies.filter((x) => x.type !== 'wij')) {
+    const assertion = await signClientAssertion(a.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { agencyId: a.id, audience: service.issuer });
+    const res = await fetch(`${service.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }),
+    });
+    out.push(((await res.json()) as { access_token: string }).access_token);
+  }
+  return out;
+}
+
+/** Registration bodies: half new young people, half already registered (so matches happen). */
+function registerBodies(subjects: number, count: number, offset: number): string[] {
+  return Array.from({ length: count }, (_, j) =>
+    JSON.stringify(signalBody(validBsn(j % 2 === 0 ? subjects + offset + j : Math.floor((j * 7919) % subjects)))),
+  );
+}
+
+async function registerRun(dataDir: string, agencies: SeededAgency[], subjects: number, offset: number) {
+  const service = await startService(dataDir);
+  try {
+    const tokens = await tokensFor(service, agencies);
+    const result = load({ url: service.url, method: 'POST', path: '/v1/signals', contentType: 'application/json', tokens, bodies: registerBodies(subjects, 50_000, offset) });
+    return { result, service };
+  } catch (err) {
+    service.child.kill('SIGKILL');
+    throw err;
+  }
+}
+
+async function main() {
+  const results: Record<string, unknown> = { machine: { cpus: os.cpus().length, memGb: Math.round(os.totalmem() / 2 ** 30), node: process.version }, subjects: SUBJECTS, signals: SIGNALS, connections: CONNECTIONS, duration: DURATION };
+
+  // Bare ceiling.
+  const barePort = await freePort();
+  const bare = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/bench/bare.ts'), String(barePort)], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitFor(`http://127.0.0.1:${barePort}/`, bare);
+  const bareResult = load({ url: `http://127.0.0.1:${barePort}`, method: 'POST', path: '/v1/signals', contentType: 'application/json', bodies: registerBodies(1000, 1000, 0) });
+  bare.kill();
+
+  // Small database (10 k signals) for the size comparison.
+  log('seeding 10 k signals');
+  const smallDir = path.join(work, 'small');
+  const smallAgencies = await seed(smallDir, { subjects: 4_000, signals: 10_000 }, bar);
+  const atSmall = await registerRun(smallDir, smallAgencies, 4_000, 0);
+  atSmall.service.child.kill();
+
+  // Full size.
+  log(`seeding ${SUBJECTS} subjects, ${SIGNALS} signals`);
+  const fullDir = path.join(work, 'full');
+  const seedStart = performance.now();
+  const agencies = await seed(fullDir, { subjects: SUBJECTS, signals: SIGNALS }, bar);
+  results.seedSeconds = Math.round((performance.now() - seedStart) / 100) / 10;
+  const full = await registerRun(fullDir, agencies, SUBJECTS, 0);
+  const service = full.service;
+  const tokens = await tokensFor(service, agencies);
+  const notices = load({ url: service.url, method: 'GET', path: '/v1/notices?limit=20', tokens });
+  const assertions: string[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const a = agencies[1 + (i % (agencies.length - 1))]!;
+    const assertion = await signClientAssertion(a.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { agencyId: a.id, audience: service.issuer, lifetimeS: 290 });
+    assertions.push(new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }).toString());
+  }
+  const tokenIssue = load({ url: service.url, method: 'POST', path: '/oauth/token', contentType: 'application/x-www-form-urlencoded', bodies: assertions, amount: assertions.length, duration: undefined });
+  const rss = peakRssMb(service.child.pid!);
+  service.child.kill();
+
+  // Retention sweep over expired signals.
+  log(`seeding ${SWEEP} expired signals`);
+  const sweepDir = path.join(work, 'sweep');
+  await seed(sweepDir, { subjects: SWEEP, signals: SWEEP, expired: true }, bar);
+  const deps = await openRuntime(loadConfig({ BETROKKEN_DATA_DIR: sweepDir }), pino({ level: 'silent' }));
+  const sweepStart = performance.now();
+  const sweep = runRetention(deps, bar);
+  const sweepSeconds = Math.round((performance.now() - sweepStart) / 100) / 10;
+  deps.db.$client.close();
+
+  const ratio = (r: LoadResult) => Math.round((r.rps / bareResult.rps) * 1000) / 10;
+  Object.assign(results, {
+    bare: bareResult,
+    register: { ...full.result, ratioToBarePct: ratio(full.result) },
+    registerAt10k: { ...atSmall.result, ratioToBarePct: ratio(atSmall.result) },
+    registerFullVs10kPct: Math.round((full.result.rps / atSmall.result.rps) * 1000) / 10,
+    notices: { ...notices, ratioToBarePct: ratio(notices) },
+    tokens: { ...tokenIssue, ratioToBarePct: ratio(tokenIssue) },
+    peakRssMb: rss,
+    retention: { ...sweep, seconds: sweepSeconds },
+  });
+
+  const row = (name: string, r: LoadResult) =>
+    `${name.padEnd(26)} ${String(Math.round(r.rps)).padStart(8)} ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)} ${String(ratio(r)).padStart(8)}%  ${r.non2xx ? `non-2xx ${r.non2xx}` : ''}${r.errors ? ` errors ${r.errors}` : ''}`;
+  console.log(`\nBetrokken benchmark — ${SUBJECTS} subjects, ${SIGNALS} signals, ${CONNECTIONS} connections, ${DURATION} s per load, ${os.cpus().length} cores\n`);
+  console.log(`${'load'.padEnd(26)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'vs bare'.padStart(9)}`);
+  console.log(row('bare Hono POST', bareResult));
+  console.log(row('register (full size)', full.result));
+  console.log(row('register (10 k signals)', atSmall.result));
+  console.log(row('read notices', notices));
+  console.log(row('token issuance', tokenIssue));
+  console.log(`\nregister at full size vs at 10 k: ${results.registerFullVs10kPct}%`);
+  console.log(`service peak RSS: ${rss} MB`);
+  console.log(`retention sweep: ${sweep.expired} signals ended in ${sweepSeconds} s`);
+  console.log(`seeding took ${results.seedSeconds} s`);
+  const outDir = path.join(ROOT, 'bench', 'results');
+  fs.mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `${new Date().toISOString().replace(/[:.]/g, '-')}${small ? '-small' : ''}.json`);
+  fs.writeFileSync(file, JSON.stringify(results, null, 2));
+  console.log(`figures written to ${path.relative(ROOT, file)}`);
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+await main();
