@@ -10,7 +10,7 @@ import { insertNotice } from '../store/notices.ts';
 import type { Deps } from './context.ts';
 import { addDays } from './dates.ts';
 import type { AgencyRef, NoticeBody, NoticeType, PartyEntry } from './notice-schemas.ts';
-import { openSignal, type SignalRow } from './signal-record.ts';
+import { openSignal, type SealedSignal, type SignalRow } from './signal-record.ts';
 import type { ProfessionalInput } from './signal-schemas.ts';
 
 export type MatchRow = typeof matches.$inferSelect;
@@ -122,6 +122,15 @@ export class MatchState {
     return new MatchState(tx, deps, subject, liveMatchOf(tx, subject.subjectId));
   }
 
+  readonly #opened = new Map<string, SealedSignal>();
+
+  /** A signal's sealed part, opened once however many notices show it. */
+  opened(signal: SignalRow): SealedSignal {
+    let sealed = this.#opened.get(signal.id);
+    if (!sealed) this.#opened.set(signal.id, (sealed = openSignal(this.subject.dataKey, signal)));
+    return sealed;
+  }
+
   recipient(agencyId: string): Recipient | undefined {
     return this.decision.recipients.find((r) => r.agencyId === agencyId);
   }
@@ -130,7 +139,7 @@ export class MatchState {
     return (recipient?.sees ?? []).map((p) => {
       if (p.view === 'type') return { view: 'type', agencyType: p.agencyType };
       const r = this.byAgency.get(p.agencyId)!;
-      return { view: 'contact', agency: r.agency, contact: openSignal(this.subject.dataKey, r.signal).professional, since: r.signal.registeredAt };
+      return { view: 'contact', agency: r.agency, contact: this.opened(r.signal).professional, since: r.signal.registeredAt };
     });
   }
 
@@ -150,7 +159,7 @@ export class MatchState {
       createdAt: now.toISOString(),
       matchId: match?.id ?? null,
       signalId: own?.signal.id ?? null,
-      reference: own ? openSignal(this.subject.dataKey, own.signal).reference : null,
+      reference: own ? this.opened(own.signal).reference : null,
       parties: opts.parties ?? this.partyEntries(this.recipient(agencyId)),
       coordinator,
       caseTable: opts.caseTable ?? null,

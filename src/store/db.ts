@@ -12,6 +12,30 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 const MIGRATIONS = fileURLToPath(new URL('../../schema/migrations', import.meta.url));
 
+const STATEMENT_CACHE_SIZE = 512;
+
+/**
+ * drizzle asks better-sqlite3 to prepare every query anew, which costs more than running it.
+ * Statements are reusable once they have run to completion (drizzle only uses run/get/all), so
+ * they are kept by SQL text. A cached statement is put back in object mode, since drizzle turns
+ * raw mode on per call where it wants arrays.
+ */
+function cacheStatements(client: Database.Database): void {
+  const prepare = client.prepare.bind(client);
+  const cache = new Map<string, Database.Statement>();
+  client.prepare = ((source: string) => {
+    const cached = cache.get(source);
+    if (cached) {
+      if (cached.reader) cached.raw(false);
+      return cached;
+    }
+    const statement = prepare(source);
+    if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    cache.set(source, statement);
+    return statement;
+  }) as typeof client.prepare;
+}
+
 /**
  * Opens (creating if needed) the SQLite database in WAL mode. `:memory:` gives a private
  * in-memory database, as the tests use.
@@ -26,6 +50,7 @@ export function openDatabase(file: string): Db {
   // Freed pages are overwritten, so sealed data that was removed does not linger in the file.
   client.pragma('secure_delete = ON');
   if (file !== ':memory:') fs.chmodSync(file, 0o600);
+  cacheStatements(client);
   return drizzle({ client, schema: tables }) as Db;
 }
 
