@@ -2,7 +2,7 @@ import { and, eq, gt, inArray, lte, max, notExists, sql } from 'drizzle-orm';
 import { matches, signals, subjects } from '../../schema/tables.ts';
 import type { Deps } from '../app/context.ts';
 import { addDays, addMonths } from '../app/dates.ts';
-import { LIVE_STATUSES, reconcileMatch } from '../app/matching.ts';
+import { LIVE_STATUSES, liveMatchOf, reconcileMatch } from '../app/matching.ts';
 import { appendAudit } from '../store/audit.ts';
 import { inTransaction } from '../store/db.ts';
 import { eraseSubject } from '../store/erase.ts';
@@ -49,25 +49,33 @@ export function runRetention(deps: Deps, progress: Progress = () => undefined): 
     progress('expiring', i + 1, expiring.length);
   });
 
-  // 2. Expired: end the signals, one subject at a time, and bring its match in line.
-  const due = deps.db
-    .selectDistinct({ subjectId: signals.subjectId })
+  // 2. Expired: end the signals, one subject at a time, and bring its match in line. Signals are
+  // ended by id: a query by subject and expiry lets SQLite pick the expiry index and scan.
+  const dueSignals = deps.db
+    .select({ id: signals.id, subjectId: signals.subjectId })
     .from(signals)
     .where(and(eq(signals.status, 'active'), lte(signals.expiresAt, at)))
     .all();
+  const bySubject = new Map<string, string[]>();
+  for (const d of dueSignals) bySubject.set(d.subjectId, [...(bySubject.get(d.subjectId) ?? []), d.id]);
+  const due = [...bySubject.entries()];
   for (let i = 0; i < due.length; i += BATCH) {
     inTransaction(deps.db, (tx) => {
-      for (const { subjectId } of due.slice(i, i + BATCH)) {
+      for (const [subjectId, ids] of due.slice(i, i + BATCH)) {
         const ended = tx
           .update(signals)
           .set({ status: 'ended', endedAt: at, endReason: 'expired', updatedAt: at })
-          .where(and(eq(signals.subjectId, subjectId), eq(signals.status, 'active'), lte(signals.expiresAt, at)))
+          .where(and(inArray(signals.id, ids), eq(signals.status, 'active')))
           .run().changes;
         if (ended === 0) continue;
         result.expired += ended;
-        const { dataKey, pseudonym } = loadSubjectKey(tx, deps.keys, subjectId);
+        const { pseudonym } = tx.select({ pseudonym: subjects.pseudonym }).from(subjects).where(eq(subjects.id, subjectId)).get()!;
         appendAudit(tx, { at, agencyId: null, actor: 'retention', action: 'signal.expire', subject: pseudonym, resource: null, outcome: `${ended} ended`, requestId: null });
-        reconcileMatch(tx, deps, { subjectId, dataKey, pseudonym }, null);
+        // Ending signals only takes parties away: without a live match, none can arise.
+        if (liveMatchOf(tx, subjectId)) {
+          const { dataKey } = loadSubjectKey(tx, deps.keys, subjectId);
+          reconcileMatch(tx, deps, { subjectId, dataKey, pseudonym }, null);
+        }
       }
     });
     progress('expired', Math.min(i + BATCH, due.length), due.length);
