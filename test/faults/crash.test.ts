@@ -1,14 +1,12 @@
-import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { signClientAssertion } from '../../src/crypto/tokens.ts';
 import { openDatabase } from '../../src/store/db.ts';
 import { verifyAuditChain } from '../../src/store/audit.ts';
 import { signalBody, validBsn } from '../support/harness.ts';
-import { cli, type Server, startServer } from '../support/process.ts';
+import { addAgenciesByCli, type Server, serviceToken, startServer } from '../support/process.ts';
 
 /**
  * Crash test: registrations in flight, the service killed with SIGKILL at a random moment,
@@ -22,31 +20,13 @@ describe('kill -9 during registrations', () => {
   it(`loses nothing that was acknowledged (${ROUNDS} rounds)`, async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrokken-faults-'));
     const env = { BETROKKEN_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-    const agencies: Record<string, { id: string; key: string }> = {};
-    for (const [label, type, extra] of [['school', 'school', []], ['gp', 'gp', []], ['wij', 'wij', ['--district', 'selwerd']]] as const) {
-      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-      const file = path.join(dataDir, `${label}.pub.pem`);
-      fs.writeFileSync(file, publicKey.export({ type: 'spki', format: 'pem' }));
-      const out = cli(['agency', 'add', '--name', label, '--type', type, '--municipality', '0014', '--public-key', file, ...extra], env);
-      expect(out.code, out.stderr).toBe(0);
-      agencies[label] = { id: out.stdout.trim(), key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
-    }
+    const agencies = addAgenciesByCli(dataDir, env, [['school', 'school', []], ['gp', 'gp', []], ['wij', 'wij', ['--district', 'selwerd']]]);
     const acknowledged: Array<{ agency: string; signalId: string; subject: number }> = [];
     let next = 0;
 
     for (let round = 0; round < ROUNDS; round++) {
       const server: Server = await startServer(env);
-      const issuer = `http://localhost:${new URL(server.url).port}`;
-      const token = async (label: string) => {
-        const assertion = await signClientAssertion(agencies[label]!.key, { agencyId: agencies[label]!.id, audience: issuer });
-        const res = await fetch(`${server.url}/oauth/token`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }),
-        });
-        return ((await res.json()) as { access_token: string }).access_token;
-      };
-      const tokens = { school: await token('school'), gp: await token('gp') };
+      const tokens = { school: await serviceToken(server, agencies.school!), gp: await serviceToken(server, agencies.gp!) };
       let stop = false;
       const worker = async () => {
         while (!stop) {

@@ -1,12 +1,10 @@
-import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { signClientAssertion } from '../../src/crypto/tokens.ts';
 import { signalBody, validBsn } from '../support/harness.ts';
-import { cli, startServer } from '../support/process.ts';
+import { addAgenciesByCli, serviceToken, startServer } from '../support/process.ts';
 import { Receiver } from '../support/receiver.ts';
 
 async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
@@ -24,28 +22,10 @@ describe('delivery across a crash', () => {
     receiver.respond = () => ({ status: 200, delayMs: 150 });
     const env = { BETROKKEN_DATA_DIR: dataDir, BETROKKEN_WEBHOOK_BACKOFF_MS: '50', BETROKKEN_WEBHOOK_TIMEOUT_MS: '3000', LOG_LEVEL: 'warn' };
 
-    const agencies: Record<string, { id: string; key: string }> = {};
-    for (const [label, type, extra] of [['school', 'school', ['--webhook', receiver.url]], ['gp', 'gp', ['--webhook', receiver.url]], ['wij', 'wij', ['--district', 'selwerd']]] as const) {
-      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-      const file = path.join(dataDir, `${label}.pub.pem`);
-      fs.writeFileSync(file, publicKey.export({ type: 'spki', format: 'pem' }));
-      const out = cli(['agency', 'add', '--name', label, '--type', type, '--municipality', '0014', '--public-key', file, ...extra], env);
-      expect(out.code, out.stderr).toBe(0);
-      agencies[label] = { id: out.stdout.trim(), key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
-    }
+    const agencies = addAgenciesByCli(dataDir, env, [['school', 'school', ['--webhook', receiver.url]], ['gp', 'gp', ['--webhook', receiver.url]], ['wij', 'wij', ['--district', 'selwerd']]]);
 
     let server = await startServer(env);
-    const issuer = `http://localhost:${new URL(server.url).port}`;
-    const token = async (label: string) => {
-      const assertion = await signClientAssertion(agencies[label]!.key, { agencyId: agencies[label]!.id, audience: issuer });
-      const res = await fetch(`${server.url}/oauth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }),
-      });
-      return ((await res.json()) as { access_token: string }).access_token;
-    };
-    const [schoolToken, gpToken] = [await token('school'), await token('gp')];
+    const [schoolToken, gpToken] = [await serviceToken(server, agencies.school!), await serviceToken(server, agencies.gp!)];
     const subjects = 30;
     for (let i = 0; i < subjects; i++) {
       for (const t of [schoolToken, gpToken]) {

@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { signClientAssertion } from '../../src/crypto/tokens.ts';
 import { ROOT } from './harness.ts';
 
 export const BIN = path.join(ROOT, 'bin', 'betrokken.js');
@@ -61,4 +64,41 @@ export async function startServer(env: Record<string, string>): Promise<Server> 
       return exited;
     },
   };
+}
+
+export interface CliAgency {
+  id: string;
+  /** The agency's private key (PKCS#8 PEM); the index only ever holds the public key. */
+  key: string;
+}
+
+/** Adds agencies with `betrokken agency add`, as an operator would, each with a fresh Ed25519 key. */
+export function addAgenciesByCli(
+  dataDir: string,
+  env: Record<string, string>,
+  specs: Array<[label: string, type: string, extra: readonly string[]]>,
+): Record<string, CliAgency> {
+  const out: Record<string, CliAgency> = {};
+  for (const [label, type, extra] of specs) {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const file = path.join(dataDir, `${label}.pub.pem`);
+    fs.writeFileSync(file, publicKey.export({ type: 'spki', format: 'pem' }));
+    const res = cli(['agency', 'add', '--name', label, '--type', type, '--municipality', '0014', '--public-key', file, ...extra], env);
+    if (res.code !== 0) throw new Error(`agency add failed: ${res.stderr}`);
+    out[label] = { id: res.stdout.trim(), key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
+  }
+  return out;
+}
+
+/** An access token from a running service, through a signed client assertion. */
+export async function serviceToken(server: { url: string }, agency: CliAgency): Promise<string> {
+  const issuer = `http://localhost:${new URL(server.url).port}`;
+  const assertion = await signClientAssertion(agency.key, { agencyId: agency.id, audience: issuer });
+  const res = await fetch(`${server.url}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }),
+  });
+  if (res.status !== 200) throw new Error(`token request failed: ${res.status}`);
+  return ((await res.json()) as { access_token: string }).access_token;
 }
