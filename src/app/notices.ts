@@ -3,22 +3,17 @@ import { ackNotice, findOwnNotice, listInbox, type NoticeRow, openNotice } from 
 import { loadSubjectKey } from '../store/subjects.ts';
 import { auditAccess } from './audit.ts';
 import { type Ctx, requireScope } from './context.ts';
-import { invalid, notFound } from './errors.ts';
+import { idCursor } from './cursor.ts';
+import { notFound } from './errors.ts';
 import type { ListNoticesQuery, NoticeView } from './notice-schemas.ts';
 
 const NOTICE_ID = /^ntc_[0-9a-z]{26}$/;
-const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
-
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!NOTICE_ID.test(id)) throw invalid('invalid_cursor', 'the cursor is not one this service gave out');
-  return id;
-}
+const cursor = idCursor('ntc');
 
 /** The caller's inbox, oldest first. Every notice whose content is shown is audited. */
 export function listNotices({ ctx, query }: { ctx: Ctx; query: ListNoticesQuery }): { items: NoticeView[]; next: string | null } {
   requireScope(ctx, 'notices:read');
-  const after = query.after ? decodeCursor(query.after) : undefined;
+  const after = query.after ? cursor.decode(query.after) : undefined;
   return inTransaction(ctx.deps.db, (tx) => {
     const rows = listInbox(tx, ctx.actor.agencyId, { ...(after ? { after } : {}), limit: query.limit + 1, unacknowledged: query.unacknowledged === 'true' });
     const page = rows.slice(0, query.limit);
@@ -29,7 +24,7 @@ export function listNotices({ ctx, query }: { ctx: Ctx; query: ListNoticesQuery 
       auditAccess(tx, ctx, { action: 'notice.read', subject: key.pseudonym, resource: row.id, outcome: 'ok' });
       return toView(row, key.dataKey);
     });
-    return { items, next: rows.length > query.limit ? encodeCursor(page.at(-1)!.id) : null };
+    return { items, next: rows.length > query.limit ? cursor.encode(page.at(-1)!.id) : null };
   });
 }
 

@@ -4,24 +4,18 @@ import { inTransaction } from '../store/db.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
 import { auditAccess } from './audit.ts';
 import { type Ctx, requireScope } from './context.ts';
-import { invalid } from './errors.ts';
+import { idCursor } from './cursor.ts';
 import { loadOwnSignal, openSignal, toSignalView } from './signal-record.ts';
 import type { ListSignalsQuery, SignalView } from './signal-schemas.ts';
 
-const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
-
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^sig_[0-9a-z]{26}$/.test(id)) throw invalid('invalid_cursor', 'the cursor is not one this service gave out');
-  return id;
-}
+const cursor = idCursor('sig');
 
 /** The caller's own signals, oldest first, a page at a time. Each subject whose data is shown is audited. */
 export function listSignals({ ctx, query }: { ctx: Ctx; query: ListSignalsQuery }): { items: SignalView[]; next: string | null } {
   requireScope(ctx, 'signals:read');
   const conditions: SQL[] = [eq(signals.agencyId, ctx.actor.agencyId)];
   if (query.status) conditions.push(eq(signals.status, query.status));
-  if (query.cursor) conditions.push(gt(signals.id, decodeCursor(query.cursor)));
+  if (query.cursor) conditions.push(gt(signals.id, cursor.decode(query.cursor)));
 
   return inTransaction(ctx.deps.db, (tx) => {
     const rows = tx.select().from(signals).where(and(...conditions)).orderBy(asc(signals.id)).limit(query.limit + 1).all();
@@ -31,7 +25,7 @@ export function listSignals({ ctx, query }: { ctx: Ctx; query: ListSignalsQuery 
       auditAccess(tx, ctx, { action: 'signal.read', subject: pseudonym, resource: row.id, outcome: 'ok' });
       return toSignalView(row, openSignal(dataKey, row));
     });
-    return { items, next: rows.length > query.limit ? encodeCursor(page.at(-1)!.id) : null };
+    return { items, next: rows.length > query.limit ? cursor.encode(page.at(-1)!.id) : null };
   });
 }
 

@@ -9,8 +9,6 @@ import { markOnce } from '../store/job-marks.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
 import { notifyRegistrant } from './notify-registrant.ts';
 
-const BATCH = 500;
-
 function subjectOf(tx: Tx, deps: Deps, subjectId: string) {
   const { dataKey, pseudonym } = loadSubjectKey(tx, deps.keys, subjectId);
   return { subjectId, dataKey, pseudonym };

@@ -1,6 +1,6 @@
 import type { signals } from '../../schema/tables.ts';
 import type { Deps } from '../app/context.ts';
-import { liveMatchOf, MatchState } from '../app/matching.ts';
+import { MatchState } from '../app/matching.ts';
 import type { NoticeType } from '../app/notice-schemas.ts';
 import type { Tx } from '../store/db.ts';
 import { loadSubjectKey } from '../store/subjects.ts';

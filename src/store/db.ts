@@ -65,3 +65,8 @@ export function inTransaction<T>(db: Db, fn: (tx: Tx) => T): T {
 }
 
 export { tables };
+
+/** Whether the database answers (for /readyz); throws what the driver threw otherwise. */
+export function pingDatabase(db: Db): void {
+  db.$client.prepare('select 1').get();
+}

@@ -1,8 +1,8 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
-import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Deps } from '../../app/context.ts';
+import { pingDatabase } from '../../store/db.ts';
 import type { AppEnv } from '../env.ts';
 import { json } from '../openapi-shared.ts';
 
@@ -36,7 +36,7 @@ export function opsRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
   app.openapi(ready, (c) => {
     const policy = { id: deps.policy.id, version: deps.policy.version };
     try {
-      deps.db.run(sql`select 1`);
+      pingDatabase(deps.db);
       return c.json({ status: 'ready' as const, policy }, 200);
     } catch (err) {
       deps.logger.error({ err, requestId: c.get('requestId') }, 'readiness check failed');
