@@ -16,8 +16,8 @@ import type {
   ListMatchesQuery,
   MatchView,
 } from './match-schemas.ts';
-import { agencyRef, coordinatorOf, type MatchRow, MatchState, recordEvent, sealClaim } from './matching.ts';
-import type { NoticeBody } from './notice-schemas.ts';
+import { agencyRef, coordinatorOf, type MatchRow, MatchState, recordEvent, sealClaim, type SubjectHandle } from './matching.ts';
+import type { NoticeBody, NoticeType } from './notice-schemas.ts';
 import { openSignal } from './signal-record.ts';
 
 /**
@@ -51,9 +51,9 @@ function caseTableView(row: typeof caseTables.$inferSelect): CaseTableView {
   };
 }
 
-function toMatchView(tx: Tx, ctx: Ctx, match: MatchRow): MatchView {
-  const subject = handle(tx, ctx, match);
-  const state = new MatchState(tx, ctx.deps, subject, match);
+function toMatchView(tx: Tx, ctx: Ctx, match: MatchRow, known?: MatchState): MatchView {
+  const state = known ?? new MatchState(tx, ctx.deps, handle(tx, ctx, match), match);
+  const { subject } = state;
   auditAccess(tx, ctx, { action: 'match.read', subject: subject.pseudonym, resource: match.id, outcome: 'ok' });
   return {
     id: match.id,
@@ -117,6 +117,27 @@ function requireLive(match: MatchRow): void {
   if (match.status === 'closed' || match.status === 'dissolved') throw conflict('match_not_open', 'this match has ended');
 }
 
+/**
+ * Writes a coordinator's change to a match with its timeline event and audit record, tells the
+ * parties that were told of the match and the other coordinator, and answers the match as it is now.
+ */
+function changeMatch(
+  tx: Tx,
+  ctx: Ctx,
+  subject: SubjectHandle,
+  changed: MatchRow,
+  change: { event: string; action: string; outcome: string; notice: NoticeType },
+): MatchView {
+  tx.update(matches).set(changed).where(eq(matches.id, changed.id)).run();
+  recordEvent(tx, changed.id, changed.updatedAt, change.event, ctx.actor.agencyId);
+  auditAccess(tx, ctx, { action: change.action, subject: subject.pseudonym, resource: changed.id, outcome: change.outcome });
+  const state = new MatchState(tx, ctx.deps, subject, changed);
+  state.notifyParties(change.notice, { requestId: ctx.requestId });
+  // When the municipality acts on an escalated match, the WIJ team hears of it, and vice versa.
+  state.notifyCoordinators(change.notice, { except: ctx.actor.agencyId, requestId: ctx.requestId });
+  return toMatchView(tx, ctx, changed, state);
+}
+
 /** The coordinator picks the match up; every party told of the match learns whom to call. */
 export function claimMatch({ ctx, id, input }: { ctx: Ctx; id: string; input: ClaimMatchInput }): MatchView {
   requireScope(ctx, 'matches:coordinate');
@@ -133,14 +154,7 @@ export function claimMatch({ ctx, id, input }: { ctx: Ctx; id: string; input: Cl
       claimSealed: sealClaim(subject.dataKey, match.id, { agencyId: ctx.actor.agencyId, contact: input.coordinator }),
       updatedAt: at,
     };
-    tx.update(matches).set(claimed).where(eq(matches.id, match.id)).run();
-    recordEvent(tx, match.id, at, 'claimed', ctx.actor.agencyId);
-    auditAccess(tx, ctx, { action: 'match.claim', subject: subject.pseudonym, resource: match.id, outcome: 'ok' });
-    const state = new MatchState(tx, ctx.deps, subject, claimed);
-    state.notifyParties('match.claimed', { requestId: ctx.requestId });
-    // When the municipality claims an escalated match, the WIJ team hears who took it.
-    state.notifyCoordinators('match.claimed', { except: ctx.actor.agencyId, requestId: ctx.requestId });
-    return toMatchView(tx, ctx, claimed);
+    return changeMatch(tx, ctx, subject, claimed, { event: 'claimed', action: 'match.claim', outcome: 'ok', notice: 'match.claimed' });
   });
 }
 
@@ -240,14 +254,7 @@ export function closeMatch({ ctx, id, input }: { ctx: Ctx; id: string; input: Cl
     const match = loadOwnMatch(tx, ctx, id);
     requireLive(match);
     const closed: MatchRow = { ...match, status: 'closed', endedAt: at, closeReason: input.reason, updatedAt: at };
-    tx.update(matches).set(closed).where(eq(matches.id, match.id)).run();
-    recordEvent(tx, match.id, at, 'closed', ctx.actor.agencyId);
-    const subject = handle(tx, ctx, match);
-    auditAccess(tx, ctx, { action: 'match.close', subject: subject.pseudonym, resource: match.id, outcome: input.reason });
-    const state = new MatchState(tx, ctx.deps, subject, closed);
-    state.notifyParties('match.closed', { requestId: ctx.requestId });
-    state.notifyCoordinators('match.closed', { except: ctx.actor.agencyId, requestId: ctx.requestId });
-    return toMatchView(tx, ctx, closed);
+    return changeMatch(tx, ctx, handle(tx, ctx, match), closed, { event: 'closed', action: 'match.close', outcome: input.reason, notice: 'match.closed' });
   });
 }
 

@@ -123,6 +123,17 @@ export class MatchState {
   }
 
   readonly #opened = new Map<string, SealedSignal>();
+  #coordinator: { of: MatchRow | undefined; value: ReturnType<typeof coordinatorOf> } | undefined;
+
+  /** The coordinator as notices show it, looked up once per state of the match. */
+  coordinator(): ReturnType<typeof coordinatorOf> {
+    let cached = this.#coordinator;
+    if (!cached || cached.of !== this.match) {
+      cached = { of: this.match, value: this.match ? coordinatorOf(this.tx, this.match, this.subject.dataKey) : null };
+      this.#coordinator = cached;
+    }
+    return cached.value;
+  }
 
   /** A signal's sealed part, opened once however many notices show it. */
   opened(signal: SignalRow): SealedSignal {
@@ -152,7 +163,7 @@ export class MatchState {
     const now = this.deps.clock.now();
     const own = this.byAgency.get(agencyId);
     const match = this.match;
-    const coordinator = match ? coordinatorOf(this.tx, match, this.subject.dataKey) : null;
+    const coordinator = this.coordinator();
     const body: NoticeBody = {
       id: newId('ntc', now),
       type,
