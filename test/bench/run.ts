@@ -9,7 +9,7 @@ import { signClientAssertion } from '../../src/crypto/tokens.ts';
 import { runRetention } from '../../src/jobs/retention.ts';
 import { openRuntime } from '../../src/runtime.ts';
 import { ROOT, signalBody, validBsn } from '../support/harness.ts';
-import { BIN, freePort } from '../support/process.ts';
+import { BIN, freePort, serviceToken } from '../support/process.ts';
 import { type Progress, seed, type SeededAgency } from './seed.ts';
 
 /**
@@ -87,18 +87,9 @@ function load(plan: Record<string, unknown>): LoadResult {
   return JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult;
 }
 
-async function tokensFor(service: { url: string; issuer: string }, agencies: SeededAgency[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const a of agencies.filter((x) => x.type !== 'wij')) {
-    const assertion = await signClientAssertion(a.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { agencyId: a.id, audience: service.issuer });
-    const res = await fetch(`${service.url}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }),
-    });
-    out.push(((await res.json()) as { access_token: string }).access_token);
-  }
-  return out;
+async function tokensFor(service: { url: string }, agencies: SeededAgency[]): Promise<string[]> {
+  const registrants = agencies.filter((x) => x.type !== 'wij');
+  return Promise.all(registrants.map((a) => serviceToken(service, { id: a.id, key: a.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string })));
 }
 
 /** Registration bodies: half new young people, half already registered (so matches happen). */
