@@ -1,12 +1,21 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { agencies } from '../../schema/tables.ts';
 import { accessTokenVerifier, TokenError } from '../crypto/tokens.ts';
 import { allowedScopes } from '../policy/grants.ts';
+import { preparedQuery } from '../store/db.ts';
 import type { AgencyType, Scope } from '../policy/types.ts';
 import type { Actor, Deps } from './context.ts';
 import { invalid, unauthenticated } from './errors.ts';
 
 const PROFESSIONAL = /^[\p{L}\p{N} .,'@_()-]{1,120}$/u;
+
+const activeAgency = preparedQuery((db) =>
+  db
+    .select({ type: agencies.type, grants: agencies.grants })
+    .from(agencies)
+    .where(and(eq(agencies.id, sql.placeholder('id')), eq(agencies.status, 'active')))
+    .prepare(),
+);
 
 /**
  * Builds the authenticator for bearer tokens. A token of a disabled agency stops working at once,
@@ -24,11 +33,7 @@ export function createAuthenticator(deps: Deps) {
       if (err instanceof TokenError) throw unauthenticated('invalid_token', 'the access token is invalid or expired');
       throw err;
     }
-    const agency = deps.db
-      .select({ type: agencies.type, grants: agencies.grants })
-      .from(agencies)
-      .where(and(eq(agencies.id, claims.agencyId), eq(agencies.status, 'active')))
-      .get();
+    const agency = activeAgency(deps.db).get({ id: claims.agencyId });
     if (!agency) throw unauthenticated('invalid_token', 'the access token is invalid or expired');
     const allowed = new Set<string>(allowedScopes(deps.policy, agency.type as AgencyType, agency.grants));
     const professional = actingProfessional?.trim();

@@ -1,11 +1,11 @@
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { agencies, matches, matchEvents, matchRecipients, signals } from '../../schema/tables.ts';
 import { newId, opaqueId } from '../crypto/ids.ts';
 import { openJson, sealJson } from '../crypto/seal.ts';
 import { decide, type Decision, type Facts, type Recipient } from '../policy/decide.ts';
 import type { AgencyType } from '../policy/types.ts';
 import { appendAudit } from '../store/audit.ts';
-import type { Tx } from '../store/db.ts';
+import { placeholders, preparedQuery, type Tx, updateSet } from '../store/db.ts';
 import { insertNotice } from '../store/notices.ts';
 import type { Deps } from './context.ts';
 import { addDays } from './dates.ts';
@@ -27,14 +27,52 @@ export const LIVE_STATUSES = ['open', 'claimed', 'escalated'] as const;
 
 type ActiveRow = { signal: SignalRow; agency: AgencyRef };
 
-function activeSignals(tx: Tx, subjectId: string): ActiveRow[] {
-  return tx
+const activeSignalsOf = preparedQuery((db) =>
+  db
     .select({ signal: signals, agency: { id: agencies.id, name: agencies.name, type: agencies.type } })
     .from(signals)
     .innerJoin(agencies, eq(agencies.id, signals.agencyId))
-    .where(and(eq(signals.subjectId, subjectId), eq(signals.status, 'active')))
+    .where(and(eq(signals.subjectId, sql.placeholder('subjectId')), eq(signals.status, 'active')))
     .orderBy(desc(signals.registeredAt), desc(signals.id))
-    .all()
+    .prepare(),
+);
+const coordinatorsIn = preparedQuery((db) =>
+  db
+    .select({ agencyId: agencies.id, agencyType: agencies.type, municipality: agencies.municipality, districts: agencies.districts })
+    .from(agencies)
+    .where(and(eq(agencies.municipality, sql.placeholder('municipality')), eq(agencies.status, 'active'), inArray(agencies.type, ['wij', 'municipality'])))
+    .prepare(),
+);
+const agencyById = preparedQuery((db) =>
+  db.select({ id: agencies.id, name: agencies.name, type: agencies.type }).from(agencies).where(eq(agencies.id, sql.placeholder('id'))).prepare(),
+);
+const liveMatch = preparedQuery((db) =>
+  db.select().from(matches).where(and(eq(matches.subjectId, sql.placeholder('subjectId')), inArray(matches.status, [...LIVE_STATUSES]))).prepare(),
+);
+const insertEvent = preparedQuery((db) => db.insert(matchEvents).values(placeholders('matchId', 'at', 'type', 'agencyId')).prepare());
+const recipientsOf = preparedQuery((db) =>
+  db.select().from(matchRecipients).where(eq(matchRecipients.matchId, sql.placeholder('matchId'))).orderBy(asc(matchRecipients.agencyId)).prepare(),
+);
+const MATCH_COLUMNS = [
+  'subjectId', 'status', 'municipality', 'district', 'coordinatorId', 'policyVersion', 'createdAt', 'updatedAt',
+  'claimBy', 'claimedAt', 'claimSealed', 'escalatedTo', 'escalatedAt', 'endedAt', 'closeReason',
+] as const;
+const insertMatch = preparedQuery((db) => db.insert(matches).values(placeholders('id', ...MATCH_COLUMNS)).prepare());
+const updateMatch = preparedQuery((db) => db.update(matches).set(updateSet<MatchRow>(...MATCH_COLUMNS)).where(eq(matches.id, sql.placeholder('id'))).prepare());
+const upsertRecipient = preparedQuery((db) =>
+  db
+    .insert(matchRecipients)
+    .values(placeholders('matchId', 'agencyId', 'role', 'visible', 'updatedAt'))
+    .onConflictDoUpdate({
+      target: [matchRecipients.matchId, matchRecipients.agencyId],
+      set: { role: sql`excluded.role`, visible: sql`excluded.visible`, updatedAt: sql`excluded.updated_at` },
+    })
+    .prepare(),
+);
+
+function activeSignals(tx: Tx, subjectId: string): ActiveRow[] {
+  return activeSignalsOf(tx)
+    .all({ subjectId })
     .map((r) => ({ signal: r.signal, agency: { ...r.agency, type: r.agency.type as AgencyType } }));
 }
 
@@ -46,25 +84,22 @@ function locate(rows: ActiveRow[]): Facts['location'] {
 }
 
 function coordinatorCandidates(tx: Tx, municipality: string): Facts['coordinators'] {
-  return tx
-    .select({ agencyId: agencies.id, agencyType: agencies.type, municipality: agencies.municipality, districts: agencies.districts })
-    .from(agencies)
-    .where(and(eq(agencies.municipality, municipality), eq(agencies.status, 'active'), inArray(agencies.type, ['wij', 'municipality'])))
-    .all()
+  return coordinatorsIn(tx)
+    .all({ municipality })
     .map((c) => ({ ...c, agencyType: c.agencyType as AgencyType }));
 }
 
 export function agencyRef(tx: Tx, id: string): AgencyRef {
-  const a = tx.select({ id: agencies.id, name: agencies.name, type: agencies.type }).from(agencies).where(eq(agencies.id, id)).get()!;
+  const a = agencyById(tx).get({ id })!;
   return { ...a, type: a.type as AgencyType };
 }
 
 export function liveMatchOf(tx: Tx, subjectId: string): MatchRow | undefined {
-  return tx.select().from(matches).where(and(eq(matches.subjectId, subjectId), inArray(matches.status, [...LIVE_STATUSES]))).get();
+  return liveMatch(tx).get({ subjectId });
 }
 
 export function recordEvent(tx: Tx, matchId: string, at: string, type: string, agencyId: string | null): void {
-  tx.insert(matchEvents).values({ matchId, at, type, agencyId }).run();
+  insertEvent(tx).run({ matchId, at, type, agencyId });
 }
 
 export const claimAad = (matchId: string) => `claim:${matchId}`;
@@ -249,7 +284,7 @@ export function reconcileMatch(tx: Tx, deps: Deps, subject: SubjectHandle, reque
     // A match that moves to another coordinator starts over: it must be claimed there in time.
     const reset = moved ? { status: 'open' as const, claimBy, claimedAt: null, claimSealed: null, escalatedTo: null, escalatedAt: null } : {};
     match = { ...live, municipality: location.municipality, district: location.district, coordinatorId, policyVersion: deps.policy.version, updatedAt: at, ...reset };
-    tx.update(matches).set(match).where(eq(matches.id, live.id)).run();
+    updateMatch(tx).run(match);
     if (moved) recordEvent(tx, match.id, at, 'transferred', coordinatorId);
   } else {
     match = {
@@ -270,13 +305,13 @@ export function reconcileMatch(tx: Tx, deps: Deps, subject: SubjectHandle, reque
       endedAt: null,
       closeReason: null,
     };
-    tx.insert(matches).values(match).run();
+    insertMatch(tx).run(match);
     recordEvent(tx, match.id, at, 'created', null);
   }
   const current = match.escalatedTo === live?.escalatedTo ? state : new MatchState(tx, deps, subject, match);
   current.match = match;
 
-  const previous = new Map(tx.select().from(matchRecipients).where(eq(matchRecipients.matchId, match.id)).all().map((r) => [r.agencyId, r]));
+  const previous = new Map(recipientsOf(tx).all({ matchId: match.id }).map((r) => [r.agencyId, r]));
   const recipients = new Set<string>();
   for (const recipient of current.decision.recipients) {
     recipients.add(recipient.agencyId);
@@ -285,10 +320,7 @@ export function reconcileMatch(tx: Tx, deps: Deps, subject: SubjectHandle, reque
     const transferred = recipient.role !== 'party' && recipient.role !== 'escalation' && live?.coordinatorId && live.coordinatorId !== recipient.agencyId;
     const type = transferred ? 'match.transferred' : changeType(before?.visible, visible, recipient.role);
     if (type) current.notify(recipient.agencyId, type, { requestId });
-    tx.insert(matchRecipients)
-      .values({ matchId: match.id, agencyId: recipient.agencyId, role: recipient.role, visible, updatedAt: at })
-      .onConflictDoUpdate({ target: [matchRecipients.matchId, matchRecipients.agencyId], set: { role: recipient.role, visible, updatedAt: at } })
-      .run();
+    upsertRecipient(tx).run({ matchId: match.id, agencyId: recipient.agencyId, role: recipient.role, visible, updatedAt: at });
   }
   for (const [agencyId, before] of previous) {
     if (recipients.has(agencyId)) continue;
@@ -313,7 +345,7 @@ export function reconcileMatch(tx: Tx, deps: Deps, subject: SubjectHandle, reque
   // Silent parties are remembered too, so that the timeline and later changes know them.
   for (const s of current.decision.silent) {
     if (previous.has(s.agencyId)) continue;
-    tx.insert(matchRecipients).values({ matchId: match.id, agencyId: s.agencyId, role: 'party', visible: [], updatedAt: at }).run();
+    upsertRecipient(tx).run({ matchId: match.id, agencyId: s.agencyId, role: 'party', visible: [], updatedAt: at });
   }
   const wasParty = new Set([...previous.values()].filter((r) => r.role === 'party' || r.role === 'party_coordinator').map((r) => r.agencyId));
   for (const r of current.rows) if (!wasParty.has(r.agency.id)) recordEvent(tx, match.id, at, 'party_added', r.agency.id);
@@ -323,7 +355,7 @@ export function reconcileMatch(tx: Tx, deps: Deps, subject: SubjectHandle, reque
 
 /** Fewer than two agencies remain: the match ends; whoever saw someone hears they have left. */
 function dissolve(tx: Tx, state: MatchState, match: MatchRow, requestId: string | null, at: string): void {
-  const recipients = tx.select().from(matchRecipients).where(eq(matchRecipients.matchId, match.id)).orderBy(asc(matchRecipients.agencyId)).all();
+  const recipients = recipientsOf(tx).all({ matchId: match.id });
   for (const r of recipients) {
     if (r.role === 'party') {
       if (state.byAgency.has(r.agencyId) && r.visible.length > 0) state.notify(r.agencyId, 'match.party_left', { parties: [], requestId });

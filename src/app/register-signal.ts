@@ -1,9 +1,9 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { agencies, signals } from '../../schema/tables.ts';
 import { isValidBsn } from '../crypto/bsn.ts';
 import { newId } from '../crypto/ids.ts';
 import { registrableKinds } from '../policy/grants.ts';
-import { inTransaction, type Tx } from '../store/db.ts';
+import { inTransaction, placeholders, preparedQuery, type Tx } from '../store/db.ts';
 import { findIdempotent, type IdempotencyRequest, rememberIdempotent } from '../store/idempotency.ts';
 import { findOrCreateSubject } from '../store/subjects.ts';
 import { auditAccess } from './audit.ts';
@@ -21,14 +21,35 @@ export interface RegisterSignalResult {
   replayed: boolean;
 }
 
-/** Districts are known from the agencies that declare they serve them. */
-function knownDistricts(tx: Tx, municipality: string): Set<string> {
-  const rows = tx
+const districtsServed = preparedQuery((db) =>
+  db
     .select({ districts: agencies.districts })
     .from(agencies)
-    .where(and(eq(agencies.municipality, municipality), eq(agencies.status, 'active'), inArray(agencies.type, ['wij', 'municipality'])))
-    .all();
-  return new Set(rows.flatMap((r) => r.districts));
+    .where(and(eq(agencies.municipality, sql.placeholder('municipality')), eq(agencies.status, 'active'), inArray(agencies.type, ['wij', 'municipality'])))
+    .prepare(),
+);
+const activeSignalOf = preparedQuery((db) =>
+  db
+    .select({ id: signals.id })
+    .from(signals)
+    .where(and(eq(signals.agencyId, sql.placeholder('agencyId')), eq(signals.subjectId, sql.placeholder('subjectId')), eq(signals.status, 'active')))
+    .prepare(),
+);
+const insertSignal = preparedQuery((db) =>
+  db
+    .insert(signals)
+    .values(
+      placeholders(
+        'id', 'agencyId', 'subjectId', 'kind', 'status', 'municipality', 'district', 'informedStatus', 'informedExemption',
+        'expiresAt', 'registeredAt', 'updatedAt', 'endedAt', 'endReason', 'sealed',
+      ),
+    )
+    .prepare(),
+);
+
+/** Districts are known from the agencies that declare they serve them. */
+function knownDistricts(tx: Tx, municipality: string): Set<string> {
+  return new Set(districtsServed(tx).all({ municipality }).flatMap((r) => r.districts));
 }
 
 /**
@@ -67,11 +88,7 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
       throw unprocessable('unknown_district', 'no agency serves that district in that municipality');
     }
     const { subjectId, dataKey } = findOrCreateSubject(tx, keys, pseudonym, now);
-    const active = tx
-      .select({ id: signals.id })
-      .from(signals)
-      .where(and(eq(signals.agencyId, ctx.actor.agencyId), eq(signals.subjectId, subjectId), eq(signals.status, 'active')))
-      .get();
+    const active = activeSignalOf(tx).get({ agencyId: ctx.actor.agencyId, subjectId });
 
     let result: RegisterSignalResult;
     if (active) {
@@ -98,7 +115,7 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
         endReason: null,
       };
       const sealedPart = { professional: input.professional, reference: input.reference ?? null, birthDate: input.birthDate };
-      tx.insert(signals).values({ ...row, sealed: sealSignal(dataKey, id, sealedPart) }).run();
+      insertSignal(tx).run({ ...row, sealed: sealSignal(dataKey, id, sealedPart) });
       reconcileMatch(tx, ctx.deps, { subjectId, dataKey, pseudonym }, ctx.requestId);
       result = { outcome: 'created', signal: toSignalView({ ...row, sealed: Buffer.alloc(0) }, sealedPart), replayed: false };
     }

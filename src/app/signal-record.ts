@@ -1,7 +1,7 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { signals } from '../../schema/tables.ts';
 import { openJson, sealJson } from '../crypto/seal.ts';
-import type { Tx } from '../store/db.ts';
+import { preparedQuery, type Tx } from '../store/db.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
 import type { Ctx } from './context.ts';
 import { notFound } from './errors.ts';
@@ -44,9 +44,13 @@ export function toSignalView(row: SignalRow, sealed: SealedSignal): SignalView {
   };
 }
 
+const ownSignal = preparedQuery((db) =>
+  db.select().from(signals).where(and(eq(signals.id, sql.placeholder('id')), eq(signals.agencyId, sql.placeholder('agencyId')))).prepare(),
+);
+
 /** The caller's own signal with its sealed part opened; another agency's signal is "not found". */
 export function loadOwnSignal(tx: Tx, ctx: Ctx, id: string): { row: SignalRow; sealed: SealedSignal; dataKey: Uint8Array; pseudonym: string } {
-  const row = tx.select().from(signals).where(and(eq(signals.id, id), eq(signals.agencyId, ctx.actor.agencyId))).get();
+  const row = ownSignal(tx).get({ id, agencyId: ctx.actor.agencyId });
   if (!row) throw notFound('signal_not_found', 'no such signal');
   const { dataKey, pseudonym } = loadSubjectKey(tx, ctx.deps.keys, row.subjectId);
   return { row, sealed: openSignal(dataKey, row), dataKey, pseudonym };

@@ -1,18 +1,23 @@
 import { asc, desc, gt } from 'drizzle-orm';
 import { auditLog } from '../../schema/tables.ts';
 import { type AuditFields, chainHash, GENESIS_HASH } from '../crypto/audit-chain.ts';
-import type { Db, Tx } from './db.ts';
+import { type Db, placeholders, preparedQuery, type Tx } from './db.ts';
 
 export type AuditEntry = Omit<AuditFields, 'seq'>;
 
 /** Appends one record to the chain. Call inside the transaction of the change it describes. */
-export function appendAudit(tx: Tx | Db, entry: AuditEntry): void {
-  const last = tx.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
+export function appendAudit(tx: Tx, entry: AuditEntry): void {
+  const last = chainHead(tx).get();
   const seq = (last?.seq ?? 0) + 1;
   const prevHash = last?.hash ?? GENESIS_HASH;
   const fields: AuditFields = { ...entry, seq };
-  tx.insert(auditLog).values({ ...fields, prevHash, hash: chainHash(prevHash, fields) }).run();
+  insertRecord(tx).run({ ...fields, prevHash, hash: chainHash(prevHash, fields) });
 }
+
+const chainHead = preparedQuery((db) => db.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).prepare());
+const insertRecord = preparedQuery((db) =>
+  db.insert(auditLog).values(placeholders('seq', 'at', 'agencyId', 'actor', 'action', 'subject', 'resource', 'outcome', 'requestId', 'prevHash', 'hash')).prepare(),
+);
 
 export type VerifyResult = { ok: true; count: number } | { ok: false; count: number; brokenSeq: number; reason: string };
 

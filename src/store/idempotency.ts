@@ -1,7 +1,7 @@
-import { and, eq, lt } from 'drizzle-orm';
+import { and, eq, lt, sql } from 'drizzle-orm';
 import { idempotencyKeys } from '../../schema/tables.ts';
 import type { KeyRing } from '../crypto/key-ring.ts';
-import type { Tx } from './db.ts';
+import { placeholders, preparedQuery, type Tx } from './db.ts';
 
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -30,21 +30,28 @@ export function idempotencyRequest(keys: KeyRing, key: string, method: string, p
   };
 }
 
+const sameKey = and(eq(idempotencyKeys.agencyId, sql.placeholder('agencyId')), eq(idempotencyKeys.key, sql.placeholder('key')));
+const forgetStale = preparedQuery((db) => db.delete(idempotencyKeys).where(and(sameKey, lt(idempotencyKeys.createdAt, sql.placeholder('cutoff')))).prepare());
+const remembered = preparedQuery((db) =>
+  db
+    .select({ fingerprint: idempotencyKeys.fingerprint, status: idempotencyKeys.status, resourceId: idempotencyKeys.resourceId })
+    .from(idempotencyKeys)
+    .where(sameKey)
+    .prepare(),
+);
+const remember = preparedQuery((db) =>
+  db.insert(idempotencyKeys).values(placeholders('agencyId', 'key', 'fingerprint', 'status', 'resourceId', 'createdAt')).prepare(),
+);
+
 /** The stored answer for this agency's key, if it is younger than the TTL. */
 export function findIdempotent(tx: Tx, agencyId: string, key: string, now: Date): IdempotencyRecord | undefined {
   const cutoff = new Date(now.getTime() - IDEMPOTENCY_TTL_MS).toISOString();
-  tx.delete(idempotencyKeys).where(and(eq(idempotencyKeys.agencyId, agencyId), eq(idempotencyKeys.key, key), lt(idempotencyKeys.createdAt, cutoff))).run();
-  return tx
-    .select({ fingerprint: idempotencyKeys.fingerprint, status: idempotencyKeys.status, resourceId: idempotencyKeys.resourceId })
-    .from(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.agencyId, agencyId), eq(idempotencyKeys.key, key)))
-    .get();
+  forgetStale(tx).run({ agencyId, key, cutoff });
+  return remembered(tx).get({ agencyId, key });
 }
 
 export function rememberIdempotent(tx: Tx, agencyId: string, req: IdempotencyRequest, status: number, resourceId: string, now: Date): void {
-  tx.insert(idempotencyKeys)
-    .values({ agencyId, key: req.key, fingerprint: req.fingerprint, status, resourceId, createdAt: now.toISOString() })
-    .run();
+  remember(tx).run({ agencyId, key: req.key, fingerprint: req.fingerprint, status, resourceId, createdAt: now.toISOString() });
 }
 
 /** Forgets keys older than the TTL. */

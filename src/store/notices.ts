@@ -2,11 +2,19 @@ import { and, asc, eq, gt, inArray, isNull, lte, type SQL, sql } from 'drizzle-o
 import { agencies, notices } from '../../schema/tables.ts';
 import type { NoticeBody } from '../app/notice-schemas.ts';
 import { openJson, sealJson } from '../crypto/seal.ts';
-import type { Db, Tx } from './db.ts';
+import { type Db, placeholders, preparedQuery, type Tx } from './db.ts';
 
 export type NoticeRow = typeof notices.$inferSelect;
 
 const aad = (id: string) => `notice:${id}`;
+
+const webhookOf = preparedQuery((db) => db.select({ url: agencies.webhookUrl }).from(agencies).where(eq(agencies.id, sql.placeholder('id'))).prepare());
+const insert = preparedQuery((db) =>
+  db
+    .insert(notices)
+    .values(placeholders('id', 'agencyId', 'subjectId', 'matchId', 'type', 'sealed', 'policyId', 'policyVersion', 'rules', 'createdAt', 'delivery', 'nextAttemptAt'))
+    .prepare(),
+);
 
 /** Writes a notice, sealed under the subject's data key. Call inside the change's transaction. */
 export function insertNotice(
@@ -14,23 +22,21 @@ export function insertNotice(
   n: { body: NoticeBody; agencyId: string; subjectId: string; dataKey: Uint8Array },
 ): void {
   // A notice for an agency with a webhook is also queued for delivery (the transactional outbox).
-  const hook = tx.select({ url: agencies.webhookUrl }).from(agencies).where(eq(agencies.id, n.agencyId)).get();
-  const queued = hook?.url ? { delivery: 'pending' as const, nextAttemptAt: n.body.createdAt } : {};
-  tx.insert(notices)
-    .values({
-      id: n.body.id,
-      agencyId: n.agencyId,
-      subjectId: n.subjectId,
-      matchId: n.body.matchId,
-      type: n.body.type,
-      sealed: Buffer.from(sealJson(n.dataKey, n.body, aad(n.body.id))),
-      policyId: n.body.policy.id,
-      policyVersion: n.body.policy.version,
-      rules: n.body.policy.rules,
-      createdAt: n.body.createdAt,
-      ...queued,
-    })
-    .run();
+  const hook = webhookOf(tx).get({ id: n.agencyId });
+  insert(tx).run({
+    id: n.body.id,
+    agencyId: n.agencyId,
+    subjectId: n.subjectId,
+    matchId: n.body.matchId,
+    type: n.body.type,
+    sealed: Buffer.from(sealJson(n.dataKey, n.body, aad(n.body.id))),
+    policyId: n.body.policy.id,
+    policyVersion: n.body.policy.version,
+    rules: n.body.policy.rules,
+    createdAt: n.body.createdAt,
+    delivery: hook?.url ? 'pending' : 'none',
+    nextAttemptAt: hook?.url ? n.body.createdAt : null,
+  });
 }
 
 export function openNotice(dataKey: Uint8Array, row: NoticeRow): NoticeBody {
@@ -39,11 +45,15 @@ export function openNotice(dataKey: Uint8Array, row: NoticeRow): NoticeBody {
 
 /** A page of an agency's inbox, oldest first. */
 export function listInbox(tx: Tx, agencyId: string, opts: { after?: string; limit: number; unacknowledged: boolean }): NoticeRow[] {
-  const where: SQL[] = [eq(notices.agencyId, agencyId)];
-  if (opts.after) where.push(gt(notices.id, opts.after));
-  if (opts.unacknowledged) where.push(isNull(notices.ackedAt));
-  return tx.select().from(notices).where(and(...where)).orderBy(asc(notices.id)).limit(opts.limit).all();
+  // Every notice id sorts after '', so one query serves the first page and the next.
+  return (opts.unacknowledged ? unacknowledgedPage : inboxPage)(tx).all({ agencyId, after: opts.after ?? '', limit: opts.limit });
 }
+
+const inboxWhere = and(eq(notices.agencyId, sql.placeholder('agencyId')), gt(notices.id, sql.placeholder('after')));
+const inboxPage = preparedQuery((db) => db.select().from(notices).where(inboxWhere).orderBy(asc(notices.id)).limit(sql.placeholder('limit')).prepare());
+const unacknowledgedPage = preparedQuery((db) =>
+  db.select().from(notices).where(and(inboxWhere, isNull(notices.ackedAt))).orderBy(asc(notices.id)).limit(sql.placeholder('limit')).prepare(),
+);
 
 export function findOwnNotice(tx: Tx, agencyId: string, id: string): NoticeRow | undefined {
   return tx.select().from(notices).where(and(eq(notices.id, id), eq(notices.agencyId, agencyId))).get();

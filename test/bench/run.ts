@@ -24,6 +24,7 @@ const { values } = parseArgs({
     duration: { type: 'string' },
     connections: { type: 'string' },
     'sweep-signals': { type: 'string' },
+    profile: { type: 'boolean' },
   },
 });
 const small = values.small ?? false;
@@ -32,6 +33,7 @@ const SIGNALS = Number(values.signals ?? (small ? 50_000 : 5_000_000));
 const SWEEP = Number(values['sweep-signals'] ?? (small ? 10_000 : 1_000_000));
 const DURATION = Number(values.duration ?? (small ? 5 : 15));
 const CONNECTIONS = Number(values.connections ?? 50);
+const PROFILE_DIR = values.profile ? path.join(ROOT, 'bench', 'results', 'profiles') : undefined;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'betrokken-bench-'));
 
 const bar: Progress = (phase, done, total) => {
@@ -56,7 +58,9 @@ async function waitFor(url: string, child: ChildProcess): Promise<void> {
 
 async function startService(dataDir: string): Promise<{ url: string; issuer: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, 'start'], {
+  // --profile: the service writes a V8 CPU profile (open it in Chrome DevTools) when it stops.
+  const profile = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [];
+  const child = spawn(process.execPath, [...profile, BIN, 'start'], {
     cwd: ROOT,
     env: { ...process.env, BETROKKEN_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', BETROKKEN_JOB_INTERVAL_S: '86400' },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -64,6 +68,14 @@ async function startService(dataDir: string): Promise<{ url: string; issuer: str
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/healthz`, child);
   return { url, issuer: `http://localhost:${port}`, child };
+}
+
+/** Stops the service and waits for it to exit (so a --profile is written before the next phase). */
+async function stopService(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
 }
 
 function peakRssMb(pid: number): number {
@@ -126,7 +138,7 @@ async function main() {
   const smallDir = path.join(work, 'small');
   const smallAgencies = await seed(smallDir, { subjects: 4_000, signals: 10_000 }, bar);
   const atSmall = await registerRun(smallDir, smallAgencies, 4_000, 0);
-  atSmall.service.child.kill();
+  await stopService(atSmall.service.child);
 
   // Full size.
   log(`seeding ${SUBJECTS} subjects, ${SIGNALS} signals`);
@@ -146,7 +158,7 @@ async function main() {
   }
   const tokenIssue = load({ url: service.url, method: 'POST', path: '/oauth/token', contentType: 'application/x-www-form-urlencoded', bodies: assertions, amount: assertions.length, duration: undefined });
   const rss = peakRssMb(service.child.pid!);
-  service.child.kill();
+  await stopService(service.child);
 
   // Retention sweep over expired signals.
   log(`seeding ${SWEEP} expired signals`);

@@ -57,7 +57,7 @@ describe('retention (time travel with the injected clock)', () => {
     expect(runRetention(w.h.deps).destroyed).toBe(1);
     expect(runRetention(w.h.deps).destroyed).toBe(0);
 
-    expect(() => w.h.db.transaction((tx) => loadSubjectKey(tx, w.h.keys, subjectId))).toThrow();
+    expect(() => loadSubjectKey(w.h.db, w.h.keys, subjectId)).toThrow();
     const tables = (w.h.db.$client.prepare("select name from sqlite_master where type = 'table'").all() as Array<{ name: string }>).map((t) => t.name);
     for (const table of tables.filter((t) => t !== 'audit_log')) {
       const rows = w.h.db.$client.prepare(`select * from "${table}"`).raw().all() as unknown[][];
