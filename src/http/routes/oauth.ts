@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import type { Deps } from '../../app/context.ts';
@@ -47,11 +48,8 @@ const jwks = createRoute({
   responses: { 200: json(z.object({ keys: z.array(z.record(z.string(), z.unknown())) }), 'JWK Set.') },
 });
 
-function oauthError(err: OAuthError): Response {
-  return new Response(JSON.stringify({ error: err.error, error_description: err.description }), {
-    status: err.error === 'invalid_client' ? 401 : 400,
-    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
-  });
+function oauthError(c: Context, err: OAuthError): Response {
+  return c.json({ error: err.error, error_description: err.description }, err.error === 'invalid_client' ? 401 : 400, { 'Cache-Control': 'no-store' });
 }
 
 export function oauthRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
@@ -60,13 +58,13 @@ export function oauthRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
   app.post('/oauth/token', async (c) => {
       const type = c.req.header('content-type') ?? '';
       if (!type.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
-        return oauthError(new OAuthError('invalid_request', 'send the request as application/x-www-form-urlencoded'));
+        return oauthError(c, new OAuthError('invalid_request', 'send the request as application/x-www-form-urlencoded'));
       }
       const form = new URLSearchParams(await c.req.text());
       const req: TokenRequest = {};
       for (const field of ['grant_type', 'client_assertion_type', 'client_assertion', 'client_id', 'scope'] as const) {
         const values = form.getAll(field);
-        if (values.length > 1) return oauthError(new OAuthError('invalid_request', `${field} is given more than once`));
+        if (values.length > 1) return oauthError(c, new OAuthError('invalid_request', `${field} is given more than once`));
         if (values[0] !== undefined) req[field] = values[0];
       }
       try {
@@ -74,7 +72,7 @@ export function oauthRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
         c.header('Cache-Control', 'no-store');
         return c.json(answer, 200);
       } catch (err) {
-        if (err instanceof OAuthError) return oauthError(err);
+        if (err instanceof OAuthError) return oauthError(c, err);
         throw err;
       }
   });
