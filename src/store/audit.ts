@@ -5,13 +5,17 @@ import { type Db, placeholders, preparedQuery, type Tx } from './db.ts';
 
 export type AuditEntry = Omit<AuditFields, 'seq'>;
 
-/** Appends one record to the chain. Call inside the transaction of the change it describes. */
-export function appendAudit(tx: Tx, entry: AuditEntry): void {
+/** Appends records to the chain, in order. Call inside the transaction of the change they describe. */
+export function appendAudit(tx: Tx, ...entries: AuditEntry[]): void {
   const last = chainHead(tx).get();
-  const seq = (last?.seq ?? 0) + 1;
-  const prevHash = last?.hash ?? GENESIS_HASH;
-  const fields: AuditFields = { ...entry, seq };
-  insertRecord(tx).run({ ...fields, prevHash, hash: chainHash(prevHash, fields) });
+  let seq = last?.seq ?? 0;
+  let prevHash = last?.hash ?? GENESIS_HASH;
+  for (const entry of entries) {
+    const fields: AuditFields = { ...entry, seq: ++seq };
+    const hash = chainHash(prevHash, fields);
+    insertRecord(tx).run({ ...fields, prevHash, hash });
+    prevHash = hash;
+  }
 }
 
 const chainHead = preparedQuery((db) => db.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).prepare());

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isValidBsn } from '../../src/crypto/bsn.ts';
+import { validBsn } from '../support/harness.ts';
 import { ephemeralKeyRing, generateKeys, KeyRing, KeyRingError, loadKeyRing, rotateKeys } from '../../src/crypto/key-ring.ts';
 import { newDataKey, open, openJson, seal, SealOpenError, sealJson } from '../../src/crypto/seal.ts';
 
@@ -22,6 +23,13 @@ describe('BSN 11-test', () => {
     ['', 'empty'],
   ])('refuses %s (%s)', (bsn) => {
     expect(isValidBsn(bsn)).toBe(false);
+  });
+  it('the test BSN generator gives a distinct valid BSN for every counter (the bench seeds millions)', () => {
+    const seen = new Set<string>();
+    for (let n = 0; n < 500_000; n++) seen.add(validBsn(n));
+    expect(seen.size).toBe(500_000);
+    for (let n = 0; n < 500_000; n += 997) expect(isValidBsn(validBsn(n)), String(n)).toBe(true);
+    expect(isValidBsn(validBsn(8_999_999))).toBe(true);
   });
 });
 
