@@ -1,7 +1,7 @@
 import { inTransaction } from '../store/db.ts';
 import { ackNotice, findOwnNotice, listInbox, type NoticeRow, openNotice } from '../store/notices.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
-import { auditAccess } from './audit.ts';
+import { type AccessEntry, auditAccess } from './audit.ts';
 import { type Ctx, requireScope } from './context.ts';
 import { idCursor } from './cursor.ts';
 import { notFound } from './errors.ts';
@@ -18,12 +18,14 @@ export function listNotices({ ctx, query }: { ctx: Ctx; query: ListNoticesQuery 
     const rows = listInbox(tx, ctx.actor.agencyId, { ...(after ? { after } : {}), limit: query.limit + 1, unacknowledged: query.unacknowledged === 'true' });
     const page = rows.slice(0, query.limit);
     const keys = new Map<string, { dataKey: Uint8Array; pseudonym: string }>();
+    const reads: AccessEntry[] = [];
     const items = page.map((row) => {
       let key = keys.get(row.subjectId);
       if (!key) keys.set(row.subjectId, (key = loadSubjectKey(tx, ctx.deps.keys, row.subjectId)));
-      auditAccess(tx, ctx, { action: 'notice.read', subject: key.pseudonym, resource: row.id, outcome: 'ok' });
+      reads.push({ action: 'notice.read', subject: key.pseudonym, resource: row.id, outcome: 'ok' });
       return toView(row, key.dataKey);
     });
+    auditAccess(tx, ctx, ...reads);
     return { items, next: rows.length > query.limit ? cursor.encode(page.at(-1)!.id) : null };
   });
 }

@@ -150,11 +150,20 @@ async function main() {
   const service = full.service;
   const tokens = await tokensFor(service, agencies);
   const notices = load({ url: service.url, method: 'GET', path: '/v1/notices?limit=20', tokens });
+  // Each assertion is good for one token (replays are refused), so the load has a fixed amount.
   const assertions: string[] = [];
-  for (let i = 0; i < 20_000; i++) {
-    const a = agencies[1 + (i % (agencies.length - 1))]!;
-    const assertion = await signClientAssertion(a.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { agencyId: a.id, audience: service.issuer, lifetimeS: 290 });
-    assertions.push(new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }).toString());
+  const pems = agencies.map((a) => a.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+  const assertionCount = small ? 5_000 : 20_000;
+  while (assertions.length < assertionCount) {
+    const chunk = await Promise.all(
+      Array.from({ length: 500 }, (_, j) => {
+        const k = 1 + ((assertions.length + j) % (agencies.length - 1));
+        return signClientAssertion(pems[k]!, { agencyId: agencies[k]!.id, audience: service.issuer, lifetimeS: 290 });
+      }),
+    );
+    for (const assertion of chunk) {
+      assertions.push(new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }).toString());
+    }
   }
   const tokenIssue = load({ url: service.url, method: 'POST', path: '/oauth/token', contentType: 'application/x-www-form-urlencoded', bodies: assertions, amount: assertions.length, duration: undefined });
   const rss = peakRssMb(service.child.pid!);
