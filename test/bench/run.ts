@@ -67,6 +67,10 @@ async function startService(dataDir: string): Promise<{ url: string; issuer: str
   });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/healthz`, child);
+  // The server runs its periodic jobs a second after it starts; the loads measure it after that.
+  for (let i = 0; i < 1200 && !(await (await fetch(`${url}/metrics`)).text()).includes('betrokken_job_items_total{job="reminders"}'); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
   return { url, issuer: `http://localhost:${port}`, child };
 }
 
