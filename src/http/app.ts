@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -6,6 +5,7 @@ import { requestId } from 'hono/request-id';
 import { createAuthenticator } from '../app/authenticate.ts';
 import type { Deps } from '../app/context.ts';
 import { DomainError } from '../app/errors.ts';
+import { newRequestId } from '../crypto/ids.ts';
 import type { AppEnv } from './env.ts';
 import { domainProblem, fieldErrors, problemResponse } from './problem.ts';
 import { matchRoutes } from './routes/matches.ts';
@@ -28,8 +28,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   });
   const authenticate = createAuthenticator(deps);
 
-  // randomUUID draws from a pool Node keeps filled, so an id per request costs next to nothing.
-  app.use(requestId({ headerName: 'X-Request-Id', generator: () => `req_${randomUUID().replaceAll('-', '')}` }));
+  app.use(requestId({ headerName: 'X-Request-Id', generator: newRequestId }));
   app.use(async (c, next) => {
     const started = performance.now();
     await next();

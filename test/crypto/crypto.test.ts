@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isValidBsn } from '../../src/crypto/bsn.ts';
+import { newRequestId } from '../../src/crypto/ids.ts';
 import { validBsn } from '../support/harness.ts';
 import { ephemeralKeyRing, generateKeys, KeyRing, KeyRingError, loadKeyRing, rotateKeys } from '../../src/crypto/key-ring.ts';
 import { newDataKey, open, openJson, seal, SealOpenError, sealJson } from '../../src/crypto/seal.ts';
@@ -55,6 +56,14 @@ describe('pseudonyms', () => {
   it('keeps keyed digests apart from pseudonyms', async () => {
     const ring = await ephemeralKeyRing();
     expect(ring.keyedDigest('idempotency', '111222333')).not.toBe(ring.pseudonymize('111222333'));
+  });
+});
+
+describe('request ids', () => {
+  it('are distinct and hold no digit, so that masking nine-digit numbers in the logs never touches one', () => {
+    const ids = new Set(Array.from({ length: 20_000 }, () => newRequestId()));
+    expect(ids.size).toBe(20_000);
+    for (const id of ids) expect(id).toMatch(/^req_[a-p]{32}$/);
   });
 });
 
