@@ -16,7 +16,7 @@ import type {
   ListMatchesQuery,
   MatchView,
 } from './match-schemas.ts';
-import { agencyRef, coordinatorOf, type MatchRow, MatchState, recordEvent, sealClaim, type SubjectHandle } from './matching.ts';
+import { agencyRef, coordinatorOf, type MatchRow, MatchState, recordEvent, saveMatch, sealClaim, type SubjectHandle } from './matching.ts';
 import type { NoticeBody, NoticeType } from './notice-schemas.ts';
 import { openSignal } from './signal-record.ts';
 
@@ -128,7 +128,7 @@ function changeMatch(
   changed: MatchRow,
   change: { event: string; action: string; outcome: string; notice: NoticeType },
 ): MatchView {
-  tx.update(matches).set(changed).where(eq(matches.id, changed.id)).run();
+  saveMatch(tx, changed);
   recordEvent(tx, changed.id, changed.updatedAt, change.event, ctx.actor.agencyId);
   auditAccess(tx, ctx, { action: change.action, subject: subject.pseudonym, resource: changed.id, outcome: change.outcome });
   const state = new MatchState(tx, ctx.deps, subject, changed);

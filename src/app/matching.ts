@@ -83,7 +83,8 @@ function locate(rows: ActiveRow[]): Facts['location'] {
   return { municipality: latest.municipality, district };
 }
 
-function coordinatorCandidates(tx: Tx, municipality: string): Facts['coordinators'] {
+/** The active WIJ teams and municipality agencies of a municipality, with the districts they serve. */
+export function coordinatorCandidates(tx: Tx, municipality: string): Facts['coordinators'] {
   return coordinatorsIn(tx)
     .all({ municipality })
     .map((c) => ({ ...c, agencyType: c.agencyType as AgencyType }));
@@ -96,6 +97,11 @@ export function agencyRef(tx: Tx, id: string): AgencyRef {
 
 export function liveMatchOf(tx: Tx, subjectId: string): MatchRow | undefined {
   return liveMatch(tx).get({ subjectId });
+}
+
+/** Writes a match's row as it now stands. */
+export function saveMatch(tx: Tx, match: MatchRow): void {
+  updateMatch(tx).run(match);
 }
 
 export function recordEvent(tx: Tx, matchId: string, at: string, type: string, agencyId: string | null): void {
@@ -284,7 +290,7 @@ export function reconcileMatch(tx: Tx, deps: Deps, subject: SubjectHandle, reque
     // A match that moves to another coordinator starts over: it must be claimed there in time.
     const reset = moved ? { status: 'open' as const, claimBy, claimedAt: null, claimSealed: null, escalatedTo: null, escalatedAt: null } : {};
     match = { ...live, municipality: location.municipality, district: location.district, coordinatorId, policyVersion: deps.policy.version, updatedAt: at, ...reset };
-    updateMatch(tx).run(match);
+    saveMatch(tx, match);
     if (moved) recordEvent(tx, match.id, at, 'transferred', coordinatorId);
   } else {
     match = {

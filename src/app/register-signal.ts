@@ -1,5 +1,5 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
-import { agencies, signals } from '../../schema/tables.ts';
+import { and, eq, sql } from 'drizzle-orm';
+import { signals } from '../../schema/tables.ts';
 import { isValidBsn } from '../crypto/bsn.ts';
 import { newId } from '../crypto/ids.ts';
 import { registrableKinds } from '../policy/grants.ts';
@@ -7,7 +7,7 @@ import { inTransaction, placeholders, preparedQuery, type Tx } from '../store/db
 import { findIdempotent, type IdempotencyRequest, rememberIdempotent } from '../store/idempotency.ts';
 import { findOrCreateSubject } from '../store/subjects.ts';
 import { auditAccess } from './audit.ts';
-import { reconcileMatch } from './matching.ts';
+import { coordinatorCandidates, reconcileMatch } from './matching.ts';
 import { type Ctx, requireScope } from './context.ts';
 import { addMonths, birthdayAt, isRealDate, minDate } from './dates.ts';
 import { conflict, forbidden, unprocessable } from './errors.ts';
@@ -21,13 +21,6 @@ export interface RegisterSignalResult {
   replayed: boolean;
 }
 
-const districtsServed = preparedQuery((db) =>
-  db
-    .select({ districts: agencies.districts })
-    .from(agencies)
-    .where(and(eq(agencies.municipality, sql.placeholder('municipality')), eq(agencies.status, 'active'), inArray(agencies.type, ['wij', 'municipality'])))
-    .prepare(),
-);
 const activeSignalOf = preparedQuery((db) =>
   db
     .select({ id: signals.id })
@@ -49,7 +42,7 @@ const insertSignal = preparedQuery((db) =>
 
 /** Districts are known from the agencies that declare they serve them. */
 function knownDistricts(tx: Tx, municipality: string): Set<string> {
-  return new Set(districtsServed(tx).all({ municipality }).flatMap((r) => r.districts));
+  return new Set(coordinatorCandidates(tx, municipality).flatMap((c) => c.districts));
 }
 
 /**

@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, isNull, lte, notExists } from 'drizzle-orm';
 import { agencies, caseTables, matches, signals } from '../../schema/tables.ts';
 import type { Deps } from '../app/context.ts';
 import { addDays, birthdayAt } from '../app/dates.ts';
-import { LIVE_STATUSES, type MatchRow, MatchState, recordEvent } from '../app/matching.ts';
+import { LIVE_STATUSES, type MatchRow, MatchState, recordEvent, saveMatch } from '../app/matching.ts';
 import { openSignal } from '../app/signal-record.ts';
 import { inTransaction, type Tx } from '../store/db.ts';
 import { markOnce } from '../store/job-marks.ts';
@@ -43,7 +43,7 @@ export function runEscalation(deps: Deps): number {
         .get();
       const escalatedTo = municipality && municipality.id !== match.coordinatorId ? municipality.id : null;
       const escalated: MatchRow = { ...match, status: 'escalated', escalatedTo, escalatedAt: now, updatedAt: now };
-      tx.update(matches).set(escalated).where(eq(matches.id, match.id)).run();
+      saveMatch(tx, escalated);
       recordEvent(tx, match.id, now, 'escalated', escalatedTo);
       new MatchState(tx, deps, subjectOf(tx, deps, match.subjectId), escalated).notifyCoordinators('match.escalated', { requestId: null });
       return true;
