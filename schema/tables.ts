@@ -129,8 +129,10 @@ export const auditLog = sqliteTable(
 );
 
 /**
- * One match per subject while two or more agencies are involved. A match ends when it dissolves
- * (fewer than two agencies left) or its coordinator closes it.
+ * One match per subject and lens while two or more agencies seen through that lens are involved
+ * (src/policy/lens.ts). A match ends when it dissolves (fewer than two agencies left) or its
+ * coordinator closes it. The match of lens '' is the one the coordinator works on; the others are
+ * what parties with a narrower lens are told, as if the parties hidden from them never acted.
  */
 export const matches = sqliteTable(
   'matches',
@@ -139,6 +141,8 @@ export const matches = sqliteTable(
     subjectId: text('subject_id')
       .notNull()
       .references(() => subjects.id),
+    /** The party types this line of matches leaves out ('' for none). */
+    lens: text('lens').notNull().default(''),
     status: text('status', { enum: ['open', 'claimed', 'escalated', 'closed', 'dissolved'] }).notNull(),
     municipality: text('municipality').notNull(),
     district: text('district'),
@@ -157,8 +161,8 @@ export const matches = sqliteTable(
     closeReason: text('close_reason', { enum: ['resolved', 'moved', 'no_longer_involved', 'other'] }),
   },
   (t) => [
-    uniqueIndex('matches_one_live_per_subject')
-      .on(t.subjectId)
+    uniqueIndex('matches_one_live_per_subject_lens')
+      .on(t.subjectId, t.lens)
       .where(sql`${t.status} in ('open', 'claimed', 'escalated')`),
     index('matches_coordinator').on(t.coordinatorId, t.status),
     index('matches_escalated').on(t.escalatedTo, t.status),
@@ -243,6 +247,8 @@ export const caseTables = sqliteTable(
     matchId: text('match_id')
       .notNull()
       .references(() => matches.id),
+    /** For a case table as the parties of a narrower lens see it: the one the coordinator convened. */
+    rootId: text('root_id'),
     scheduledFor: text('scheduled_for').notNull(),
     invited: text('invited', { mode: 'json' }).$type<string[]>().notNull(),
     createdAt: text('created_at').notNull(),
@@ -252,7 +258,7 @@ export const caseTables = sqliteTable(
     nextReviewOn: text('next_review_on'),
     outcomeAt: text('outcome_at'),
   },
-  (t) => [index('case_tables_match').on(t.matchId)],
+  (t) => [index('case_tables_match').on(t.matchId), index('case_tables_root').on(t.rootId)],
 );
 
 /** Marks of what a periodic job has done once, so that running it again sends nothing twice. */

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, lt, or, type SQL } from 'drizzle-orm';
 import { caseTables, matches, matchEvents } from '../../schema/tables.ts';
 import { newId } from '../crypto/ids.ts';
 import { inTransaction, type Tx } from '../store/db.ts';
@@ -16,16 +16,36 @@ import type {
   ListMatchesQuery,
   MatchView,
 } from './match-schemas.ts';
-import { agencyRef, coordinatorOf, type MatchRow, MatchState, recordEvent, saveMatch, sealClaim, type SubjectHandle } from './matching.ts';
-import type { NoticeBody, NoticeType } from './notice-schemas.ts';
+import { FULL_LENS } from '../policy/lens.ts';
+import {
+  type ActiveRow,
+  activeSignals,
+  agencyRef,
+  coordinatorOf,
+  liveMatchesOf,
+  type MatchRow,
+  MatchState,
+  recordEvent,
+  saveMatch,
+  sealClaim,
+  type SubjectHandle,
+} from './matching.ts';
+import type { AgencyRef, NoticeBody, NoticeType } from './notice-schemas.ts';
 import { openSignal } from './signal-record.ts';
 
 /**
  * Coordination (API.md, matches and case tables): only a match's coordinator, or the
  * municipality it was escalated to, may see or act on it; to anyone else it does not exist.
+ *
+ * The coordinator works on the match of the full lens. Each of its acts is applied to every live
+ * line of the subject's matches (src/policy/lens.ts) on which it would be allowed there, so that a
+ * party looking through a narrower lens is told exactly what it would be told had the parties
+ * hidden from it never acted: a claim reaches a party whose view of the match began after the
+ * claim only when the coordinator claims again (introduces itself), as it would for a new match.
  */
 
-const mine = (ctx: Ctx) => or(eq(matches.coordinatorId, ctx.actor.agencyId), eq(matches.escalatedTo, ctx.actor.agencyId))!;
+const mine = (ctx: Ctx) => and(eq(matches.lens, FULL_LENS), or(eq(matches.coordinatorId, ctx.actor.agencyId), eq(matches.escalatedTo, ctx.actor.agencyId)))!;
+const isMine = (ctx: Ctx, m: MatchRow) => m.coordinatorId === ctx.actor.agencyId || m.escalatedTo === ctx.actor.agencyId;
 
 function loadOwnMatch(tx: Tx, ctx: Ctx, id: string): MatchRow {
   const row = tx.select().from(matches).where(and(eq(matches.id, id), mine(ctx))).get();
@@ -33,12 +53,19 @@ function loadOwnMatch(tx: Tx, ctx: Ctx, id: string): MatchRow {
   return row;
 }
 
-function handle(tx: Tx, ctx: Ctx, match: MatchRow) {
+function handle(tx: Tx, ctx: Ctx, match: MatchRow): SubjectHandle {
   const { dataKey, pseudonym } = loadSubjectKey(tx, ctx.deps.keys, match.subjectId);
   return { subjectId: match.subjectId, dataKey, pseudonym };
 }
 
-function caseTableView(row: typeof caseTables.$inferSelect): CaseTableView {
+/** The live matches of the narrower lenses beside the coordinator's one. */
+function otherLines(tx: Tx, match: MatchRow): MatchRow[] {
+  return liveMatchesOf(tx, match.subjectId).filter((m) => m.lens !== FULL_LENS && m.id !== match.id);
+}
+
+type CaseTableRow = typeof caseTables.$inferSelect;
+
+function caseTableView(row: CaseTableRow): CaseTableView {
   return {
     id: row.id,
     scheduledFor: row.scheduledFor,
@@ -49,6 +76,35 @@ function caseTableView(row: typeof caseTables.$inferSelect): CaseTableView {
     leadAgencyId: row.leadAgencyId ?? null,
     nextReviewOn: row.nextReviewOn ?? null,
   };
+}
+
+/** A case table as one invitee may see it: whom it may see among those present, never who was invited. */
+function caseTableFor(row: CaseTableRow, state: MatchState, agencyId: string): NonNullable<NoticeBody['caseTable']> {
+  const visible = new Set([
+    agencyId,
+    ...(state.match?.coordinatorId ? [state.match.coordinatorId] : []),
+    ...(state.recipient(agencyId)?.sees ?? []).filter((s) => s.view === 'contact').map((s) => s.agencyId),
+  ]);
+  return {
+    id: row.id,
+    scheduledFor: row.scheduledFor,
+    held: row.held ?? null,
+    attendedBy: row.attendedBy ? row.attendedBy.filter((a) => visible.has(a)) : null,
+    leadAgencyId: row.leadAgencyId && visible.has(row.leadAgencyId) ? row.leadAgencyId : null,
+    nextReviewOn: row.nextReviewOn ?? null,
+  };
+}
+
+/** Parties that were told of the match but not yet who coordinates it, in the narrower lines. */
+function awaitingIntroduction(tx: Tx, ctx: Ctx, match: MatchRow, state: MatchState): AgencyRef[] {
+  if (match.status !== 'claimed') return [];
+  const waiting = new Set<string>();
+  for (const line of otherLines(tx, match)) {
+    if (line.status === 'claimed' || !isMine(ctx, line)) continue;
+    const lineState = new MatchState(tx, ctx.deps, state.subject, line, { active: [...state.rows] });
+    for (const r of lineState.decision.recipients) if (r.role === 'party' && lineState.hears(r.agencyId, 'party')) waiting.add(r.agencyId);
+  }
+  return [...waiting].sort().map((id) => state.byAgency.get(id)?.agency ?? agencyRef(tx, id));
 }
 
 function toMatchView(tx: Tx, ctx: Ctx, match: MatchRow, known?: MatchState): MatchView {
@@ -71,6 +127,7 @@ function toMatchView(tx: Tx, ctx: Ctx, match: MatchRow, known?: MatchState): Mat
     parties: [...state.rows]
       .reverse()
       .map((r) => ({ agency: r.agency, contact: openSignal(subject.dataKey, r.signal).professional, since: r.signal.registeredAt })),
+    awaitingIntroduction: match.status === 'claimed' ? awaitingIntroduction(tx, ctx, match, state) : [],
     caseTables: tx.select().from(caseTables).where(eq(caseTables.matchId, match.id)).orderBy(asc(caseTables.id)).all().map(caseTableView),
     timeline: tx
       .select({ at: matchEvents.at, type: matchEvents.type, agencyId: matchEvents.agencyId })
@@ -118,43 +175,78 @@ function requireLive(match: MatchRow): void {
 }
 
 /**
- * Writes a coordinator's change to a match with its timeline event and audit record, tells the
- * parties that were told of the match and the other coordinator, and answers the match as it is now.
+ * Writes a coordinator's change to one line of a match with its timeline event, tells the parties
+ * of that line that were told of it and the other coordinator, and answers the line's state.
  */
-function changeMatch(
-  tx: Tx,
-  ctx: Ctx,
-  subject: SubjectHandle,
-  changed: MatchRow,
-  change: { event: string; action: string; outcome: string; notice: NoticeType },
-): MatchView {
+function changeLine(tx: Tx, ctx: Ctx, subject: SubjectHandle, active: ActiveRow[], changed: MatchRow, change: { event: string; notice: NoticeType }): MatchState {
   saveMatch(tx, changed);
   recordEvent(tx, changed.id, changed.updatedAt, change.event, ctx.actor.agencyId);
-  auditAccess(tx, ctx, { action: change.action, subject: subject.pseudonym, resource: changed.id, outcome: change.outcome });
-  const state = new MatchState(tx, ctx.deps, subject, changed);
+  const state = new MatchState(tx, ctx.deps, subject, changed, { active });
   state.notifyParties(change.notice, { requestId: ctx.requestId });
   // When the municipality acts on an escalated match, the WIJ team hears of it, and vice versa.
   state.notifyCoordinators(change.notice, { except: ctx.actor.agencyId, requestId: ctx.requestId });
-  return toMatchView(tx, ctx, changed, state);
+  return state;
 }
 
-/** The coordinator picks the match up; every party told of the match learns whom to call. */
+/**
+ * Applies a coordinator's act to every live line of the match where it applies (`change` answers
+ * the changed row, or null where the act does not apply to that line); answers the coordinator's
+ * line as it now stands, or null when the act applied nowhere.
+ */
+function actOnLines(
+  tx: Tx,
+  ctx: Ctx,
+  match: MatchRow,
+  change: (line: MatchRow, subject: SubjectHandle) => MatchRow | null,
+  how: { event: string; action: string; outcome: string; notice: NoticeType },
+): MatchView | null {
+  const subject = handle(tx, ctx, match);
+  const active = activeSignals(tx, subject.subjectId);
+  let applied = false;
+  let own: MatchState | undefined;
+  for (const line of [match, ...otherLines(tx, match)]) {
+    if (!isMine(ctx, line)) continue;
+    const changed = change(line, subject);
+    if (!changed) continue;
+    applied = true;
+    const state = changeLine(tx, ctx, subject, active, changed, how);
+    if (line === match) own = state;
+  }
+  if (!applied) return null;
+  auditAccess(tx, ctx, { action: how.action, subject: subject.pseudonym, resource: match.id, outcome: how.outcome });
+  const now = own?.match ?? tx.select().from(matches).where(eq(matches.id, match.id)).get()!;
+  return toMatchView(tx, ctx, now, own);
+}
+
+/**
+ * The coordinator picks the match up; every party told of the match learns whom to call. Claiming
+ * a match that is claimed already introduces the coordinator to the parties that were told of the
+ * match since (`awaitingIntroduction`).
+ */
 export function claimMatch({ ctx, id, input }: { ctx: Ctx; id: string; input: ClaimMatchInput }): MatchView {
   requireScope(ctx, 'matches:coordinate');
   const at = ctx.deps.clock.now().toISOString();
   return inTransaction(ctx.deps.db, (tx) => {
     const match = loadOwnMatch(tx, ctx, id);
     requireLive(match);
-    if (match.status === 'claimed') throw conflict('match_already_claimed', 'this match has been claimed already');
-    const subject = handle(tx, ctx, match);
-    const claimed: MatchRow = {
-      ...match,
-      status: 'claimed',
-      claimedAt: at,
-      claimSealed: sealClaim(subject.dataKey, match.id, { agencyId: ctx.actor.agencyId, contact: input.coordinator }),
-      updatedAt: at,
-    };
-    return changeMatch(tx, ctx, subject, claimed, { event: 'claimed', action: 'match.claim', outcome: 'ok', notice: 'match.claimed' });
+    const view = actOnLines(
+      tx,
+      ctx,
+      match,
+      (line, subject) =>
+        line.status === 'claimed'
+          ? null
+          : {
+              ...line,
+              status: 'claimed',
+              claimedAt: at,
+              claimSealed: sealClaim(subject.dataKey, line.id, { agencyId: ctx.actor.agencyId, contact: input.coordinator }),
+              updatedAt: at,
+            },
+      { event: 'claimed', action: 'match.claim', outcome: 'ok', notice: 'match.claimed' },
+    );
+    if (!view) throw conflict('match_already_claimed', 'this match has been claimed already');
+    return view;
   });
 }
 
@@ -177,32 +269,44 @@ export function conveneCaseTable({ ctx, id, input, idempotency }: { ctx: Ctx; id
     requireLive(match);
     if (match.status !== 'claimed') throw conflict('match_not_claimed', 'claim the match before convening a case table');
     const subject = handle(tx, ctx, match);
-    const state = new MatchState(tx, ctx.deps, subject, match);
+    const active = activeSignals(tx, subject.subjectId);
+    const told = (state: MatchState) => new Set(state.decision.recipients.filter((r) => r.role === 'party').map((r) => r.agencyId));
+    const state = new MatchState(tx, ctx.deps, subject, match, { active });
     // Only parties that were told of the match can be invited: a party that may see nobody must
     // not learn from an invitation that others are involved.
-    const told = new Set(state.decision.recipients.filter((r) => r.role === 'party').map((r) => r.agencyId));
-    const invited = [...new Set(input.invite ?? [...told])];
-    const stranger = invited.find((a) => !told.has(a));
-    if (stranger) throw unprocessable('invitee_not_a_party', 'invite only parties that were told of this match');
-    const row = {
-      id: newId('cst', now),
-      matchId: match.id,
-      scheduledFor: scheduledFor.toISOString(),
-      invited,
-      createdAt: now.toISOString(),
-      held: null,
-      attendedBy: null,
-      leadAgencyId: null,
-      nextReviewOn: null,
-      outcomeAt: null,
+    const toldHere = told(state);
+    const invited = [...new Set(input.invite ?? [...toldHere])];
+    if (invited.some((a) => !toldHere.has(a))) throw unprocessable('invitee_not_a_party', 'invite only parties that were told of this match');
+    const convene = (line: MatchState, rootId: string | null, invitees: string[]): CaseTableRow => {
+      const row: CaseTableRow = {
+        id: newId('cst', now),
+        matchId: line.match!.id,
+        rootId,
+        scheduledFor: scheduledFor.toISOString(),
+        invited: invitees,
+        createdAt: now.toISOString(),
+        held: null,
+        attendedBy: null,
+        leadAgencyId: null,
+        nextReviewOn: null,
+        outcomeAt: null,
+      };
+      tx.insert(caseTables).values(row).run();
+      recordEvent(tx, line.match!.id, row.createdAt, 'case_table.convened', ctx.actor.agencyId);
+      line.notifyParties('case_table.convened', { requestId: ctx.requestId, only: new Set(invitees), caseTable: (agencyId) => caseTableFor(row, line, agencyId) });
+      return row;
     };
-    tx.insert(caseTables).values(row).run();
-    recordEvent(tx, match.id, row.createdAt, 'case_table.convened', ctx.actor.agencyId);
-    auditAccess(tx, ctx, { action: 'case_table.convene', subject: subject.pseudonym, resource: row.id, outcome: 'ok' });
-    if (idempotency) rememberIdempotent(tx, ctx.actor.agencyId, idempotency, 201, row.id, now);
-    const view = caseTableView(row);
-    state.notifyParties('case_table.convened', { requestId: ctx.requestId, only: new Set(invited), caseTable: () => view });
-    return view;
+    const root = convene(state, null, invited);
+    // A narrower line hears of the case table only where the coordinator has claimed it there.
+    for (const other of otherLines(tx, match)) {
+      if (other.status !== 'claimed' || !isMine(ctx, other)) continue;
+      const line = new MatchState(tx, ctx.deps, subject, other, { active });
+      const toldThere = told(line);
+      convene(line, root.id, invited.filter((a) => toldThere.has(a)));
+    }
+    auditAccess(tx, ctx, { action: 'case_table.convene', subject: subject.pseudonym, resource: root.id, outcome: 'ok' });
+    if (idempotency) rememberIdempotent(tx, ctx.actor.agencyId, idempotency, 201, root.id, now);
+    return caseTableView(root);
   });
 }
 
@@ -211,7 +315,7 @@ export function recordCaseTableOutcome({ ctx, id, input }: { ctx: Ctx; id: strin
   requireScope(ctx, 'matches:coordinate');
   const at = ctx.deps.clock.now().toISOString();
   return inTransaction(ctx.deps.db, (tx) => {
-    const table = tx.select().from(caseTables).where(eq(caseTables.id, id)).get();
+    const table = tx.select().from(caseTables).where(and(eq(caseTables.id, id), isNull(caseTables.rootId))).get();
     if (!table) throw notFound('case_table_not_found', 'no such case table');
     const match = tx.select().from(matches).where(and(eq(matches.id, table.matchId), mine(ctx))).get();
     if (!match) throw notFound('case_table_not_found', 'no such case table');
@@ -227,22 +331,21 @@ export function recordCaseTableOutcome({ ctx, id, input }: { ctx: Ctx; id: strin
       nextReviewOn: input.nextReviewOn ?? null,
       outcomeAt: at,
     };
-    tx.update(caseTables).set(outcome).where(eq(caseTables.id, table.id)).run();
     const subject = handle(tx, ctx, match);
-    recordEvent(tx, match.id, at, 'case_table.outcome', ctx.actor.agencyId);
+    const active = activeSignals(tx, subject.subjectId);
+    const rows = [table, ...tx.select().from(caseTables).where(eq(caseTables.rootId, table.id)).all()];
+    for (const row of rows) {
+      const line = row === table ? match : tx.select().from(matches).where(eq(matches.id, row.matchId)).get()!;
+      const updated: CaseTableRow = { ...row, ...outcome };
+      tx.update(caseTables).set(outcome).where(eq(caseTables.id, row.id)).run();
+      recordEvent(tx, line.id, at, 'case_table.outcome', ctx.actor.agencyId);
+      // The parties of a line that has since dissolved are not told: in their world it ended.
+      if (line.status === 'dissolved') continue;
+      const state = new MatchState(tx, ctx.deps, subject, line, { active });
+      state.notifyParties('case_table.outcome', { requestId: ctx.requestId, only: new Set(row.invited), caseTable: (agencyId) => caseTableFor(updated, state, agencyId) });
+    }
     auditAccess(tx, ctx, { action: 'case_table.outcome', subject: subject.pseudonym, resource: table.id, outcome: 'ok' });
-    const state = new MatchState(tx, ctx.deps, subject, match);
-    const view = caseTableView({ ...table, ...outcome });
-    const forRecipient = (agencyId: string): NoticeBody['caseTable'] => {
-      const visible = new Set([agencyId, ...(match.coordinatorId ? [match.coordinatorId] : []), ...(state.recipient(agencyId)?.sees ?? []).filter((s) => s.view === 'contact').map((s) => s.agencyId)]);
-      return {
-        ...view,
-        attendedBy: view.attendedBy!.filter((a) => visible.has(a)),
-        leadAgencyId: view.leadAgencyId && visible.has(view.leadAgencyId) ? view.leadAgencyId : null,
-      };
-    };
-    state.notifyParties('case_table.outcome', { requestId: ctx.requestId, only: new Set(table.invited), caseTable: forRecipient });
-    return view;
+    return caseTableView({ ...table, ...outcome });
   });
 }
 
@@ -253,8 +356,11 @@ export function closeMatch({ ctx, id, input }: { ctx: Ctx; id: string; input: Cl
   return inTransaction(ctx.deps.db, (tx) => {
     const match = loadOwnMatch(tx, ctx, id);
     requireLive(match);
-    const closed: MatchRow = { ...match, status: 'closed', endedAt: at, closeReason: input.reason, updatedAt: at };
-    return changeMatch(tx, ctx, handle(tx, ctx, match), closed, { event: 'closed', action: 'match.close', outcome: input.reason, notice: 'match.closed' });
+    return actOnLines(tx, ctx, match, (line) => ({ ...line, status: 'closed', endedAt: at, closeReason: input.reason, updatedAt: at }), {
+      event: 'closed',
+      action: 'match.close',
+      outcome: input.reason,
+      notice: 'match.closed',
+    })!;
   });
 }
-

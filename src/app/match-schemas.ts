@@ -62,6 +62,9 @@ export const matchSchema = z
     coordinator: z.object({ agency: agencyRef, contact: professionalSchema.nullable() }).nullable(),
     escalatedTo: agencyRef.nullable(),
     parties: z.array(z.object({ agency: agencyRef, contact: professionalSchema, since: z.iso.datetime() })),
+    awaitingIntroduction: z.array(agencyRef).meta({
+      description: 'Parties told of the match since it was claimed, who do not yet know whom to call: claim the match again to introduce yourself.',
+    }),
     caseTables: z.array(caseTableSchema),
     timeline: z.array(z.object({ at: z.iso.datetime(), type: z.string(), agencyId: z.string().nullable() })),
   })

@@ -1,15 +1,16 @@
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { agencies, matches, matchEvents, matchRecipients, signals } from '../../schema/tables.ts';
 import { newId, opaqueId } from '../crypto/ids.ts';
 import { openJson, sealJson } from '../crypto/seal.ts';
-import { decide, type Decision, type Facts, type Recipient } from '../policy/decide.ts';
+import { decide, type Decision, type Facts, MATCH_RULE, type Recipient } from '../policy/decide.ts';
+import { coordinatorLens, FULL_LENS, type Lens, lensesOf, letsThrough, partyLens, shieldedFromSomeone } from '../policy/lens.ts';
 import type { AgencyType } from '../policy/types.ts';
 import { appendAudit } from '../store/audit.ts';
 import { placeholders, preparedQuery, type Tx, updateSet } from '../store/db.ts';
 import { insertNotice } from '../store/notices.ts';
 import type { Deps } from './context.ts';
 import { addDays } from './dates.ts';
-import type { AgencyRef, NoticeBody, NoticeType, PartyEntry } from './notice-schemas.ts';
+import { type AgencyRef, type NoticeBody, noticeBodySchema, type NoticeType, type PartyEntry } from './notice-schemas.ts';
 import { openSignal, type SealedSignal, type SignalRow } from './signal-record.ts';
 import type { ProfessionalInput } from './signal-schemas.ts';
 
@@ -25,7 +26,7 @@ export interface SubjectHandle {
 
 export const LIVE_STATUSES = ['open', 'claimed', 'escalated'] as const;
 
-type ActiveRow = { signal: SignalRow; agency: AgencyRef };
+export type ActiveRow = { signal: SignalRow; agency: AgencyRef };
 
 const activeSignalsOf = preparedQuery((db) =>
   db
@@ -46,19 +47,31 @@ const coordinatorsIn = preparedQuery((db) =>
 const agencyById = preparedQuery((db) =>
   db.select({ id: agencies.id, name: agencies.name, type: agencies.type }).from(agencies).where(eq(agencies.id, sql.placeholder('id'))).prepare(),
 );
-const liveMatch = preparedQuery((db) =>
+const liveMatches = preparedQuery((db) =>
   db.select().from(matches).where(and(eq(matches.subjectId, sql.placeholder('subjectId')), inArray(matches.status, [...LIVE_STATUSES]))).prepare(),
+);
+const lastClosed = preparedQuery((db) =>
+  db
+    .select({ endedAt: matches.endedAt })
+    .from(matches)
+    .where(and(eq(matches.subjectId, sql.placeholder('subjectId')), eq(matches.lens, sql.placeholder('lens')), eq(matches.status, 'closed')))
+    .orderBy(desc(matches.endedAt))
+    .limit(1)
+    .prepare(),
 );
 const insertEvent = preparedQuery((db) => db.insert(matchEvents).values(placeholders('matchId', 'at', 'type', 'agencyId')).prepare());
 const recipientsOf = preparedQuery((db) =>
   db.select().from(matchRecipients).where(eq(matchRecipients.matchId, sql.placeholder('matchId'))).orderBy(asc(matchRecipients.agencyId)).prepare(),
 );
 const MATCH_COLUMNS = [
-  'subjectId', 'status', 'municipality', 'district', 'coordinatorId', 'policyVersion', 'createdAt', 'updatedAt',
+  'subjectId', 'lens', 'status', 'municipality', 'district', 'coordinatorId', 'policyVersion', 'createdAt', 'updatedAt',
   'claimBy', 'claimedAt', 'claimSealed', 'escalatedTo', 'escalatedAt', 'endedAt', 'closeReason',
 ] as const;
 const insertMatch = preparedQuery((db) => db.insert(matches).values(placeholders('id', ...MATCH_COLUMNS)).prepare());
 const updateMatch = preparedQuery((db) => db.update(matches).set(updateSet<MatchRow>(...MATCH_COLUMNS)).where(eq(matches.id, sql.placeholder('id'))).prepare());
+const dropRecipient = preparedQuery((db) =>
+  db.delete(matchRecipients).where(and(eq(matchRecipients.matchId, sql.placeholder('matchId')), eq(matchRecipients.agencyId, sql.placeholder('agencyId')))).prepare(),
+);
 const upsertRecipient = preparedQuery((db) =>
   db
     .insert(matchRecipients)
@@ -70,14 +83,22 @@ const upsertRecipient = preparedQuery((db) =>
     .prepare(),
 );
 
-function activeSignals(tx: Tx, subjectId: string): ActiveRow[] {
+/** The subject's active signals with their agencies, newest first. */
+export function activeSignals(tx: Tx, subjectId: string): ActiveRow[] {
   return activeSignalsOf(tx)
     .all({ subjectId })
     .map((r) => ({ signal: r.signal, agency: { ...r.agency, type: r.agency.type as AgencyType } }));
 }
 
-/** Where the subject lives: the municipality of the latest signal, and the latest district named there. */
-function locate(rows: ActiveRow[]): Facts['location'] {
+/**
+ * Where the subject lives: the municipality of the latest signal, and the latest district named
+ * there, from the parties every viewer may see (a party hidden from someone never moves a match,
+ * so nobody's coordinator changes because of it); only where there are none, from all of them.
+ */
+function locate(policy: Deps['policy'], all: ActiveRow[]): Facts['location'] {
+  const shielded = shieldedFromSomeone(policy);
+  const seenByAll = all.filter((r) => !shielded.has(r.agency.type));
+  const rows = seenByAll.length > 0 ? seenByAll : all;
   const latest = rows[0]!.signal;
   const district = rows.find((r) => r.signal.municipality === latest.municipality && r.signal.district)?.signal.district ?? null;
   return { municipality: latest.municipality, district };
@@ -95,8 +116,13 @@ export function agencyRef(tx: Tx, id: string): AgencyRef {
   return { ...a, type: a.type as AgencyType };
 }
 
-export function liveMatchOf(tx: Tx, subjectId: string): MatchRow | undefined {
-  return liveMatch(tx).get({ subjectId });
+/** The subject's live matches, one per lens at most. */
+export function liveMatchesOf(tx: Tx, subjectId: string): MatchRow[] {
+  return liveMatches(tx).all({ subjectId });
+}
+
+export function liveMatchOf(tx: Tx, subjectId: string, lens: Lens = FULL_LENS): MatchRow | undefined {
+  return liveMatchesOf(tx, subjectId).find((m) => m.lens === lens);
 }
 
 /** Writes a match's row as it now stands. */
@@ -140,16 +166,21 @@ export class MatchState {
   readonly byAgency: Map<string, ActiveRow>;
   readonly decision: Decision;
   readonly location: Facts['location'];
+  /** The line of matches this state belongs to; only recipients looking through it hear from it. */
+  readonly lens: Lens;
 
   constructor(
     private readonly tx: Tx,
     private readonly deps: Deps,
     readonly subject: SubjectHandle,
     public match: MatchRow | undefined,
+    opts: { lens?: Lens; active?: ActiveRow[] } = {},
   ) {
-    this.rows = activeSignals(tx, subject.subjectId);
+    this.lens = match?.lens ?? opts.lens ?? FULL_LENS;
+    const lens = this.lens;
+    this.rows = (opts.active ?? activeSignals(tx, subject.subjectId)).filter((r) => letsThrough(lens, r.agency.type));
     this.byAgency = new Map(this.rows.map((r) => [r.agency.id, r]));
-    this.location = this.rows.length > 0 ? locate(this.rows) : { municipality: match?.municipality ?? '', district: match?.district ?? null };
+    this.location = this.rows.length > 0 ? locate(deps.policy, this.rows) : { municipality: match?.municipality ?? '', district: match?.district ?? null };
     const parties = this.rows.map((r) => ({ agencyId: r.agency.id, agencyType: r.agency.type }));
     this.decision = decide(deps.policy, {
       parties,
@@ -159,8 +190,29 @@ export class MatchState {
     });
   }
 
-  static load(tx: Tx, deps: Deps, subject: SubjectHandle): MatchState {
-    return new MatchState(tx, deps, subject, liveMatchOf(tx, subject.subjectId));
+  /** The subject's match as a recipient looking through `lens` knows it. */
+  static load(tx: Tx, deps: Deps, subject: SubjectHandle, lens: Lens = FULL_LENS): MatchState {
+    return new MatchState(tx, deps, subject, liveMatchOf(tx, subject.subjectId, lens), { lens });
+  }
+
+  /**
+   * Whether a recipient in this role hears from this line of matches: only from the one of its
+   * own lens, so that everything it is told is what it would be told had the parties hidden from
+   * it never acted.
+   */
+  hears(agencyId: string, role: Recipient['role']): boolean {
+    if (role !== 'party') return coordinatorLens(this.deps.policy) === this.lens;
+    const type = this.byAgency.get(agencyId)?.agency.type ?? agencyRef(this.tx, agencyId).type;
+    return partyLens(this.deps.policy, type) === this.lens;
+  }
+
+  /** The role an agency has in this match. */
+  roleOf(agencyId: string): Recipient['role'] {
+    const decided = this.recipient(agencyId)?.role;
+    if (decided) return decided;
+    if (agencyId === this.match?.escalatedTo) return 'escalation';
+    if (agencyId === this.match?.coordinatorId) return this.byAgency.has(agencyId) ? 'party_coordinator' : 'coordinator';
+    return 'party';
   }
 
   readonly #opened = new Map<string, SealedSignal>();
@@ -199,13 +251,14 @@ export class MatchState {
   notify(
     agencyId: string,
     type: NoticeType,
-    opts: { parties?: PartyEntry[]; rules?: string[]; requestId: string | null; caseTable?: NoticeBody['caseTable'] },
+    opts: { parties?: PartyEntry[]; rules?: string[]; requestId: string | null; caseTable?: NoticeBody['caseTable']; role?: Recipient['role'] },
   ): void {
+    if (!this.hears(agencyId, opts.role ?? this.roleOf(agencyId))) return;
     const now = this.deps.clock.now();
     const own = this.byAgency.get(agencyId);
     const match = this.match;
     const coordinator = this.coordinator();
-    const body: NoticeBody = {
+    const body: NoticeBody = noticeBodySchema.parse({
       id: newId('ntc', now),
       type,
       createdAt: now.toISOString(),
@@ -216,7 +269,7 @@ export class MatchState {
       coordinator,
       caseTable: opts.caseTable ?? null,
       policy: { id: this.deps.policy.id, version: this.deps.policy.version, rules: opts.rules ?? this.recipient(agencyId)?.rules ?? this.decision.rules },
-    };
+    } satisfies NoticeBody);
     insertNotice(this.tx, { body, agencyId, subjectId: this.subject.subjectId, dataKey: this.subject.dataKey });
     appendAudit(this.tx, {
       at: body.createdAt,
@@ -234,7 +287,7 @@ export class MatchState {
   notifyCoordinators(type: NoticeType, opts: { except?: string; requestId: string | null }): void {
     const match = this.match;
     for (const agencyId of new Set([match?.coordinatorId, match?.escalatedTo])) {
-      if (agencyId && agencyId !== opts.except) this.notify(agencyId, type, { requestId: opts.requestId });
+      if (agencyId && agencyId !== opts.except) this.notify(agencyId, type, { requestId: opts.requestId, role: agencyId === match?.escalatedTo ? 'escalation' : 'coordinator' });
     }
   }
 
@@ -242,7 +295,7 @@ export class MatchState {
   notifyParties(type: NoticeType, opts: { requestId: string | null; only?: ReadonlySet<string>; caseTable?: (agencyId: string) => NoticeBody['caseTable'] }): void {
     for (const r of this.decision.recipients) {
       if (r.role !== 'party' || (opts.only && !opts.only.has(r.agencyId))) continue;
-      this.notify(r.agencyId, type, { requestId: opts.requestId, ...(opts.caseTable ? { caseTable: opts.caseTable(r.agencyId) } : {}) });
+      this.notify(r.agencyId, type, { requestId: opts.requestId, role: 'party', ...(opts.caseTable ? { caseTable: opts.caseTable(r.agencyId) } : {}) });
     }
   }
 }
@@ -265,22 +318,47 @@ function changeType(before: Visible | undefined, after: Visible, role: Recipient
 }
 
 /**
- * Brings a subject's match in line with its active signals, in the caller's transaction (DESIGN
- * rule 4): creates, grows, shrinks, moves or dissolves it, and writes a notice for every recipient
- * whose view changed, exactly as the policy decides. A recipient whom a change does not concern
- * hears nothing, so that a hidden party's comings and goings cannot be read from the inbox.
+ * Brings a subject's matches in line with its active signals, in the caller's transaction (DESIGN
+ * rule 4): for each lens of the policy, creates, grows, shrinks, moves or dissolves that line's
+ * match, and writes a notice for every recipient of that lens whose view changed, exactly as the
+ * policy decides. Returns the decision over every party (the coordinator's line).
  */
 export function reconcileMatch(tx: Tx, deps: Deps, subject: SubjectHandle, requestId: string | null): Decision {
+  const active = activeSignals(tx, subject.subjectId);
+  const live = liveMatchesOf(tx, subject.subjectId);
+  let full: Decision | undefined;
+  for (const lens of lensesOf(deps.policy)) {
+    const decision = reconcileLine(tx, deps, subject, lens, live.find((m) => m.lens === lens), active, requestId);
+    if (lens === FULL_LENS) full = decision;
+  }
+  return full!;
+}
+
+/** A closed match covers its parties: only a signal registered after it was closed starts a new one. */
+function coveredByClosed(tx: Tx, subjectId: string, lens: Lens, rows: ActiveRow[]): boolean {
+  const closed = lastClosed(tx).get({ subjectId, lens });
+  return !!closed?.endedAt && rows.every((r) => r.signal.registeredAt <= closed.endedAt!);
+}
+
+function reconcileLine(
+  tx: Tx,
+  deps: Deps,
+  subject: SubjectHandle,
+  lens: Lens,
+  live: MatchRow | undefined,
+  active: ActiveRow[],
+  requestId: string | null,
+): Decision {
   const now = deps.clock.now();
   const at = now.toISOString();
-  const live = liveMatchOf(tx, subject.subjectId);
-  const state = new MatchState(tx, deps, subject, live);
+  const state = new MatchState(tx, deps, subject, live, { lens, active });
   const { decision, location } = state;
 
   if (!decision.match) {
     if (live) dissolve(tx, state, live, requestId, at);
     return decision;
   }
+  if (!live && coveredByClosed(tx, subject.subjectId, lens, state.rows)) return decision;
 
   const coordinatorId = decision.coordinator?.agencyId ?? null;
   const claimBy = addDays(now, deps.policy.coordination.claimDays).toISOString();
@@ -296,6 +374,7 @@ export function reconcileMatch(tx: Tx, deps: Deps, subject: SubjectHandle, reque
     match = {
       id: opaqueId('mat'),
       subjectId: subject.subjectId,
+      lens,
       status: 'open',
       municipality: location.municipality,
       district: location.district,
@@ -314,7 +393,7 @@ export function reconcileMatch(tx: Tx, deps: Deps, subject: SubjectHandle, reque
     insertMatch(tx).run(match);
     recordEvent(tx, match.id, at, 'created', null);
   }
-  const current = match.escalatedTo === live?.escalatedTo ? state : new MatchState(tx, deps, subject, match);
+  const current = match.escalatedTo === live?.escalatedTo ? state : new MatchState(tx, deps, subject, match, { active });
   current.match = match;
 
   const previous = new Map(recipientsOf(tx).all({ matchId: match.id }).map((r) => [r.agencyId, r]));
@@ -325,7 +404,7 @@ export function reconcileMatch(tx: Tx, deps: Deps, subject: SubjectHandle, reque
     const before = previous.get(recipient.agencyId);
     const transferred = recipient.role !== 'party' && recipient.role !== 'escalation' && live?.coordinatorId && live.coordinatorId !== recipient.agencyId;
     const type = transferred ? 'match.transferred' : changeType(before?.visible, visible, recipient.role);
-    if (type) current.notify(recipient.agencyId, type, { requestId });
+    if (type) current.notify(recipient.agencyId, type, { requestId, role: recipient.role });
     upsertRecipient(tx).run({ matchId: match.id, agencyId: recipient.agencyId, role: recipient.role, visible, updatedAt: at });
   }
   for (const [agencyId, before] of previous) {
@@ -333,20 +412,13 @@ export function reconcileMatch(tx: Tx, deps: Deps, subject: SubjectHandle, reque
     const stillParty = current.byAgency.has(agencyId);
     if (before.role === 'coordinator' || before.role === 'party_coordinator') {
       // The family moved: the former coordinator hears who took the match over.
-      current.notify(agencyId, 'match.transferred', { parties: [], rules: [decision.coordinator?.rule ?? deps.policy.coordination.rule], requestId });
+      current.notify(agencyId, 'match.transferred', { parties: [], rules: [decision.coordinator?.rule ?? deps.policy.coordination.rule], requestId, role: before.role });
     } else if (stillParty && before.visible.length > 0) {
-      // A party that now sees nobody hears that those it saw have left, as if the match had ended.
-      const silent = current.decision.silent.find((s) => s.agencyId === agencyId);
-      current.notify(agencyId, 'match.party_left', { parties: [], rules: silent ? [silent.rule] : [], requestId });
+      // A party that now sees nobody hears that those it saw have left, as a dissolve would tell it.
+      current.notify(agencyId, 'match.party_left', { parties: [], rules: [MATCH_RULE], requestId, role: 'party' });
     }
-    if (stillParty) {
-      tx.update(matchRecipients)
-        .set({ role: 'party', visible: [], updatedAt: at })
-        .where(and(eq(matchRecipients.matchId, match.id), eq(matchRecipients.agencyId, agencyId)))
-        .run();
-    } else {
-      tx.delete(matchRecipients).where(and(eq(matchRecipients.matchId, match.id), eq(matchRecipients.agencyId, agencyId))).run();
-    }
+    if (stillParty) upsertRecipient(tx).run({ matchId: match.id, agencyId, role: 'party', visible: [], updatedAt: at });
+    else dropRecipient(tx).run({ matchId: match.id, agencyId });
   }
   // Silent parties are remembered too, so that the timeline and later changes know them.
   for (const s of current.decision.silent) {
@@ -364,9 +436,9 @@ function dissolve(tx: Tx, state: MatchState, match: MatchRow, requestId: string 
   const recipients = recipientsOf(tx).all({ matchId: match.id });
   for (const r of recipients) {
     if (r.role === 'party') {
-      if (state.byAgency.has(r.agencyId) && r.visible.length > 0) state.notify(r.agencyId, 'match.party_left', { parties: [], requestId });
+      if (state.byAgency.has(r.agencyId) && r.visible.length > 0) state.notify(r.agencyId, 'match.party_left', { parties: [], requestId, role: 'party' });
     } else {
-      state.notify(r.agencyId, 'match.closed', { parties: [], requestId });
+      state.notify(r.agencyId, 'match.closed', { parties: [], requestId, role: r.role });
     }
   }
   tx.update(matches).set({ status: 'dissolved', endedAt: at, updatedAt: at }).where(eq(matches.id, match.id)).run();

@@ -55,6 +55,11 @@ export const noticeSchema = z
 export type NoticeView = z.infer<typeof noticeSchema>;
 /** What is sealed: the notice without its inbox state. */
 export type NoticeBody = Omit<NoticeView, 'acknowledgedAt'>;
+/**
+ * Every notice body is parsed with this before it is written (and so before any inbox or webhook
+ * shows it): a field the published schema does not name never leaves, and a wrong one fails loudly.
+ */
+export const noticeBodySchema = noticeSchema.omit({ acknowledgedAt: true });
 
 export const noticeListSchema = z.object({ items: z.array(noticeSchema), next: z.string().nullable() }).meta({ id: 'NoticeList' });
 

@@ -1,4 +1,5 @@
-import { and, eq, gte, isNotNull, lt } from 'drizzle-orm';
+import { and, eq, gte, isNotNull, isNull, lt } from 'drizzle-orm';
+import { FULL_LENS } from '../policy/lens.ts';
 import { z } from 'zod';
 import { agencies, caseTables, matches, signals } from '../../schema/tables.ts';
 import { inTransaction } from '../store/db.ts';
@@ -105,7 +106,7 @@ export function statistics({ ctx, query }: { ctx: Ctx; query: StatsQuery }): Sta
       .select({ createdAt: matches.createdAt, municipality: matches.municipality, claimBy: matches.claimBy, claimedAt: matches.claimedAt, type: agencies.type })
       .from(matches)
       .leftJoin(agencies, eq(agencies.id, matches.coordinatorId))
-      .where(and(gte(matches.createdAt, start), lt(matches.createdAt, end)))
+      .where(and(eq(matches.lens, FULL_LENS), gte(matches.createdAt, start), lt(matches.createdAt, end)))
       .all()) {
       const g = at(keyOf(m.createdAt, m.municipality, m.type));
       g.matches++;
@@ -120,7 +121,7 @@ export function statistics({ ctx, query }: { ctx: Ctx; query: StatsQuery }): Sta
       .from(caseTables)
       .innerJoin(matches, eq(matches.id, caseTables.matchId))
       .leftJoin(agencies, eq(agencies.id, matches.coordinatorId))
-      .where(and(eq(caseTables.held, true), isNotNull(caseTables.outcomeAt), gte(caseTables.outcomeAt, start), lt(caseTables.outcomeAt, end)))
+      .where(and(isNull(caseTables.rootId), eq(caseTables.held, true), isNotNull(caseTables.outcomeAt), gte(caseTables.outcomeAt, start), lt(caseTables.outcomeAt, end)))
       .all()) at(keyOf(t.at!, t.municipality, t.type)).caseTablesHeld++;
 
     const keys = [...groups.keys()].sort();

@@ -72,7 +72,7 @@ export function subjectAccess({ ctx, bsn }: { ctx: Ctx; bsn: string }): AccessRe
   return inTransaction(ctx.deps.db, (tx) => {
     const subject = tx.select({ id: subjects.id }).from(subjects).where(eq(subjects.pseudonym, pseudonym)).get();
     const rows = subject ? tx.select().from(signals).where(eq(signals.subjectId, subject.id)).orderBy(asc(signals.registeredAt), asc(signals.id)).all() : [];
-    const matchRows = subject ? tx.select().from(matches).where(eq(matches.subjectId, subject.id)).orderBy(asc(matches.createdAt)).all() : [];
+    const matchRows = subject ? tx.select().from(matches).where(and(eq(matches.subjectId, subject.id), eq(matches.lens, ''))).orderBy(asc(matches.createdAt)).all() : [];
     const accessRows = tx.select().from(auditLog).where(eq(auditLog.subject, pseudonym)).orderBy(asc(auditLog.seq)).all();
     const names = briefs(tx, [...rows.map((r) => r.agencyId), ...matchRows.flatMap((m) => (m.coordinatorId ? [m.coordinatorId] : [])), ...accessRows.flatMap((a) => (a.agencyId ? [a.agencyId] : []))]);
 

@@ -4,6 +4,7 @@ import type { Deps } from '../app/context.ts';
 import { addDays, birthdayAt } from '../app/dates.ts';
 import { LIVE_STATUSES, type MatchRow, MatchState, recordEvent, saveMatch } from '../app/matching.ts';
 import { openSignal } from '../app/signal-record.ts';
+import { FULL_LENS } from '../policy/lens.ts';
 import { inTransaction, type Tx } from '../store/db.ts';
 import { markOnce } from '../store/job-marks.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
@@ -25,7 +26,8 @@ function forEachIn<T>(deps: Deps, find: (tx: Tx) => T[], each: (tx: Tx, item: T)
 
 /**
  * Escalation: a match nobody claimed within the policy's claim period goes to the municipality's
- * own agency, which sees it in its match list; the coordinator hears of it too.
+ * own agency, which sees it in its match list; the coordinator hears of it too. Every lens's line
+ * escalates on its own clock, as it would in a world without the parties that lens leaves out.
  */
 export function runEscalation(deps: Deps): number {
   const now = deps.clock.now().toISOString();
@@ -46,7 +48,7 @@ export function runEscalation(deps: Deps): number {
       saveMatch(tx, escalated);
       recordEvent(tx, match.id, now, 'escalated', escalatedTo);
       new MatchState(tx, deps, subjectOf(tx, deps, match.subjectId), escalated).notifyCoordinators('match.escalated', { requestId: null });
-      return true;
+      return match.lens === FULL_LENS; // the count is of the matches coordinators work on
     },
   );
 }
@@ -64,6 +66,7 @@ function caseTableReminders(deps: Deps): number {
         .where(
           and(
             eq(matches.status, 'claimed'),
+            eq(matches.lens, FULL_LENS),
             lte(matches.claimedAt, claimedBefore),
             notExists(tx.select({ id: caseTables.id }).from(caseTables).where(eq(caseTables.matchId, matches.id))),
           ),
@@ -105,7 +108,7 @@ function turning18(deps: Deps): number {
   const windowDays = deps.policy.coordination.turning18NoticeDays;
   return forEachIn(
     deps,
-    (tx) => tx.select({ id: matches.id }).from(matches).where(inArray(matches.status, [...LIVE_STATUSES])).all(),
+    (tx) => tx.select({ id: matches.id }).from(matches).where(and(eq(matches.lens, FULL_LENS), inArray(matches.status, [...LIVE_STATUSES]))).all(),
     (tx, { id }) => {
       const match = tx.select().from(matches).where(eq(matches.id, id)).get()!;
       if (!match.coordinatorId) return false;

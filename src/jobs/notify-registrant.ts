@@ -1,6 +1,7 @@
 import type { signals } from '../../schema/tables.ts';
 import type { Deps } from '../app/context.ts';
-import { MatchState } from '../app/matching.ts';
+import { agencyRef, MatchState } from '../app/matching.ts';
+import { partyLens } from '../policy/lens.ts';
 import type { NoticeType } from '../app/notice-schemas.ts';
 import type { Tx } from '../store/db.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
@@ -12,8 +13,9 @@ import { loadSubjectKey } from '../store/subjects.ts';
 export function notifyRegistrant(tx: Tx, deps: Deps, signal: typeof signals.$inferSelect, type: NoticeType): void {
   const { dataKey, pseudonym } = loadSubjectKey(tx, deps.keys, signal.subjectId);
   const subject = { subjectId: signal.subjectId, dataKey, pseudonym };
-  const state = MatchState.load(tx, deps, subject);
+  // The registrant's own line of matches: what it was told, and nothing of those hidden from it.
+  const state = MatchState.load(tx, deps, subject, partyLens(deps.policy, agencyRef(tx, signal.agencyId).type));
   const told = state.recipient(signal.agencyId) !== undefined;
   if (!told) state.match = undefined; // a registrant that may see nobody must not learn of a match
-  state.notify(signal.agencyId, type, { requestId: null, ...(told ? {} : { parties: [], rules: [deps.policy.informing.rule] }) });
+  state.notify(signal.agencyId, type, { requestId: null, role: 'party', ...(told ? {} : { parties: [], rules: [deps.policy.informing.rule] }) });
 }

@@ -110,6 +110,13 @@ export const policySchema = z
     for (const [type, rules] of Object.entries(p.disclosure.viewers)) note(rules!.rule, `disclosure.viewers.${type}`);
     p.shielding.forEach((s, i) => note(s.rule, `shielding.${i}`));
     note(p.statistics.rule, 'statistics');
+    // The coordinator convenes everyone: a match it works on must not hold a party it cannot see.
+    const coordinatorSees = p.disclosure.coordinator.see;
+    for (const type of AGENCY_TYPES) {
+      if ((coordinatorSees[type] ?? coordinatorSees['*']) === 'hidden') {
+        ctx.addIssue({ code: 'custom', path: ['disclosure', 'coordinator', 'see'], message: `the coordinator must see every party type (${type} is hidden)` });
+      }
+    }
   })
   .meta({ id: 'Policy', title: 'Betrokken policy file' });
 

@@ -8,7 +8,8 @@ import type { Tx } from './db.ts';
  * only the pseudonym, as the law asks. secure_delete overwrites the freed pages.
  */
 export function eraseSubject(tx: Tx, subjectId: string): { signals: number; notices: number; matches: number } {
-  const matchIds = tx.select({ id: matches.id }).from(matches).where(eq(matches.subjectId, subjectId)).all().map((m) => m.id);
+  const lines = tx.select({ id: matches.id, lens: matches.lens }).from(matches).where(eq(matches.subjectId, subjectId)).all();
+  const matchIds = lines.map((m) => m.id);
   const removedNotices = tx.delete(notices).where(eq(notices.subjectId, subjectId)).run().changes;
   if (matchIds.length > 0) {
     tx.delete(matchEvents).where(inArray(matchEvents.matchId, matchIds)).run();
@@ -18,5 +19,5 @@ export function eraseSubject(tx: Tx, subjectId: string): { signals: number; noti
   }
   const removedSignals = tx.delete(signals).where(eq(signals.subjectId, subjectId)).run().changes;
   tx.delete(subjects).where(eq(subjects.id, subjectId)).run();
-  return { signals: removedSignals, notices: removedNotices, matches: matchIds.length };
+  return { signals: removedSignals, notices: removedNotices, matches: lines.filter((m) => m.lens === '').length };
 }

@@ -109,7 +109,10 @@ describe('a match that ends in a case table', () => {
       gp: ['case_table.convened school:contact,vt:contact'],
       vt: ['case_table.convened gp:contact,school:contact'],
     });
-    expect(w.inbox('school').at(-1)!.caseTable).toMatchObject({ id: tableId, scheduledFor: '2026-03-10T13:00:00.000Z' });
+    expect(w.inbox('gp').at(-1)!.caseTable).toMatchObject({ id: tableId, scheduledFor: '2026-03-10T13:00:00.000Z' });
+    // The school sees the case table of its own view of the match: its own id, never who was invited.
+    expect(w.inbox('school').at(-1)!.caseTable).toMatchObject({ scheduledFor: '2026-03-10T13:00:00.000Z', held: null });
+    expect(w.inbox('school').at(-1)!.caseTable).not.toHaveProperty('invited');
 
     const outcome = await call('wij', 'POST', `/v1/case-tables/${tableId}/outcome`, {
       held: true,
