@@ -43,10 +43,11 @@ function cacheStatements(client: Database.Database): void {
 
 /**
  * Opens (creating if needed) the SQLite database in WAL mode. `:memory:` gives a private
- * in-memory database, as the tests use.
+ * in-memory database, as the tests use; a buffer (from `serialize()`) an in-memory copy of one.
  */
-export function openDatabase(file: string): Db {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+export function openDatabase(file: string | Buffer): Db {
+  const onDisk = typeof file === 'string' && file !== ':memory:';
+  if (onDisk) fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const client = new Database(file);
   client.pragma('journal_mode = WAL');
   client.pragma('synchronous = NORMAL');
@@ -59,7 +60,7 @@ export function openDatabase(file: string): Db {
   client.pragma('busy_timeout = 5000');
   // Freed pages are overwritten, so sealed data that was removed does not linger in the file.
   client.pragma('secure_delete = ON');
-  if (file !== ':memory:') fs.chmodSync(file, 0o600);
+  if (onDisk) fs.chmodSync(file, 0o600);
   cacheStatements(client);
   return drizzle({ client, schema: tables }) as Db;
 }

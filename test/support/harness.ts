@@ -67,9 +67,11 @@ export interface Harness {
 }
 
 /** A fresh service on a private database: in memory unless a file is named. */
-export async function createHarness(opts: { policy?: string; dbFile?: string; keys?: KeyRing; clock?: TestClock; logger?: Logger } = {}): Promise<Harness> {
-  const db = openDatabase(opts.dbFile ?? ':memory:');
-  migrateDatabase(db);
+export async function createHarness(
+  opts: { policy?: string; dbFile?: string; dbImage?: Buffer; keys?: KeyRing; clock?: TestClock; logger?: Logger } = {},
+): Promise<Harness> {
+  const db = openDatabase(opts.dbImage ?? opts.dbFile ?? ':memory:');
+  if (!opts.dbImage) migrateDatabase(db);
   const keys = opts.keys ?? (await ephemeralKeyRing());
   const clock = opts.clock ?? new TestClock();
   const policy = loadPolicy(policyPath(opts.policy ?? 'groningen'));

@@ -1,0 +1,239 @@
+import fc from 'fast-check';
+import type { Ctx } from '../../src/app/context.ts';
+import { closeMatch, claimMatch, conveneCaseTable, recordCaseTableOutcome } from '../../src/app/coordination.ts';
+import { DomainError } from '../../src/app/errors.ts';
+import { liveMatchOf } from '../../src/app/matching.ts';
+import { listNotices } from '../../src/app/notices.ts';
+import { registerSignal } from '../../src/app/register-signal.ts';
+import { withdrawSignal } from '../../src/app/update-signal.ts';
+import type { KeyRing } from '../../src/crypto/key-ring.ts';
+import { runJobs } from '../../src/jobs/index.ts';
+import { allowedScopes } from '../../src/policy/grants.ts';
+import { partyLens } from '../../src/policy/lens.ts';
+import type { AgencyType, Policy } from '../../src/policy/types.ts';
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import { caseTables, subjects } from '../../schema/tables.ts';
+import { createHarness, type Harness, signalBody, validBsn } from '../support/harness.ts';
+
+/**
+ * The non-interference property (DESIGN, privacy invariants): every history is run as it is and
+ * again without the actions of the parties hidden from a viewer, and everything the viewer
+ * observes — its notices (the body an inbox and a webhook both carry) in order, and the answers to
+ * its own requests, status codes included — must be the same, up to the names of ids.
+ */
+
+/** The region: registrants of every type, two WIJ teams (two districts) and the municipality. */
+export const CAST: Record<string, { type: AgencyType; districts?: string[] }> = {
+  school: { type: 'school' },
+  school2: { type: 'school' },
+  gp: { type: 'gp' },
+  vt: { type: 'veilig_thuis' },
+  gi: { type: 'gi' },
+  jgz: { type: 'jgz' },
+  yc: { type: 'youth_care' },
+  wijA: { type: 'wij', districts: ['selwerd'] },
+  wijB: { type: 'wij', districts: ['paddepoel'] },
+  muni: { type: 'municipality' },
+};
+const REGISTRANTS = ['school', 'school2', 'gp', 'vt', 'gi', 'jgz', 'yc', 'wijB'] as const;
+const SUBJECTS = [1, 2] as const;
+const DISTRICTS = ['selwerd', 'paddepoel'] as const;
+
+export type Action =
+  | { op: 'register'; who: string; subject: number; district: string; exempt: boolean }
+  | { op: 'withdraw'; who: string; subject: number }
+  | { op: 'claim'; subject: number; byMunicipality: boolean }
+  | { op: 'convene'; subject: number }
+  | { op: 'outcome'; subject: number }
+  | { op: 'close'; subject: number }
+  | { op: 'jobs'; days: number };
+
+const subject = fc.constantFrom(...SUBJECTS);
+export const actionArb: fc.Arbitrary<Action> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ op: fc.constant('register' as const), who: fc.constantFrom(...REGISTRANTS), subject, district: fc.constantFrom(...DISTRICTS), exempt: fc.boolean() }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('withdraw' as const), who: fc.constantFrom(...REGISTRANTS), subject }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('claim' as const), subject, byMunicipality: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('convene' as const), subject }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('outcome' as const), subject }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('close' as const), subject }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('jobs' as const), days: fc.constantFrom(1, 4, 7, 30) }) },
+);
+export const historyArb = fc.array(actionArb, { minLength: 4, maxLength: 24 });
+
+/** What each agency observed, in order. */
+export type Observations = Map<string, unknown[]>;
+
+/** A migrated database with the cast's agencies, copied for every run (a run takes milliseconds). */
+export interface Region {
+  policyName: string;
+  keys: KeyRing;
+  image: Buffer;
+  ids: Map<string, string>;
+}
+
+export async function createRegion(policyName: string, keys: KeyRing): Promise<Region> {
+  const h = await createHarness({ policy: policyName, keys });
+  const ids = new Map<string, string>();
+  for (const [label, { type, districts }] of Object.entries(CAST)) {
+    ids.set(label, (await h.agency(type, { name: label, ...(districts ? { districts } : {}) })).id);
+  }
+  return { policyName, keys, image: h.db.$client.serialize(), ids };
+}
+
+/** Runs a history on a fresh copy of the region and records what every agency observed. */
+export async function runHistory(region: Region, history: Action[]): Promise<Observations> {
+  const h = await createHarness({ policy: region.policyName, keys: region.keys, dbImage: region.image });
+  const ids = region.ids;
+  const labels = new Map([...ids].map(([label, id]) => [id, label]));
+  try {
+    return observe(h, ids, labels, history);
+  } finally {
+    h.db.$client.close();
+  }
+}
+
+function observe(h: Harness, ids: Map<string, string>, labels: Map<string, string>, history: Action[]): Observations {
+  const seen: Observations = new Map([...ids.keys()].map((l) => [l, []]));
+  const ctx = (label: string): Ctx => {
+    const type = CAST[label]!.type;
+    return { deps: h.deps, actor: { agencyId: ids.get(label)!, agencyType: type, scopes: new Set(allowedScopes(h.policy, type, ['notices:read'])), professional: null }, requestId: null };
+  };
+  const answer = (label: string, fn: () => unknown) => {
+    let out: unknown;
+    try {
+      out = { ok: fn() };
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      out = { error: err.kind, code: err.code };
+    }
+    seen.get(label)!.push(out);
+  };
+  const attempt = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+    }
+  };
+  const signalIds = new Map<string, string>();
+  const liveMatch = (s: number) => {
+    const row = h.db.select({ id: subjects.id }).from(subjects).where(eq(subjects.pseudonym, h.keys.pseudonymize(validBsn(s)))).get();
+    return row ? liveMatchOf(h.db, row.id) : undefined;
+  };
+
+  for (const a of history) {
+    switch (a.op) {
+      case 'register':
+        answer(a.who, () => {
+          const informed = a.exempt ? { status: 'exempt', exemption: 'child_safety' } : { status: 'informed' };
+          const input = { kind: 'involvement', ...signalBody(validBsn(a.subject), { district: a.district, informed, professional: { name: `prof ${a.who}`, email: `${a.who}@example.nl` } }) };
+          const res = registerSignal({ ctx: ctx(a.who), input: input as never });
+          signalIds.set(`${a.who}/${a.subject}`, res.signal.id);
+          return { outcome: res.outcome, signal: res.signal };
+        });
+        break;
+      case 'withdraw': {
+        const id = signalIds.get(`${a.who}/${a.subject}`);
+        if (id) answer(a.who, () => withdrawSignal({ ctx: ctx(a.who), id, input: { reason: 'care_ended' } }));
+        break;
+      }
+      case 'claim': {
+        const m = liveMatch(a.subject);
+        const by = m && (a.byMunicipality ? m.escalatedTo : m.coordinatorId);
+        if (m && by) attempt(() => claimMatch({ ctx: ctx(labels.get(by)!), id: m.id, input: { coordinator: { name: `coordinator ${labels.get(by)}`, email: 'c@example.nl' } } }));
+        break;
+      }
+      case 'convene': {
+        const m = liveMatch(a.subject);
+        if (m?.coordinatorId) {
+          const at = new Date(h.clock.now().getTime() + 7 * 86_400_000).toISOString();
+          attempt(() => conveneCaseTable({ ctx: ctx(labels.get(m.coordinatorId!)!), id: m.id, input: { scheduledFor: at } }));
+        }
+        break;
+      }
+      case 'outcome': {
+        const m = liveMatch(a.subject);
+        const table = m && h.db.select().from(caseTables).where(and(eq(caseTables.matchId, m.id), isNull(caseTables.outcomeAt))).orderBy(desc(caseTables.id)).get();
+        if (m?.coordinatorId && table) {
+          const input = { held: true, attendedBy: [...table.invited, m.coordinatorId], ...(table.invited[0] ? { leadAgencyId: table.invited[0] } : {}) };
+          attempt(() => recordCaseTableOutcome({ ctx: ctx(labels.get(m.coordinatorId!)!), id: table.id, input }));
+        }
+        break;
+      }
+      case 'close': {
+        const m = liveMatch(a.subject);
+        if (m?.coordinatorId) attempt(() => closeMatch({ ctx: ctx(labels.get(m.coordinatorId!)!), id: m.id, input: { reason: 'resolved' } }));
+        break;
+      }
+      case 'jobs':
+        h.clock.advanceDays(a.days);
+        runJobs(h.deps);
+        break;
+    }
+  }
+  for (const label of ids.keys()) {
+    if (!allowedScopes(h.policy, CAST[label]!.type, ['notices:read']).includes('notices:read')) continue;
+    const inbox = listNotices({ ctx: ctx(label), query: { limit: 200 } }).items;
+    seen.get(label)!.push(...inbox.map((n) => ({ notice: n })));
+  }
+  return new Map([...seen].map(([l, obs]) => [l, canonical(obs, labels)]));
+}
+
+/** Ids are named by the order they first appear in (they are random); agency ids by their label. */
+function canonical(observed: unknown[], labels: Map<string, string>): unknown[] {
+  const names = new Map<string, string>();
+  const rename = (v: unknown): unknown => {
+    if (typeof v === 'string') {
+      if (labels.has(v)) return `agency:${labels.get(v)}`;
+      const m = /^(ntc|mat|cst|sig)_[0-9a-z]+$/.exec(v);
+      if (m) {
+        if (!names.has(v)) names.set(v, `${m[1]}#${[...names.keys()].filter((k) => k.startsWith(m[1]!)).length + 1}`);
+        return names.get(v);
+      }
+      return v;
+    }
+    if (Array.isArray(v)) return v.map(rename);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rename(x)]));
+    return v;
+  };
+  return observed.map(rename);
+}
+
+/**
+ * The distinct lenses of the cast's registrants: each names who is hidden from whom. WIJ teams
+ * and the municipality coordinate, and a coordinator sees every party (the policy check holds
+ * that), so nothing is hidden from them to compare.
+ */
+export function viewerGroups(policy: Policy, lensOf = partyLens): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const [label, { type }] of Object.entries(CAST)) {
+    if (type === 'wij' || type === 'municipality') continue;
+    const lens = lensOf(policy, type);
+    if (lens === '') continue;
+    groups.set(lens, [...(groups.get(lens) ?? []), label]);
+  }
+  return groups;
+}
+
+/** The history without the actions of agencies whose type the lens leaves out. */
+export function without(history: Action[], lens: string): Action[] {
+  const hidden = new Set(lens.split(','));
+  return history.filter((a) => !('who' in a) || !hidden.has(CAST[a.who]!.type));
+}
+
+/**
+ * Checks one history: for each lens, the viewers looking through it observe the same with and
+ * without the hidden parties. Answers the first difference, or null.
+ */
+export async function firstDifference(policy: Policy, region: Region, history: Action[], lensOf = partyLens): Promise<string | null> {
+  const full = await runHistory(region, history);
+  for (const [lens, viewers] of viewerGroups(policy, lensOf)) {
+    const reduced = await runHistory(region, without(history, lens));
+    for (const viewer of viewers) {
+      const a = JSON.stringify(full.get(viewer));
+      const b = JSON.stringify(reduced.get(viewer));
+      if (a !== b) return `${viewer} (hidden: ${lens}) observed\n  with:    ${a}\n  without: ${b}`;
+    }
+  }
+  return null;
+}
