@@ -159,6 +159,8 @@ export const matches = sqliteTable(
     escalatedAt: text('escalated_at'),
     endedAt: text('ended_at'),
     closeReason: text('close_reason', { enum: ['resolved', 'moved', 'no_longer_involved', 'other'] }),
+    /** The signals a closed match covered: only a signal not among them starts a new match. */
+    coveredSignals: text('covered_signals', { mode: 'json' }).$type<string[]>(),
   },
   (t) => [
     uniqueIndex('matches_one_live_per_subject_lens')

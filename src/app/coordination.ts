@@ -16,7 +16,7 @@ import type {
   ListMatchesQuery,
   MatchView,
 } from './match-schemas.ts';
-import { FULL_LENS } from '../policy/lens.ts';
+import { FULL_LENS, letsThrough } from '../policy/lens.ts';
 import {
   type ActiveRow,
   activeSignals,
@@ -28,6 +28,7 @@ import {
   recordEvent,
   saveMatch,
   sealClaim,
+  signalsEndingAt,
   type SubjectHandle,
 } from './matching.ts';
 import type { AgencyRef, NoticeBody, NoticeType } from './notice-schemas.ts';
@@ -108,8 +109,10 @@ function awaitingIntroduction(tx: Tx, ctx: Ctx, match: MatchRow, state: MatchSta
 }
 
 function toMatchView(tx: Tx, ctx: Ctx, match: MatchRow, known?: MatchState): MatchView {
-  const state = known ?? new MatchState(tx, ctx.deps, handle(tx, ctx, match), match);
-  const { subject } = state;
+  // A match that ended shows its parties as they were then; whoever registered since is another match.
+  const subject = known?.subject ?? handle(tx, ctx, match);
+  const ended = match.endedAt ? { active: signalsEndingAt(tx, match.subjectId, match.endedAt) } : {};
+  const state = known && !match.endedAt ? known : new MatchState(tx, ctx.deps, subject, match, ended);
   auditAccess(tx, ctx, { action: 'match.read', subject: subject.pseudonym, resource: match.id, outcome: 'ok' });
   return {
     id: match.id,
@@ -197,7 +200,7 @@ function actOnLines(
   tx: Tx,
   ctx: Ctx,
   match: MatchRow,
-  change: (line: MatchRow, subject: SubjectHandle) => MatchRow | null,
+  change: (line: MatchRow, subject: SubjectHandle, active: ActiveRow[]) => MatchRow | null,
   how: { event: string; action: string; outcome: string; notice: NoticeType },
 ): MatchView | null {
   const subject = handle(tx, ctx, match);
@@ -206,7 +209,7 @@ function actOnLines(
   let own: MatchState | undefined;
   for (const line of [match, ...otherLines(tx, match)]) {
     if (!isMine(ctx, line)) continue;
-    const changed = change(line, subject);
+    const changed = change(line, subject, active);
     if (!changed) continue;
     applied = true;
     const state = changeLine(tx, ctx, subject, active, changed, how);
@@ -356,7 +359,15 @@ export function closeMatch({ ctx, id, input }: { ctx: Ctx; id: string; input: Cl
   return inTransaction(ctx.deps.db, (tx) => {
     const match = loadOwnMatch(tx, ctx, id);
     requireLive(match);
-    return actOnLines(tx, ctx, match, (line) => ({ ...line, status: 'closed', endedAt: at, closeReason: input.reason, updatedAt: at }), {
+    const close = (line: MatchRow, _: SubjectHandle, active: ActiveRow[]): MatchRow => ({
+      ...line,
+      status: 'closed',
+      endedAt: at,
+      closeReason: input.reason,
+      updatedAt: at,
+      coveredSignals: active.filter((r) => letsThrough(line.lens, r.agency.type)).map((r) => r.signal.id),
+    });
+    return actOnLines(tx, ctx, match, close, {
       event: 'closed',
       action: 'match.close',
       outcome: input.reason,

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { agencies, matches, matchEvents, matchRecipients, signals } from '../../schema/tables.ts';
 import { newId, opaqueId } from '../crypto/ids.ts';
 import { openJson, sealJson } from '../crypto/seal.ts';
@@ -37,6 +37,21 @@ const activeSignalsOf = preparedQuery((db) =>
     .orderBy(desc(signals.registeredAt), desc(signals.id))
     .prepare(),
 );
+const signalsActiveAt = preparedQuery((db) =>
+  db
+    .select({ signal: signals, agency: { id: agencies.id, name: agencies.name, type: agencies.type } })
+    .from(signals)
+    .innerJoin(agencies, eq(agencies.id, signals.agencyId))
+    .where(
+      and(
+        eq(signals.subjectId, sql.placeholder('subjectId')),
+        lte(signals.registeredAt, sql.placeholder('at')),
+        or(isNull(signals.endedAt), gte(signals.endedAt, sql.placeholder('at'))),
+      ),
+    )
+    .orderBy(desc(signals.registeredAt), desc(signals.id))
+    .prepare(),
+);
 const coordinatorsIn = preparedQuery((db) =>
   db
     .select({ agencyId: agencies.id, agencyType: agencies.type, municipality: agencies.municipality, districts: agencies.districts })
@@ -52,7 +67,7 @@ const liveMatches = preparedQuery((db) =>
 );
 const lastClosed = preparedQuery((db) =>
   db
-    .select({ endedAt: matches.endedAt })
+    .select({ covered: matches.coveredSignals })
     .from(matches)
     .where(and(eq(matches.subjectId, sql.placeholder('subjectId')), eq(matches.lens, sql.placeholder('lens')), eq(matches.status, 'closed')))
     .orderBy(desc(matches.endedAt))
@@ -65,7 +80,7 @@ const recipientsOf = preparedQuery((db) =>
 );
 const MATCH_COLUMNS = [
   'subjectId', 'lens', 'status', 'municipality', 'district', 'coordinatorId', 'policyVersion', 'createdAt', 'updatedAt',
-  'claimBy', 'claimedAt', 'claimSealed', 'escalatedTo', 'escalatedAt', 'endedAt', 'closeReason',
+  'claimBy', 'claimedAt', 'claimSealed', 'escalatedTo', 'escalatedAt', 'endedAt', 'closeReason', 'coveredSignals',
 ] as const;
 const insertMatch = preparedQuery((db) => db.insert(matches).values(placeholders('id', ...MATCH_COLUMNS)).prepare());
 const updateMatch = preparedQuery((db) => db.update(matches).set(updateSet<MatchRow>(...MATCH_COLUMNS)).where(eq(matches.id, sql.placeholder('id'))).prepare());
@@ -82,6 +97,13 @@ const upsertRecipient = preparedQuery((db) =>
     })
     .prepare(),
 );
+
+/** The signals that were active up to the instant a match ended, newest first: its parties as they were. */
+export function signalsEndingAt(tx: Tx, subjectId: string, at: string): ActiveRow[] {
+  return signalsActiveAt(tx)
+    .all({ subjectId, at })
+    .map((r) => ({ signal: r.signal, agency: { ...r.agency, type: r.agency.type as AgencyType } }));
+}
 
 /** The subject's active signals with their agencies, newest first. */
 export function activeSignals(tx: Tx, subjectId: string): ActiveRow[] {
@@ -334,10 +356,10 @@ export function reconcileMatch(tx: Tx, deps: Deps, subject: SubjectHandle, reque
   return full!;
 }
 
-/** A closed match covers its parties: only a signal registered after it was closed starts a new one. */
+/** A closed match covers its signals: only a registration it did not cover starts a new one. */
 function coveredByClosed(tx: Tx, subjectId: string, lens: Lens, rows: ActiveRow[]): boolean {
-  const closed = lastClosed(tx).get({ subjectId, lens });
-  return !!closed?.endedAt && rows.every((r) => r.signal.registeredAt <= closed.endedAt!);
+  const covered = new Set(lastClosed(tx).get({ subjectId, lens })?.covered ?? []);
+  return covered.size > 0 && rows.every((r) => covered.has(r.signal.id));
 }
 
 function reconcileLine(
@@ -389,6 +411,7 @@ function reconcileLine(
       escalatedAt: null,
       endedAt: null,
       closeReason: null,
+      coveredSignals: null,
     };
     insertMatch(tx).run(match);
     recordEvent(tx, match.id, at, 'created', null);

@@ -238,3 +238,31 @@ describe('only the coordinator may see a match', () => {
     expect((await call('wij', 'POST', `/v1/matches/${matchId}/close`, { reason: 'done', note: 'x' })).status).toBe(400);
   });
 });
+
+describe('a closed match stays as it was', () => {
+  it('shows the parties as they were when it ended; only a new registration starts a new match', async () => {
+    for (const s of ['+school', '+gp', '+yc']) w.step(s);
+    const { id: matchId } = await matchOf('wij');
+    expect((await call('wij', 'POST', `/v1/matches/${matchId}/close`, { reason: 'resolved' })).status).toBe(200);
+    for (const label of Object.keys(CAST)) w.fresh(label);
+
+    // A party leaving after the close starts nothing.
+    w.h.clock.advanceDays(1);
+    w.step('-yc');
+    expectFresh({});
+    expect(((await (await call('wij', 'GET', '/v1/matches?status=open')).json()) as { items: unknown[] }).items).toEqual([]);
+
+    // Veilig Thuis registers: a new match for the coordinator; the school, which may not see
+    // Veilig Thuis, hears nothing, as it would had Veilig Thuis not registered.
+    w.h.clock.advanceDays(1);
+    w.step('+vt');
+    expectFresh({ gp: ['match.created school:contact,vt:contact'], vt: ['match.created gp:contact,school:contact'], wij: ['match.coordinator_assigned gp:contact,school:contact,vt:contact'] });
+    const closed = (await (await call('wij', 'GET', `/v1/matches/${matchId}`)).json()) as MatchView;
+    expect(closed.status).toBe('closed');
+    expect(closed.parties.map((p) => p.agency.name).sort()).toEqual(['gp', 'school', 'yc']);
+    const open = ((await (await call('wij', 'GET', '/v1/matches?status=open')).json()) as { items: MatchView[] }).items;
+    expect(open).toHaveLength(1);
+    expect(open[0]!.id).not.toBe(matchId);
+    expect(open[0]!.parties.map((p) => p.agency.name).sort()).toEqual(['gp', 'school', 'vt']);
+  });
+});
