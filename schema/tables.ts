@@ -145,7 +145,7 @@ export const matches = sqliteTable(
     lens: text('lens').notNull().default(''),
     status: text('status', { enum: ['open', 'claimed', 'escalated', 'closed', 'dissolved'] }).notNull(),
     municipality: text('municipality').notNull(),
-    district: text('district'),
+    // No district: once routing has used it, it is read from the sealed signals when shown.
     coordinatorId: text('coordinator_id').references(() => agencies.id),
     policyVersion: text('policy_version').notNull(),
     createdAt: text('created_at').notNull(),
@@ -183,7 +183,8 @@ export const matchRecipients = sqliteTable(
       .notNull()
       .references(() => agencies.id),
     role: text('role', { enum: ['party', 'coordinator', 'party_coordinator', 'escalation'] }).notNull(),
-    visible: text('visible', { mode: 'json' }).$type<Array<{ agencyId: string; view: 'contact' | 'type' }>>().notNull(),
+    /** Whom the recipient was last shown, and how: sealed under the subject's data key. */
+    visibleSealed: blob('visible_sealed', { mode: 'buffer' }),
     updatedAt: text('updated_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.matchId, t.agencyId] })],

@@ -118,7 +118,7 @@ function toMatchView(tx: Tx, ctx: Ctx, match: MatchRow, known?: MatchState): Mat
     id: match.id,
     status: match.status,
     municipality: match.municipality,
-    district: match.district,
+    district: state.location.district,
     createdAt: match.createdAt,
     claimBy: match.claimBy,
     claimedAt: match.claimedAt,

@@ -79,7 +79,7 @@ const recipientsOf = preparedQuery((db) =>
   db.select().from(matchRecipients).where(eq(matchRecipients.matchId, sql.placeholder('matchId'))).orderBy(asc(matchRecipients.agencyId)).prepare(),
 );
 const MATCH_COLUMNS = [
-  'subjectId', 'lens', 'status', 'municipality', 'district', 'coordinatorId', 'policyVersion', 'createdAt', 'updatedAt',
+  'subjectId', 'lens', 'status', 'municipality', 'coordinatorId', 'policyVersion', 'createdAt', 'updatedAt',
   'claimBy', 'claimedAt', 'claimSealed', 'escalatedTo', 'escalatedAt', 'endedAt', 'closeReason', 'coveredSignals',
 ] as const;
 const insertMatch = preparedQuery((db) => db.insert(matches).values(placeholders('id', ...MATCH_COLUMNS)).prepare());
@@ -90,10 +90,10 @@ const dropRecipient = preparedQuery((db) =>
 const upsertRecipient = preparedQuery((db) =>
   db
     .insert(matchRecipients)
-    .values(placeholders('matchId', 'agencyId', 'role', 'visible', 'updatedAt'))
+    .values(placeholders('matchId', 'agencyId', 'role', 'visibleSealed', 'updatedAt'))
     .onConflictDoUpdate({
       target: [matchRecipients.matchId, matchRecipients.agencyId],
-      set: { role: sql`excluded.role`, visible: sql`excluded.visible`, updatedAt: sql`excluded.updated_at` },
+      set: { role: sql`excluded.role`, visibleSealed: sql`excluded.visible_sealed`, updatedAt: sql`excluded.updated_at` },
     })
     .prepare(),
 );
@@ -202,7 +202,7 @@ export class MatchState {
     const lens = this.lens;
     this.rows = (opts.active ?? activeSignals(tx, subject.subjectId)).filter((r) => letsThrough(lens, r.agency.type));
     this.byAgency = new Map(this.rows.map((r) => [r.agency.id, r]));
-    this.location = this.rows.length > 0 ? locate(deps.policy, this.rows) : { municipality: match?.municipality ?? '', district: match?.district ?? null };
+    this.location = this.rows.length > 0 ? locate(deps.policy, this.rows) : { municipality: match?.municipality ?? '', district: null };
     const parties = this.rows.map((r) => ({ agencyId: r.agency.id, agencyType: r.agency.type }));
     this.decision = decide(deps.policy, {
       parties,
@@ -322,6 +322,20 @@ export class MatchState {
   }
 }
 
+const visibleAad = (matchId: string, agencyId: string) => `recipient:${matchId}:${agencyId}`;
+
+/** What each recipient of a match was last shown (the lists are sealed: they are the involvement graph). */
+function readRecipients(tx: Tx, matchId: string, dataKey: Uint8Array) {
+  return recipientsOf(tx)
+    .all({ matchId })
+    .map((r) => ({ ...r, visible: r.visibleSealed ? openJson<Visible>(dataKey, r.visibleSealed, visibleAad(matchId, r.agencyId)) : [] }));
+}
+
+function writeRecipient(tx: Tx, dataKey: Uint8Array, r: { matchId: string; agencyId: string; role: Recipient['role']; visible: Visible; updatedAt: string }): void {
+  const visibleSealed = Buffer.from(sealJson(dataKey, r.visible, visibleAad(r.matchId, r.agencyId)));
+  upsertRecipient(tx).run({ matchId: r.matchId, agencyId: r.agencyId, role: r.role, visibleSealed, updatedAt: r.updatedAt });
+}
+
 function sameSet(a: Visible, b: Visible): boolean {
   return a.length === b.length && a.every((x) => b.some((y) => y.agencyId === x.agencyId && y.view === x.view));
 }
@@ -389,7 +403,7 @@ function reconcileLine(
     const moved = live.coordinatorId !== coordinatorId;
     // A match that moves to another coordinator starts over: it must be claimed there in time.
     const reset = moved ? { status: 'open' as const, claimBy, claimedAt: null, claimSealed: null, escalatedTo: null, escalatedAt: null } : {};
-    match = { ...live, municipality: location.municipality, district: location.district, coordinatorId, policyVersion: deps.policy.version, updatedAt: at, ...reset };
+    match = { ...live, municipality: location.municipality, coordinatorId, policyVersion: deps.policy.version, updatedAt: at, ...reset };
     saveMatch(tx, match);
     if (moved) recordEvent(tx, match.id, at, 'transferred', coordinatorId);
   } else {
@@ -399,7 +413,6 @@ function reconcileLine(
       lens,
       status: 'open',
       municipality: location.municipality,
-      district: location.district,
       coordinatorId,
       policyVersion: deps.policy.version,
       createdAt: at,
@@ -419,7 +432,7 @@ function reconcileLine(
   const current = match.escalatedTo === live?.escalatedTo ? state : new MatchState(tx, deps, subject, match, { active });
   current.match = match;
 
-  const previous = new Map(recipientsOf(tx).all({ matchId: match.id }).map((r) => [r.agencyId, r]));
+  const previous = new Map(readRecipients(tx, match.id, subject.dataKey).map((r) => [r.agencyId, r]));
   const recipients = new Set<string>();
   for (const recipient of current.decision.recipients) {
     recipients.add(recipient.agencyId);
@@ -428,7 +441,7 @@ function reconcileLine(
     const transferred = recipient.role !== 'party' && recipient.role !== 'escalation' && live?.coordinatorId && live.coordinatorId !== recipient.agencyId;
     const type = transferred ? 'match.transferred' : changeType(before?.visible, visible, recipient.role);
     if (type) current.notify(recipient.agencyId, type, { requestId, role: recipient.role });
-    upsertRecipient(tx).run({ matchId: match.id, agencyId: recipient.agencyId, role: recipient.role, visible, updatedAt: at });
+    writeRecipient(tx, subject.dataKey, { matchId: match.id, agencyId: recipient.agencyId, role: recipient.role, visible, updatedAt: at });
   }
   for (const [agencyId, before] of previous) {
     if (recipients.has(agencyId)) continue;
@@ -440,13 +453,13 @@ function reconcileLine(
       // A party that now sees nobody hears that those it saw have left, as a dissolve would tell it.
       current.notify(agencyId, 'match.party_left', { parties: [], rules: [MATCH_RULE], requestId, role: 'party' });
     }
-    if (stillParty) upsertRecipient(tx).run({ matchId: match.id, agencyId, role: 'party', visible: [], updatedAt: at });
+    if (stillParty) writeRecipient(tx, subject.dataKey, { matchId: match.id, agencyId, role: 'party', visible: [], updatedAt: at });
     else dropRecipient(tx).run({ matchId: match.id, agencyId });
   }
   // Silent parties are remembered too, so that the timeline and later changes know them.
   for (const s of current.decision.silent) {
     if (previous.has(s.agencyId)) continue;
-    upsertRecipient(tx).run({ matchId: match.id, agencyId: s.agencyId, role: 'party', visible: [], updatedAt: at });
+    writeRecipient(tx, subject.dataKey, { matchId: match.id, agencyId: s.agencyId, role: 'party', visible: [], updatedAt: at });
   }
   const wasParty = new Set([...previous.values()].filter((r) => r.role === 'party' || r.role === 'party_coordinator').map((r) => r.agencyId));
   for (const r of current.rows) if (!wasParty.has(r.agency.id)) recordEvent(tx, match.id, at, 'party_added', r.agency.id);
@@ -456,7 +469,7 @@ function reconcileLine(
 
 /** Fewer than two agencies remain: the match ends; whoever saw someone hears they have left. */
 function dissolve(tx: Tx, state: MatchState, match: MatchRow, requestId: string | null, at: string): void {
-  const recipients = recipientsOf(tx).all({ matchId: match.id });
+  const recipients = readRecipients(tx, match.id, state.subject.dataKey);
   for (const r of recipients) {
     if (r.role === 'party') {
       if (state.byAgency.has(r.agencyId) && r.visible.length > 0) state.notify(r.agencyId, 'match.party_left', { parties: [], requestId, role: 'party' });
