@@ -126,17 +126,19 @@ export function addAgencyKey(deps: AdminDeps, agencyId: string, key: AgencyPubli
 
 /**
  * The subjects whose match a change of the agency's status can alter: those it has an active
- * signal for, and those whose live match it coordinates or was escalated to.
+ * signal for, and, for a WIJ team or a municipality, every live match in its municipality (it may
+ * coordinate them, or take them back when it is enabled again).
  */
-function subjectsTouchedBy(tx: Tx, agencyId: string): string[] {
+function subjectsTouchedBy(tx: Tx, agency: AgencyRecord): string[] {
   const ids = new Set<string>();
-  for (const r of tx.selectDistinct({ id: signals.subjectId }).from(signals).where(and(eq(signals.agencyId, agencyId), eq(signals.status, 'active'))).all()) ids.add(r.id);
-  const coordinated = tx
-    .select({ id: matches.subjectId })
-    .from(matches)
-    .where(and(inArray(matches.status, [...LIVE_STATUSES]), or(eq(matches.coordinatorId, agencyId), eq(matches.escalatedTo, agencyId))))
-    .all();
-  for (const r of coordinated) ids.add(r.id);
+  const own = tx.selectDistinct({ id: signals.subjectId }).from(signals).where(and(eq(signals.agencyId, agency.id), eq(signals.status, 'active'))).all();
+  for (const r of own) ids.add(r.id);
+  const live = inArray(matches.status, [...LIVE_STATUSES]);
+  const routed =
+    agency.type === 'wij' || agency.type === 'municipality'
+      ? or(eq(matches.municipality, agency.municipality), eq(matches.coordinatorId, agency.id), eq(matches.escalatedTo, agency.id))
+      : or(eq(matches.coordinatorId, agency.id), eq(matches.escalatedTo, agency.id));
+  for (const r of tx.select({ id: matches.subjectId }).from(matches).where(and(live, routed)).all()) ids.add(r.id);
   return [...ids].sort();
 }
 
@@ -158,7 +160,7 @@ function setAgencyStatus(deps: Deps, agencyId: string, status: 'active' | 'disab
     }
     tx.update(agencies).set({ status }).where(eq(agencies.id, agencyId)).run();
     if (status === 'disabled') cancelPendingDeliveries(tx, agencyId, 'agency disabled');
-    for (const subjectId of subjectsTouchedBy(tx, agencyId)) {
+    for (const subjectId of subjectsTouchedBy(tx, before)) {
       const { dataKey, pseudonym } = loadSubjectKey(tx, deps.keys, subjectId);
       reconcileMatch(tx, deps, { subjectId, dataKey, pseudonym }, null);
     }

@@ -78,8 +78,13 @@ describe('a disabled agency', () => {
     disableAgency(w.h.deps, w.agencies.get('wij')!.id);
     expect(w.fresh('wij')).toEqual([]);
     expect(w.fresh('muni')).toEqual(['match.transferred gp:contact,school:contact']);
-    const coordinator = w.h.db.$client.prepare("select coordinator_id c from matches where status = 'open'").get() as { c: string };
-    expect(coordinator.c).toBe(w.agencies.get('muni')!.id);
+    const coordinator = () => (w.h.db.$client.prepare("select coordinator_id c from matches where status = 'open'").get() as { c: string }).c;
+    expect(coordinator()).toBe(w.agencies.get('muni')!.id);
+    // Enabled again, the district's WIJ team takes its matches back at once.
+    enableAgency(w.h.deps, w.agencies.get('wij')!.id);
+    expect(coordinator()).toBe(w.agencies.get('wij')!.id);
+    expect(w.fresh('wij')).toEqual(['match.transferred gp:contact,school:contact']);
+    expect(w.fresh('muni')).toEqual(['match.transferred']);
   });
 });
 
