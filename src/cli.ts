@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { addAgency, addAgencyKey, type AgencyRecord, disableAgency, listAgencies, setAgencyWebhook } from './app/agencies.ts';
+import { addAgency, addAgencyKey, type AgencyRecord, disableAgency, enableAgency, listAgencies, revokeAgencyKey, setAgencyWebhook } from './app/agencies.ts';
 import type { Deps } from './app/context.ts';
 import { DomainError } from './app/errors.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
@@ -29,7 +29,12 @@ const USAGE = `betrokken — referral index for youth care
   migrate                       apply migrations and exit
   agency add --name N --type T --municipality CODE [--district D]… --public-key FILE
              [--webhook URL] [--grant SCOPE]… [--json]
-  agency list [--json] | agency disable ID | agency key add ID FILE | agency webhook ID URL
+  agency list [--json] | agency disable ID | agency enable ID
+  agency key add ID FILE | agency key revoke ID KID
+  agency webhook ID URL | agency webhook ID --remove
+                                a disabled agency's signals are suspended (they count for no
+                                match) and it is sent nothing until it is enabled again; a revoked
+                                key's assertions and the tokens it earned are refused at once
   keys rotate                   new key-encryption key and signing key; old ones kept
   jobs run [retention|escalation|reminders]
                                 run the periodic jobs once (the server runs them on a timer)
@@ -46,7 +51,7 @@ const USAGE = `betrokken — referral index for youth care
   demo [--env]                  create demo agencies with keys (once) and show how to call the API;
                                 --env prints shell assignments of their ids and key files
 
-Settings come from the environment: PORT, BETROKKEN_DATA_DIR, BETROKKEN_DB, BETROKKEN_KEYS_DIR,
+Settings come from the environment: PORT, HOST, METRICS_PORT, METRICS_HOST, BETROKKEN_DATA_DIR, BETROKKEN_DB, BETROKKEN_KEYS_DIR,
 BETROKKEN_POLICY, BETROKKEN_ISSUER, BETROKKEN_JOB_INTERVAL_S, LOG_LEVEL.`;
 
 class UsageError extends Error {}
@@ -92,6 +97,7 @@ async function agencyCommand(args: string[], config: Config, logger: Logger): Pr
       webhook: { type: 'string' },
       grant: { type: 'string', multiple: true },
       json: { type: 'boolean' },
+      remove: { type: 'boolean' },
     },
   });
   return withRuntime(config, logger, async (deps) => {
@@ -120,15 +126,25 @@ async function agencyCommand(args: string[], config: Config, logger: Logger): Pr
       case 'disable':
         printAgency(disableAgency(deps, need(positionals[0], 'agency id')));
         return 0;
+      case 'enable':
+        printAgency(enableAgency(deps, need(positionals[0], 'agency id')));
+        return 0;
       case 'key': {
-        if (positionals[0] !== 'add') throw new UsageError('usage: agency key add ID FILE');
+        if (positionals[0] === 'revoke') {
+          printAgency(revokeAgencyKey(deps, need(positionals[1], 'agency id'), need(positionals[2], 'key id (KID)')));
+          return 0;
+        }
+        if (positionals[0] !== 'add') throw new UsageError('usage: agency key add ID FILE | agency key revoke ID KID');
         const key = await parseAgencyPublicKey(readFile(need(positionals[2], 'key FILE')));
         printAgency(addAgencyKey(deps, need(positionals[1], 'agency id'), key));
         return 0;
       }
-      case 'webhook':
-        printAgency(setAgencyWebhook(deps, need(positionals[0], 'agency id'), need(positionals[1], 'URL')));
+      case 'webhook': {
+        const id = need(positionals[0], 'agency id');
+        if (values.remove === (positionals[1] !== undefined)) throw new UsageError('usage: agency webhook ID URL | agency webhook ID --remove');
+        printAgency(setAgencyWebhook(deps, id, values.remove ? null : need(positionals[1], 'URL')));
         return 0;
+      }
       default:
         throw new UsageError(`unknown agency command ${verb ?? ''}`);
     }

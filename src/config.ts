@@ -4,6 +4,10 @@ import { z } from 'zod';
 /** Settings as API.md ("Running it") names them; the only reader of the environment. */
 export interface Config {
   port: number;
+  /** Bind address of the API listener. */
+  host: string;
+  /** The separate Prometheus listener: never the API's port, loopback unless told otherwise. */
+  metrics: { port: number; host: string };
   dataDir: string;
   dbFile: string;
   keysDir: string;
@@ -17,9 +21,18 @@ export interface Config {
 }
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
+const port = z.coerce.number().int('must be a whole number').min(1).max(65535);
+// An IPv4 or IPv6 literal or a host name; a bind address, never a URL.
+const bindHost = z
+  .string()
+  .trim()
+  .regex(/^(?:[0-9a-fA-F:.]+|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)$/, 'must be an IP address or a host name');
 
 const envSchema = z.object({
-  PORT: z.coerce.number().int('must be a whole number').min(1).max(65535).default(8080),
+  PORT: port.default(8080),
+  HOST: bindHost.default('0.0.0.0'),
+  METRICS_PORT: port.default(9464),
+  METRICS_HOST: bindHost.default('127.0.0.1'),
   BETROKKEN_DATA_DIR: nonEmpty.default('./data'),
   BETROKKEN_DB: nonEmpty.optional(),
   BETROKKEN_KEYS_DIR: nonEmpty.optional(),
@@ -53,9 +66,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const e = parsed.data;
+  if (e.METRICS_PORT === e.PORT) {
+    throw new ConfigError(['METRICS_PORT: must differ from PORT (metrics are never served on the API listener)']);
+  }
   const dataDir = path.resolve(e.BETROKKEN_DATA_DIR);
   return {
     port: e.PORT,
+    host: e.HOST,
+    metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
     dataDir,
     dbFile: path.resolve(e.BETROKKEN_DB ?? path.join(dataDir, 'betrokken.db')),
     keysDir: path.resolve(e.BETROKKEN_KEYS_DIR ?? path.join(dataDir, 'keys')),

@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { loadConfig } from './config.ts';
 import { createApp } from './http/app.ts';
+import { createMetricsApp } from './http/metrics-app.ts';
 import { scheduleJobs } from './jobs/index.ts';
 import { DEFAULT_DELIVERY, startDeliveryWorker } from './notify/delivery.ts';
 import { createLogger } from './log.ts';
@@ -14,12 +15,22 @@ export async function startServer(): Promise<void> {
   const app = createApp(deps);
   const stopJobs = scheduleJobs(deps, config.jobIntervalS * 1000);
   const stopDelivery = startDeliveryWorker(deps, { ...DEFAULT_DELIVERY, ...config.webhook });
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: '0.0.0.0' }, (info) => {
-    logger.info({ port: info.port, policy: `${deps.policy.id}@${deps.policy.version}`, db: config.dbFile }, 'betrokken listening');
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    logger.info({ host: config.host, port: info.port, policy: `${deps.policy.id}@${deps.policy.version}`, db: config.dbFile }, 'betrokken listening');
   });
+  const metricsServer = serve({ fetch: createMetricsApp(deps.metrics).fetch, port: config.metrics.port, hostname: config.metrics.host }, (info) => {
+    logger.info({ host: config.metrics.host, port: info.port }, 'metrics listening');
+  });
+  for (const [name, srv] of [['api', server], ['metrics', metricsServer]] as const) {
+    srv.once('error', (err) => {
+      logger.fatal({ err, listener: name }, 'cannot listen');
+      process.exit(1);
+    });
+  }
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     stopJobs();
+    metricsServer.close();
     server.close(() => {
       void stopDelivery().finally(() => {
         deps.db.$client.close();

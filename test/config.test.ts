@@ -11,6 +11,16 @@ describe('configuration', () => {
     expect(c.keysDir).toBe(path.resolve('data/keys'));
     expect(c.policyFile).toBe(path.resolve('policies/groningen.yaml'));
     expect(c.issuer).toBe('http://localhost:8080');
+    expect(c.host).toBe('0.0.0.0');
+    expect(c.metrics).toEqual({ port: 9464, host: '127.0.0.1' });
+  });
+
+  it('binds the API and the metrics listener where told, never on one port', () => {
+    const c = loadConfig({ HOST: '::', METRICS_PORT: '9100', METRICS_HOST: '10.0.0.5' });
+    expect(c.host).toBe('::');
+    expect(c.metrics).toEqual({ port: 9100, host: '10.0.0.5' });
+    expect(() => loadConfig({ PORT: '9464' })).toThrow(/METRICS_PORT/);
+    expect(() => loadConfig({ HOST: 'http://0.0.0.0' })).toThrow(/HOST/);
   });
 
   it('derives paths and issuer from the settings', () => {

@@ -1,12 +1,15 @@
-import { and, asc, eq, isNull } from 'drizzle-orm';
-import { agencies, agencyKeys } from '../../schema/tables.ts';
+import { and, asc, eq, inArray, isNull, or } from 'drizzle-orm';
+import { agencies, agencyKeys, matches, signals } from '../../schema/tables.ts';
 import type { AgencyPublicKey } from '../crypto/agency-keys.ts';
 import { newId } from '../crypto/ids.ts';
 import { AGENCY_TYPES, type AgencyType, SCOPES, type Scope } from '../policy/types.ts';
 import { appendAudit } from '../store/audit.ts';
 import { type Db, inTransaction, type Tx } from '../store/db.ts';
-import type { Clock } from './context.ts';
+import { cancelPendingDeliveries, unqueueDeliveries } from '../store/notices.ts';
+import { loadSubjectKey } from '../store/subjects.ts';
+import type { Clock, Deps } from './context.ts';
 import { conflict, invalid, notFound } from './errors.ts';
+import { LIVE_STATUSES, reconcileMatch } from './matching.ts';
 
 /** Agency administration: operators' verbs, called from the command line. */
 
@@ -54,8 +57,8 @@ export function checkWebhookUrl(url: string): string {
   return u.toString();
 }
 
-function auditAdmin(tx: Tx, deps: AdminDeps, action: string, agencyId: string): void {
-  appendAudit(tx, { at: deps.clock.now().toISOString(), agencyId: null, actor: 'operator', action, subject: null, resource: agencyId, outcome: 'ok', requestId: null });
+function auditAdmin(tx: Tx, deps: AdminDeps, action: string, resource: string, outcome = 'ok'): void {
+  appendAudit(tx, { at: deps.clock.now().toISOString(), agencyId: null, actor: 'operator', action, subject: null, resource, outcome, requestId: null });
 }
 
 function loadAgency(tx: Tx | Db, id: string): AgencyRecord {
@@ -121,11 +124,70 @@ export function addAgencyKey(deps: AdminDeps, agencyId: string, key: AgencyPubli
   });
 }
 
-export function disableAgency(deps: AdminDeps, agencyId: string): AgencyRecord {
+/**
+ * The subjects whose match a change of the agency's status can alter: those it has an active
+ * signal for, and, for a WIJ team or a municipality, every live match in its municipality (it may
+ * coordinate them, or take them back when it is enabled again).
+ */
+function subjectsTouchedBy(tx: Tx, agency: AgencyRecord): string[] {
+  const ids = new Set<string>();
+  const own = tx.selectDistinct({ id: signals.subjectId }).from(signals).where(and(eq(signals.agencyId, agency.id), eq(signals.status, 'active'))).all();
+  for (const r of own) ids.add(r.id);
+  const live = inArray(matches.status, [...LIVE_STATUSES]);
+  const routed =
+    agency.type === 'wij' || agency.type === 'municipality'
+      ? or(eq(matches.municipality, agency.municipality), eq(matches.coordinatorId, agency.id), eq(matches.escalatedTo, agency.id))
+      : or(eq(matches.coordinatorId, agency.id), eq(matches.escalatedTo, agency.id));
+  for (const r of tx.select({ id: matches.subjectId }).from(matches).where(and(live, routed)).all()) ids.add(r.id);
+  return [...ids].sort();
+}
+
+/**
+ * Disables or enables an agency in one transaction. A disabled agency takes no part in any
+ * decision: its active signals are suspended (kept active, counted for no match) and resume when
+ * it is enabled again; it is sent nothing from then on (queued webhook deliveries are cancelled),
+ * its tokens stop working and it gets no new ones. Every match it is part of, coordinates or was
+ * escalated to is reconciled at once, so the other parties hear of the change as the policy
+ * allows, exactly as if the agency had withdrawn (or registered again).
+ */
+function setAgencyStatus(deps: Deps, agencyId: string, status: 'active' | 'disabled'): AgencyRecord {
+  const action = status === 'active' ? 'agency.enable' : 'agency.disable';
+  return inTransaction(deps.db, (tx) => {
+    const before = loadAgency(tx, agencyId);
+    if (before.status === status) {
+      auditAdmin(tx, deps, action, agencyId, 'unchanged');
+      return before;
+    }
+    tx.update(agencies).set({ status }).where(eq(agencies.id, agencyId)).run();
+    if (status === 'disabled') cancelPendingDeliveries(tx, agencyId, 'agency disabled');
+    for (const subjectId of subjectsTouchedBy(tx, before)) {
+      const { dataKey, pseudonym } = loadSubjectKey(tx, deps.keys, subjectId);
+      reconcileMatch(tx, deps, { subjectId, dataKey, pseudonym }, null);
+    }
+    auditAdmin(tx, deps, action, agencyId);
+    return loadAgency(tx, agencyId);
+  });
+}
+
+export function disableAgency(deps: Deps, agencyId: string): AgencyRecord {
+  return setAgencyStatus(deps, agencyId, 'disabled');
+}
+
+export function enableAgency(deps: Deps, agencyId: string): AgencyRecord {
+  return setAgencyStatus(deps, agencyId, 'active');
+}
+
+/**
+ * Revokes one of an agency's keys: assertions signed with it are refused (`invalid_client`) and
+ * access tokens it earned stop working at once. Revoking twice changes nothing.
+ */
+export function revokeAgencyKey(deps: AdminDeps, agencyId: string, kid: string): AgencyRecord {
   return inTransaction(deps.db, (tx) => {
     loadAgency(tx, agencyId);
-    tx.update(agencies).set({ status: 'disabled' }).where(eq(agencies.id, agencyId)).run();
-    auditAdmin(tx, deps, 'agency.disable', agencyId);
+    const key = tx.select({ revokedAt: agencyKeys.revokedAt }).from(agencyKeys).where(and(eq(agencyKeys.id, kid), eq(agencyKeys.agencyId, agencyId))).get();
+    if (!key) throw notFound('key_not_found', `agency ${agencyId} has no key ${kid}`);
+    if (!key.revokedAt) tx.update(agencyKeys).set({ revokedAt: deps.clock.now().toISOString() }).where(eq(agencyKeys.id, kid)).run();
+    auditAdmin(tx, deps, 'agency.key_revoke', `${agencyId}/${kid}`, key.revokedAt ? 'unchanged' : 'ok');
     return loadAgency(tx, agencyId);
   });
 }
@@ -135,7 +197,9 @@ export function setAgencyWebhook(deps: AdminDeps, agencyId: string, url: string 
   return inTransaction(deps.db, (tx) => {
     loadAgency(tx, agencyId);
     tx.update(agencies).set({ webhookUrl }).where(eq(agencies.id, agencyId)).run();
-    auditAdmin(tx, deps, 'agency.webhook', agencyId);
+    // Without a webhook, queued notices stay in the inbox only.
+    if (!webhookUrl) unqueueDeliveries(tx, agencyId);
+    auditAdmin(tx, deps, webhookUrl ? 'agency.webhook' : 'agency.webhook_remove', agencyId);
     return loadAgency(tx, agencyId);
   });
 }

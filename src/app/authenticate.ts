@@ -1,5 +1,5 @@
-import { and, eq, sql } from 'drizzle-orm';
-import { agencies } from '../../schema/tables.ts';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { agencies, agencyKeys } from '../../schema/tables.ts';
 import { accessTokenVerifier, TokenError } from '../crypto/tokens.ts';
 import { allowedScopes } from '../policy/grants.ts';
 import { preparedQuery } from '../store/db.ts';
@@ -7,23 +7,42 @@ import type { AgencyType, Scope } from '../policy/types.ts';
 import type { Actor, Deps } from './context.ts';
 import { invalid, unauthenticated } from './errors.ts';
 
-const PROFESSIONAL = /^[\p{L}\p{N} .,'@_()-]{1,120}$/u;
+/**
+ * The acting professional is named by an opaque reference the agency keeps (`prf_` and 8–64 of
+ * a–z, 0–9, `_`, `-`), never by a name, an e-mail address or a number: the audit log is
+ * append-only, so whatever lands there stays. A run of eight or more digits, also when split by
+ * `-` or `_`, is refused because it could be a BSN (nine digits, or eight without a leading zero).
+ */
+export const ACTING_PROFESSIONAL_PATTERN = '^prf_(?![a-z0-9_-]*(?:[0-9][_-]*){8})[a-z0-9_-]{8,64}$';
+const PROFESSIONAL = new RegExp(ACTING_PROFESSIONAL_PATTERN);
 
+/** The acting professional of a request, or a refusal that neither echoes nor keeps the value. */
+export function actingProfessional(header: string | undefined): string | null {
+  if (header === undefined || header === '') return null;
+  if (!PROFESSIONAL.test(header)) {
+    throw invalid('invalid_acting_professional', 'X-Acting-Professional must be an opaque reference: prf_ followed by 8 to 64 of a-z 0-9 _ - (no run of 8 digits)');
+  }
+  return header;
+}
+
+// The agency must be active and the key that earned the token not revoked since.
 const activeAgency = preparedQuery((db) =>
   db
     .select({ type: agencies.type, grants: agencies.grants })
     .from(agencies)
+    .innerJoin(agencyKeys, and(eq(agencyKeys.agencyId, agencies.id), eq(agencyKeys.id, sql.placeholder('kid')), isNull(agencyKeys.revokedAt)))
     .where(and(eq(agencies.id, sql.placeholder('id')), eq(agencies.status, 'active')))
     .prepare(),
 );
 
 /**
- * Builds the authenticator for bearer tokens. A token of a disabled agency stops working at once,
- * and a scope the policy no longer grants is dropped.
+ * Builds the authenticator for bearer tokens. A token of a disabled agency, or one earned with a
+ * key that has since been revoked, stops working at once; a scope the policy no longer grants is
+ * dropped.
  */
 export function createAuthenticator(deps: Deps) {
   const verify = accessTokenVerifier(deps.keys, deps.issuer);
-  return async (authorization: string | undefined, actingProfessional: string | undefined): Promise<Actor> => {
+  return async (authorization: string | undefined, professionalHeader: string | undefined): Promise<Actor> => {
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization ?? '');
     if (!match) throw unauthenticated('unauthorized', 'a bearer access token is required');
     let claims;
@@ -33,18 +52,15 @@ export function createAuthenticator(deps: Deps) {
       if (err instanceof TokenError) throw unauthenticated('invalid_token', 'the access token is invalid or expired');
       throw err;
     }
-    const agency = activeAgency(deps.db).get({ id: claims.agencyId });
+    const agency = activeAgency(deps.db).get({ id: claims.agencyId, kid: claims.agencyKid });
     if (!agency) throw unauthenticated('invalid_token', 'the access token is invalid or expired');
     const allowed = new Set<string>(allowedScopes(deps.policy, agency.type as AgencyType, agency.grants));
-    const professional = actingProfessional?.trim();
-    if (professional !== undefined && professional !== '' && !PROFESSIONAL.test(professional)) {
-      throw invalid('validation_failed', 'X-Acting-Professional must be a name or identifier of at most 120 characters');
-    }
+    const professional = actingProfessional(professionalHeader);
     return {
       agencyId: claims.agencyId,
       agencyType: agency.type as AgencyType,
       scopes: new Set(claims.scopes.filter((s) => allowed.has(s)) as Scope[]),
-      professional: professional || null,
+      professional,
     };
   };
 }

@@ -87,6 +87,6 @@ export async function issueToken(deps: Deps, req: TokenRequest, requestId: strin
     if (fresh.changes === 0) throw new OAuthError('invalid_client', 'client assertion was already used');
     appendAudit(tx, { at: now.toISOString(), agencyId, actor: null, action: 'token.issue', subject: null, resource: null, outcome: 'ok', requestId });
   });
-  const accessToken = await signAccessToken(deps.keys, deps.issuer, { agencyId, scopes: requested }, now);
+  const accessToken = await signAccessToken(deps.keys, deps.issuer, { agencyId, scopes: requested, agencyKid: verified.kid }, now);
   return { access_token: accessToken, token_type: 'Bearer', expires_in: ACCESS_TOKEN_TTL_S, scope: requested.join(' ') };
 }

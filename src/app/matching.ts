@@ -33,7 +33,8 @@ const activeSignalsOf = preparedQuery((db) =>
     .select({ signal: signals, agency: { id: agencies.id, name: agencies.name, type: agencies.type } })
     .from(signals)
     .innerJoin(agencies, eq(agencies.id, signals.agencyId))
-    .where(and(eq(signals.subjectId, sql.placeholder('subjectId')), eq(signals.status, 'active')))
+    // A disabled agency's signals are suspended: they do not count until it is enabled again.
+    .where(and(eq(signals.subjectId, sql.placeholder('subjectId')), eq(signals.status, 'active'), eq(agencies.status, 'active')))
     .orderBy(desc(signals.registeredAt), desc(signals.id))
     .prepare(),
 );
@@ -292,7 +293,7 @@ export class MatchState {
       caseTable: opts.caseTable ?? null,
       policy: { id: this.deps.policy.id, version: this.deps.policy.version, rules: opts.rules ?? this.recipient(agencyId)?.rules ?? this.decision.rules },
     } satisfies NoticeBody);
-    insertNotice(this.tx, { body, agencyId, subjectId: this.subject.subjectId, dataKey: this.subject.dataKey });
+    if (!insertNotice(this.tx, { body, agencyId, subjectId: this.subject.subjectId, dataKey: this.subject.dataKey })) return;
     appendAudit(this.tx, {
       at: body.createdAt,
       agencyId,

@@ -28,7 +28,7 @@ export interface AssertionKey {
 export async function verifyClientAssertion(
   assertion: string,
   opts: { agencyId: string; keys: AssertionKey[]; audiences: string[]; now: Date },
-): Promise<{ jti: string; exp: number }> {
+): Promise<{ jti: string; exp: number; kid: string }> {
   let header;
   try {
     header = decodeProtectedHeader(assertion);
@@ -40,6 +40,7 @@ export async function verifyClientAssertion(
   if (candidates.length === 0) throw new TokenError('no registered key matches the assertion');
 
   let payload: JWTPayload | undefined;
+  let kid = '';
   for (const candidate of candidates) {
     try {
       const key = await importJWK(candidate.jwk as JWK, candidate.alg);
@@ -52,6 +53,7 @@ export async function verifyClientAssertion(
         clockTolerance: CLOCK_SKEW_S,
         requiredClaims: ['exp', 'jti'],
       }));
+      kid = candidate.kid;
       break;
     } catch (err) {
       if ((err as { code?: string }).code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') {
@@ -66,19 +68,24 @@ export async function verifyClientAssertion(
     throw new TokenError('assertion lives longer than five minutes');
   }
   if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 200) throw new TokenError('jti missing or too long');
-  return { jti: payload.jti, exp: payload.exp! };
+  return { jti: payload.jti, exp: payload.exp!, kid };
 }
 
 export interface AccessClaims {
   agencyId: string;
   scopes: string[];
+  /** The agency key whose assertion earned the token: revoking that key ends the token too. */
+  agencyKid: string;
 }
+
+/** Private claim naming the agency key behind an access token. */
+const AGENCY_KID_CLAIM = 'agency_kid';
 
 /** Signs a short-lived access token (RFC 9068 profile) with the service's current Ed25519 key. */
 export async function signAccessToken(keys: KeyRing, issuer: string, claims: AccessClaims, now: Date): Promise<string> {
   const signing = keys.currentSigningKey;
   const iat = Math.floor(now.getTime() / 1000);
-  return new SignJWT({ scope: claims.scopes.join(' '), client_id: claims.agencyId })
+  return new SignJWT({ scope: claims.scopes.join(' '), client_id: claims.agencyId, [AGENCY_KID_CLAIM]: claims.agencyKid })
     .setProtectedHeader({ alg: 'EdDSA', kid: signing.kid, typ: ACCESS_TOKEN_TYP })
     .setIssuer(issuer)
     .setSubject(claims.agencyId)
@@ -100,11 +107,14 @@ export function accessTokenVerifier(keys: KeyRing, issuer: string) {
         audience: issuer,
         typ: ACCESS_TOKEN_TYP,
         currentDate: now,
-        requiredClaims: ['exp', 'sub'],
+        requiredClaims: ['exp', 'sub', AGENCY_KID_CLAIM],
       });
       const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
-      return { agencyId: payload.sub!, scopes };
+      const agencyKid = payload[AGENCY_KID_CLAIM];
+      if (typeof agencyKid !== 'string') throw new TokenError('access token names no agency key');
+      return { agencyId: payload.sub!, scopes, agencyKid };
     } catch (err) {
+      if (err instanceof TokenError) throw err;
       throw new TokenError((err as { code?: string }).code ?? 'access token invalid');
     }
   };

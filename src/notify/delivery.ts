@@ -19,6 +19,9 @@ export interface DeliveryOptions {
 
 export const DEFAULT_DELIVERY: DeliveryOptions = { timeoutMs: 10_000, retryWindowMs: 24 * 3_600_000, backoffMs: 5_000, concurrency: 8 };
 
+/** Why a queued delivery of a disabled agency was never sent. */
+export const AGENCY_DISABLED = 'agency disabled';
+
 export interface DeliveryStats {
   delivered: number;
   retried: number;
@@ -35,6 +38,7 @@ interface Prepared {
   row: NoticeRow;
   url: string | null;
   body: string;
+  disabled: boolean;
 }
 
 async function attempt(deps: Deps, p: Prepared, opts: DeliveryOptions): Promise<string | null> {
@@ -71,20 +75,24 @@ export async function deliverDue(deps: Deps, opts: DeliveryOptions = DEFAULT_DEL
   const now = deps.clock.now().toISOString();
   const prepared: Prepared[] = inTransaction(deps.db, (tx) =>
     dueDeliveries(tx, now, limit).map((row) => {
-      const url = tx.select({ url: agencies.webhookUrl }).from(agencies).where(eq(agencies.id, row.agencyId)).get()?.url ?? null;
+      const agency = tx.select({ url: agencies.webhookUrl, status: agencies.status }).from(agencies).where(eq(agencies.id, row.agencyId)).get();
+      // A disabled agency is sent nothing; its notice is not even opened.
+      if (agency?.status !== 'active') return { row, url: null, body: '', disabled: true };
       const { dataKey } = loadSubjectKey(tx, deps.keys, row.subjectId);
-      return { row, url, body: JSON.stringify({ ...openNotice(dataKey, row), acknowledgedAt: row.ackedAt }) };
+      return { row, url: agency.url, body: JSON.stringify({ ...openNotice(dataKey, row), acknowledgedAt: row.ackedAt }), disabled: false };
     }),
   );
   for (let i = 0; i < prepared.length; i += opts.concurrency) {
     const chunk = prepared.slice(i, i + opts.concurrency);
-    const errors = await Promise.all(chunk.map((p) => (p.url ? attempt(deps, p, opts) : Promise.resolve('no webhook'))));
+    const errors = await Promise.all(chunk.map((p) => (p.url && !p.disabled ? attempt(deps, p, opts) : Promise.resolve('no webhook'))));
     const done = deps.clock.now();
     inTransaction(deps.db, (tx) => {
       chunk.forEach((p, k) => {
         const error = errors[k];
         const attempts = p.row.attempts + 1;
-        if (!p.url) {
+        if (p.disabled) {
+          updateDelivery(tx, p.row.id, { delivery: 'failed', nextAttemptAt: null, lastError: AGENCY_DISABLED });
+        } else if (!p.url) {
           updateDelivery(tx, p.row.id, { delivery: 'none', nextAttemptAt: null });
         } else if (error === null) {
           updateDelivery(tx, p.row.id, { delivery: 'delivered', attempts, deliveredAt: done.toISOString(), nextAttemptAt: null, lastError: null });

@@ -8,7 +8,9 @@ export type NoticeRow = typeof notices.$inferSelect;
 
 const aad = (id: string) => `notice:${id}`;
 
-const webhookOf = preparedQuery((db) => db.select({ url: agencies.webhookUrl }).from(agencies).where(eq(agencies.id, sql.placeholder('id'))).prepare());
+const recipientOf = preparedQuery((db) =>
+  db.select({ url: agencies.webhookUrl, status: agencies.status }).from(agencies).where(eq(agencies.id, sql.placeholder('id'))).prepare(),
+);
 const insert = preparedQuery((db) =>
   db
     .insert(notices)
@@ -16,13 +18,17 @@ const insert = preparedQuery((db) =>
     .prepare(),
 );
 
-/** Writes a notice, sealed under the subject's data key. Call inside the change's transaction. */
+/**
+ * Writes a notice, sealed under the subject's data key. Call inside the change's transaction.
+ * A disabled agency gets nothing, in its inbox or by webhook: returns false and writes nothing.
+ */
 export function insertNotice(
   tx: Tx,
   n: { body: NoticeBody; agencyId: string; subjectId: string; dataKey: Uint8Array },
-): void {
+): boolean {
   // A notice for an agency with a webhook is also queued for delivery (the transactional outbox).
-  const hook = webhookOf(tx).get({ id: n.agencyId });
+  const hook = recipientOf(tx).get({ id: n.agencyId });
+  if (hook?.status !== 'active') return false;
   insert(tx).run({
     id: n.body.id,
     agencyId: n.agencyId,
@@ -37,6 +43,7 @@ export function insertNotice(
     delivery: hook?.url ? 'pending' : 'none',
     nextAttemptAt: hook?.url ? n.body.createdAt : null,
   });
+  return true;
 }
 
 export function openNotice(dataKey: Uint8Array, row: NoticeRow): NoticeBody {
@@ -108,6 +115,24 @@ export function listDeliveries(tx: Tx, opts: { agencyId?: string; status?: Notic
     .where(and(...where))
     .orderBy(asc(notices.id))
     .all();
+}
+
+/** Stops an agency's queued deliveries (it was disabled): they are marked failed, never sent. */
+export function cancelPendingDeliveries(tx: Tx, agencyId: string, reason: string): number {
+  return tx
+    .update(notices)
+    .set({ delivery: 'failed', nextAttemptAt: null, lastError: reason })
+    .where(and(eq(notices.agencyId, agencyId), eq(notices.delivery, 'pending')))
+    .run().changes;
+}
+
+/** The agency removed its webhook: its queued notices are for the inbox only. */
+export function unqueueDeliveries(tx: Tx, agencyId: string): number {
+  return tx
+    .update(notices)
+    .set({ delivery: 'none', nextAttemptAt: null })
+    .where(and(eq(notices.agencyId, agencyId), eq(notices.delivery, 'pending')))
+    .run().changes;
 }
 
 /** Puts failed deliveries back in the queue, now; returns how many. */

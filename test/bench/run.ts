@@ -58,17 +58,18 @@ async function waitFor(url: string, child: ChildProcess): Promise<void> {
 
 async function startService(dataDir: string): Promise<{ url: string; issuer: string; child: ChildProcess }> {
   const port = await freePort();
+  const metricsPort = await freePort();
   // --profile: the service writes a V8 CPU profile (open it in Chrome DevTools) when it stops.
   const profile = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [];
   const child = spawn(process.execPath, [...profile, BIN, 'start'], {
     cwd: ROOT,
-    env: { ...process.env, BETROKKEN_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', BETROKKEN_JOB_INTERVAL_S: '86400' },
+    env: { ...process.env, BETROKKEN_DATA_DIR: dataDir, PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'warn', BETROKKEN_JOB_INTERVAL_S: '86400' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/healthz`, child);
   // The server runs its periodic jobs a second after it starts; the loads measure it after that.
-  for (let i = 0; i < 1200 && !(await (await fetch(`${url}/metrics`)).text()).includes('betrokken_job_items_total{job="reminders"}'); i++) {
+  for (let i = 0; i < 1200 && !(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()).includes('betrokken_job_items_total{job="reminders"}'); i++) {
     await new Promise((r) => setTimeout(r, 100));
   }
   return { url, issuer: `http://localhost:${port}`, child };

@@ -77,7 +77,7 @@ describe('webhook delivery', () => {
     expect(due[2]!).toBeGreaterThan(due[0]!); // exponential: 1 s, 2 s, 4 s (each with jitter)
     expect(await deliverDue(h.deps, OPTS)).toMatchObject({ delivered: 1 });
     expect(receiver.received.map((r) => r.id)).toEqual(Array(4).fill(receiver.received[0]!.id));
-    const metrics = await (await h.call('GET', '/metrics')).text();
+    const metrics = await h.metrics();
     expect(metrics).toMatch(/betrokken_notices_delivery\{state="delivered"\} 1/);
   });
 
@@ -110,7 +110,7 @@ describe('webhook delivery', () => {
     expect(deliveries()[0]).toMatchObject({ delivery: 'failed', lastError: 'HTTP 503' });
     const inbox = (await (await h.call('GET', '/v1/notices', { token: await h.token(school) })).json()) as { items: unknown[] };
     expect(inbox.items).toHaveLength(1);
-    const metrics = await (await h.call('GET', '/metrics')).text();
+    const metrics = await h.metrics();
     expect(metrics).toMatch(/betrokken_webhook_attempts_total\{outcome="failed"\} 1/);
     expect(metrics).toMatch(/betrokken_webhook_attempts_total\{outcome="retried"\} 1/);
     expect(metrics).toMatch(/betrokken_notices_delivery\{state="failed"\} 1/);

@@ -78,7 +78,7 @@ describe('tamper-evident audit log', () => {
     await h.agency('wij', { districts: ['selwerd'] });
     const [school, operator] = [await h.agency('school'), await h.agency('operator')];
     const ts = await h.token(school);
-    await h.call('POST', '/v1/signals', { token: ts, body: signalBody(validBsn(1)), headers: { 'x-acting-professional': 'mentor-9' } });
+    await h.call('POST', '/v1/signals', { token: ts, body: signalBody(validBsn(1)), headers: { 'x-acting-professional': 'prf_mentor-9' } });
     await h.call('POST', '/v1/signals', { token: ts, body: signalBody(validBsn(2)) });
     const to = await h.token(operator);
     const pseudonym = h.keys.pseudonymize(validBsn(1));
@@ -86,7 +86,7 @@ describe('tamper-evident audit log', () => {
     expect(res.status).toBe(200);
     const { items } = (await res.json()) as { items: Array<{ action: string; actor: string; agencyId: string; subject: string; hash: string; prevHash: string }> };
     expect(items).toHaveLength(1);
-    expect(items[0]).toMatchObject({ action: 'signal.register', actor: 'mentor-9', agencyId: school.id, subject: pseudonym });
+    expect(items[0]).toMatchObject({ action: 'signal.register', actor: 'prf_mentor-9', agencyId: school.id, subject: pseudonym });
     expect(JSON.stringify(items)).not.toContain(validBsn(1));
     const page = (await (await h.call('GET', '/v1/audit?limit=2', { token: to })).json()) as { items: Array<{ seq: number; hash: string; prevHash: string }>; next: string };
     expect(page.items[1]!.prevHash).toBe(page.items[0]!.hash);

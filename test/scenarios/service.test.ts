@@ -27,6 +27,12 @@ describe('the service as operators run it', () => {
       const signal = JSON.parse(out) as { id: string; status: string };
       expect(signal.id).toMatch(/^sig_/);
       expect(signal.status).toBe('active');
+      // Metrics are on their own loopback listener, never on the API's.
+      expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
+      const metrics = await fetch(`${server.metricsUrl}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toContain('betrokken_http_request_duration_seconds_count');
+      expect(server.output()).toMatch(/"host":"127\.0\.0\.1".*"metrics listening"/);
       // The periodic jobs can be run by hand while the server runs.
       const jobs = cli(['jobs', 'run'], { BETROKKEN_DATA_DIR: dataDir });
       expect(jobs.code).toBe(0);
@@ -72,7 +78,20 @@ describe('the service as operators run it', () => {
     const list = JSON.parse(cli(['agency', 'list', '--json'], env).stdout) as Array<{ id: string; status: string }>;
     expect(list.map((a) => [a.id, a.status])).toContainEqual([gpId, 'disabled']);
     expect(list).toHaveLength(2);
-  }, 60_000);
+    expect(cli(['agency', 'enable', gpId], env).code).toBe(0);
+
+    type Listed = { id: string; status: string; webhookUrl: string | null; keys: Array<{ kid: string; revokedAt: string | null }> };
+    const gpNow = () => (JSON.parse(cli(['agency', 'list', '--json'], env).stdout) as Listed[]).find((a) => a.id === gpId)!;
+    expect(gpNow().status).toBe('active');
+    const kid = gpNow().keys[0]!.kid;
+    expect(cli(['agency', 'key', 'revoke', gpId, kid], env).code).toBe(0);
+    expect(gpNow().keys[0]!.revokedAt).not.toBeNull();
+    expect(cli(['agency', 'key', 'revoke', gpId, 'nonsense'], env).code).toBe(1);
+    expect(cli(['agency', 'webhook', gpId, 'http://127.0.0.1:9/hook'], env).code).toBe(0);
+    expect(cli(['agency', 'webhook', gpId, '--remove'], env).code).toBe(0);
+    expect(gpNow().webhookUrl).toBeNull();
+    expect(cli(['agency', 'webhook', gpId, 'http://127.0.0.1:9/hook', '--remove'], env).code).toBe(2);
+  }, 150_000);
 
   it('stops before listening on a bad setting, a bad policy or keys that are not the database’s own', () => {
     const dataDir = tmp();

@@ -232,11 +232,11 @@ describe('POST /v1/signals/{id}/withdraw', () => {
 
 describe('audit', () => {
   it('records every access with the acting professional', async () => {
-    const id = ((await (await register(schoolToken, signalBody(validBsn(50)), { 'x-acting-professional': 'mentor-17' })).json()) as Signal).id;
+    const id = ((await (await register(schoolToken, signalBody(validBsn(50)), { 'x-acting-professional': 'prf_mentor-17' })).json()) as Signal).id;
     await h.call('GET', `/v1/signals/${id}`, { token: schoolToken });
     const rows = h.db.$client.prepare("select action, actor, agency_id, subject, outcome from audit_log where resource = ? order by seq").all(id) as Array<Record<string, string>>;
     expect(rows.map((r) => r.action)).toEqual(['signal.register', 'signal.read']);
-    expect(rows[0]!.actor).toBe('mentor-17');
+    expect(rows[0]!.actor).toBe('prf_mentor-17');
     expect(rows[0]!.agency_id).toBe(school.id);
     expect(rows[0]!.subject).toBe(h.keys.pseudonymize(validBsn(50)));
   });

@@ -8,6 +8,7 @@ import { parseAgencyPublicKey } from '../../src/crypto/agency-keys.ts';
 import { ephemeralKeyRing, type KeyRing } from '../../src/crypto/key-ring.ts';
 import { signClientAssertion } from '../../src/crypto/tokens.ts';
 import { createApp } from '../../src/http/app.ts';
+import { createMetricsApp } from '../../src/http/metrics-app.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { loadPolicy } from '../../src/policy/load.ts';
 import type { Policy } from '../../src/policy/types.ts';
@@ -60,6 +61,10 @@ export interface Harness {
   keys: KeyRing;
   policy: Policy;
   app: ReturnType<typeof createApp>;
+  /** The separate metrics listener's app (METRICS_PORT), never the API's. */
+  metricsApp: ReturnType<typeof createMetricsApp>;
+  /** The Prometheus text the metrics listener serves. */
+  metrics(): Promise<string>;
   agency(type: string, opts?: { name?: string; municipality?: string; districts?: string[]; grants?: string[]; keyType?: 'ed25519' | 'p256'; webhookUrl?: string }): Promise<TestAgency>;
   assertion(agency: TestAgency, opts?: { audience?: string; lifetimeS?: number }): Promise<string>;
   token(agency: TestAgency, scope?: string): Promise<string>;
@@ -81,6 +86,12 @@ export async function createHarness(
 
   const h: Harness = {
     deps, db, clock, keys, policy, app,
+    metricsApp: createMetricsApp(deps.metrics),
+    async metrics() {
+      const res = await h.metricsApp.request('/metrics');
+      if (res.status !== 200) throw new Error(`metrics answered ${res.status}`);
+      return res.text();
+    },
     async agency(type, o = {}) {
       const pair = o.keyType === 'p256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
       const publicKey = await parseAgencyPublicKey(pair.publicKey.export({ type: 'spki', format: 'pem' }) as string);
