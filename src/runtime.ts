@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { type Clock, type Deps, systemClock } from './app/context.ts';
+import { resealLegacySignals } from './app/reseal-legacy-signals.ts';
 import type { Config } from './config.ts';
 import { generateKeys, hasKeys, KeyRingError, loadKeyRing } from './crypto/key-ring.ts';
 import { createMetrics } from './metrics.ts';
@@ -11,8 +12,9 @@ const KEY_FINGERPRINT = 'pseudonym_key_fingerprint';
 
 /**
  * Opens what a process of this service needs, in order: policy (fails fast), database and
- * migrations, then keys. Keys are generated only for a database that has never had any;
- * a database whose keys are missing or foreign refuses to start.
+ * migrations, keys, then sealing what a migration left in the clear for want of them. Keys are
+ * generated only for a database that has never had any; a database whose keys are missing or
+ * foreign refuses to start.
  */
 export async function openRuntime(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Deps> {
   const policy = loadPolicy(config.policyFile);
@@ -20,6 +22,8 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock =
   try {
     migrateDatabase(db);
     const keys = await openKeys(db, config.keysDir, logger);
+    const resealed = resealLegacySignals(db, keys);
+    if (resealed > 0) logger.info({ signals: resealed }, 'sealed the kind, district and informing state that older signals kept in the clear');
     return { db, keys, policy, clock, logger, issuer: config.issuer, metrics: createMetrics(db) };
   } catch (err) {
     db.$client.close();

@@ -77,10 +77,10 @@ function activeSignals(tx: Tx, subjectId: string): ActiveRow[] {
 }
 
 /** Where the subject lives: the municipality of the latest signal, and the latest district named there. */
-function locate(rows: ActiveRow[]): Facts['location'] {
+function locate(rows: ActiveRow[], opened: (signal: SignalRow) => SealedSignal): Facts['location'] {
   const latest = rows[0]!.signal;
-  const district = rows.find((r) => r.signal.municipality === latest.municipality && r.signal.district)?.signal.district ?? null;
-  return { municipality: latest.municipality, district };
+  const named = rows.find((r) => r.signal.municipality === latest.municipality && opened(r.signal).district);
+  return { municipality: latest.municipality, district: named ? opened(named.signal).district : null };
 }
 
 /** The active WIJ teams and municipality agencies of a municipality, with the districts they serve. */
@@ -149,7 +149,7 @@ export class MatchState {
   ) {
     this.rows = activeSignals(tx, subject.subjectId);
     this.byAgency = new Map(this.rows.map((r) => [r.agency.id, r]));
-    this.location = this.rows.length > 0 ? locate(this.rows) : { municipality: match?.municipality ?? '', district: match?.district ?? null };
+    this.location = this.rows.length > 0 ? locate(this.rows, (s) => this.opened(s)) : { municipality: match?.municipality ?? '', district: match?.district ?? null };
     const parties = this.rows.map((r) => ({ agencyId: r.agency.id, agencyType: r.agency.type }));
     this.decision = decide(deps.policy, {
       parties,

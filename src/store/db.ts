@@ -64,9 +64,13 @@ export function openDatabase(file: string): Db {
   return drizzle({ client, schema: tables }) as Db;
 }
 
-/** Applies the generated migrations in schema/migrations. */
+/**
+ * Applies the generated migrations in schema/migrations. A migration that drops a column leaves
+ * the old pages in the file until a checkpoint copies the new ones over them, so one follows.
+ */
 export function migrateDatabase(db: Db): void {
   migrate(db, { migrationsFolder: MIGRATIONS });
+  db.$client.pragma('wal_checkpoint(TRUNCATE)');
 }
 
 /**

@@ -12,7 +12,7 @@ const webhookOf = preparedQuery((db) => db.select({ url: agencies.webhookUrl }).
 const insert = preparedQuery((db) =>
   db
     .insert(notices)
-    .values(placeholders('id', 'agencyId', 'subjectId', 'matchId', 'type', 'sealed', 'policyId', 'policyVersion', 'rules', 'createdAt', 'delivery', 'nextAttemptAt'))
+    .values(placeholders('id', 'agencyId', 'subjectId', 'matchId', 'type', 'sealed', 'policyId', 'policyVersion', 'createdAt', 'delivery', 'nextAttemptAt'))
     .prepare(),
 );
 
@@ -32,7 +32,6 @@ export function insertNotice(
     sealed: Buffer.from(sealJson(n.dataKey, n.body, aad(n.body.id))),
     policyId: n.body.policy.id,
     policyVersion: n.body.policy.version,
-    rules: n.body.policy.rules,
     createdAt: n.body.createdAt,
     delivery: hook?.url ? 'pending' : 'none',
     nextAttemptAt: hook?.url ? n.body.createdAt : null,
