@@ -18,9 +18,9 @@ import { decide, type Decision } from './policy/decide.ts';
 import { policyJsonSchema } from './policy/json-schema.ts';
 import { loadPolicy, PolicyError } from './policy/load.ts';
 import { AGENCY_TYPES } from './policy/types.ts';
-import { openRuntime } from './runtime.ts';
+import { openConfiguredDatabase, openRuntime } from './runtime.ts';
 import { verifyAuditChain } from './store/audit.ts';
-import { inTransaction, openDatabase } from './store/db.ts';
+import { DatabaseKeyError, inTransaction } from './store/db.ts';
 import { listDeliveries, requeueFailed } from './store/notices.ts';
 
 const USAGE = `betrokken — referral index for youth care
@@ -332,9 +332,9 @@ export async function runCli(argv: string[]): Promise<number> {
       }
       case 'audit': {
         if (args[0] !== 'verify') throw new UsageError('usage: audit verify');
-        // Needs no keys: a backup copy can be checked on its own.
+        // Needs no keys (but the database key of an encrypted file): a backup copy can be checked on its own.
         if (!fs.existsSync(config.dbFile)) throw new UsageError(`no database at ${config.dbFile}`);
-        const db = openDatabase(config.dbFile);
+        const db = openConfiguredDatabase(config);
         try {
           const result = verifyAuditChain(db);
           if (result.ok) {
@@ -380,7 +380,7 @@ export async function runCli(argv: string[]): Promise<number> {
       console.error(`betrokken: ${err.message}\n\n${USAGE}`);
       return 2;
     }
-    if (err instanceof ConfigError || err instanceof PolicyError || err instanceof KeyRingError || err instanceof AgencyKeyError) {
+    if (err instanceof ConfigError || err instanceof PolicyError || err instanceof KeyRingError || err instanceof DatabaseKeyError || err instanceof AgencyKeyError) {
       console.error(`betrokken: ${err.message}`);
       return 1;
     }

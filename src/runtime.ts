@@ -1,11 +1,14 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { type Clock, type Deps, systemClock } from './app/context.ts';
 import { resealLegacySignals } from './app/reseal-legacy-signals.ts';
 import type { Config } from './config.ts';
+import { DATABASE_KEY_FILE, databaseKey } from './crypto/database-key.ts';
 import { generateKeys, hasKeys, KeyRingError, loadKeyRing } from './crypto/key-ring.ts';
 import { createMetrics } from './metrics.ts';
 import { loadPolicy } from './policy/load.ts';
-import { type Db, migrateDatabase, openDatabase } from './store/db.ts';
+import { DatabaseKeyError, type Db, migrateDatabase, openDatabase } from './store/db.ts';
 import { readMeta, writeMeta } from './store/meta.ts';
 
 const KEY_FINGERPRINT = 'pseudonym_key_fingerprint';
@@ -18,7 +21,7 @@ const KEY_FINGERPRINT = 'pseudonym_key_fingerprint';
  */
 export async function openRuntime(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Deps> {
   const policy = loadPolicy(config.policyFile);
-  const db = openDatabase(config.dbFile);
+  const db = openConfiguredDatabase(config);
   try {
     migrateDatabase(db);
     const keys = await openKeys(db, config.keysDir, logger);
@@ -27,6 +30,20 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock =
     return { db, keys, policy, clock, logger, issuer: config.issuer, metrics: createMetrics(db) };
   } catch (err) {
     db.$client.close();
+    throw err;
+  }
+}
+
+/** The configured database, with its page-level encryption key when BETROKKEN_DB_ENCRYPTION is on. */
+export function openConfiguredDatabase(config: Config): Db {
+  const exists = fs.existsSync(config.dbFile) && fs.statSync(config.dbFile).size > 0;
+  if (config.dbEncryption) return openDatabase(config.dbFile, { key: databaseKey(config.keysDir, { newDatabase: !exists }) });
+  try {
+    return openDatabase(config.dbFile);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'SQLITE_NOTADB' && fs.existsSync(path.join(config.keysDir, DATABASE_KEY_FILE))) {
+      throw new DatabaseKeyError(`the database ${config.dbFile} is encrypted: start with BETROKKEN_DB_ENCRYPTION=on`);
+    }
     throw err;
   }
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -41,13 +42,41 @@ function cacheStatements(client: Database.Database): void {
   }) as typeof client.prepare;
 }
 
+/** Thrown when an encrypted database cannot be opened: driver missing, wrong key, or not encrypted. */
+export class DatabaseKeyError extends Error {
+  readonly code = 'ERR_DATABASE_KEY';
+}
+
 /**
- * Opens (creating if needed) the SQLite database in WAL mode. `:memory:` gives a private
- * in-memory database, as the tests use.
+ * better-sqlite3 built with SQLite3 Multiple Ciphers (an optional dependency, the same API): every
+ * page of the file and its WAL is encrypted, with ChaCha20-Poly1305, under the given key.
  */
-export function openDatabase(file: string): Db {
+function openEncrypted(file: string, key: Uint8Array): Database.Database {
+  let Driver: typeof Database;
+  try {
+    Driver = createRequire(import.meta.url)('better-sqlite3-multiple-ciphers') as typeof Database;
+  } catch {
+    throw new DatabaseKeyError('BETROKKEN_DB_ENCRYPTION is on but the optional package better-sqlite3-multiple-ciphers is not installed');
+  }
+  const client = new Driver(file);
+  client.pragma("cipher = 'chacha20'");
+  client.pragma(`key = '${Buffer.from(key).toString('hex')}'`);
+  try {
+    client.prepare('select count(*) from sqlite_master').get();
+  } catch {
+    client.close();
+    throw new DatabaseKeyError(`the database ${file} cannot be opened with the database key: it was made without encryption, or with another key`);
+  }
+  return client;
+}
+
+/**
+ * Opens (creating if needed) the SQLite database in WAL mode, encrypted page by page when a key is
+ * given. `:memory:` gives a private in-memory database, as the tests use.
+ */
+export function openDatabase(file: string, opts: { key?: Uint8Array } = {}): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const client = new Database(file);
+  const client = opts.key ? openEncrypted(file, opts.key) : new Database(file);
   client.pragma('journal_mode = WAL');
   client.pragma('synchronous = NORMAL');
   // Checkpoint every 10 000 pages (40 MB) rather than 1 000: a page written by many transactions

@@ -67,8 +67,10 @@ export interface Harness {
 }
 
 /** A fresh service on a private database: in memory unless a file is named. */
-export async function createHarness(opts: { policy?: string; dbFile?: string; keys?: KeyRing; clock?: TestClock; logger?: Logger } = {}): Promise<Harness> {
-  const db = openDatabase(opts.dbFile ?? ':memory:');
+export async function createHarness(
+  opts: { policy?: string; dbFile?: string; dbKey?: Uint8Array; keys?: KeyRing; clock?: TestClock; logger?: Logger } = {},
+): Promise<Harness> {
+  const db = openDatabase(opts.dbFile ?? ':memory:', opts.dbKey ? { key: opts.dbKey } : {});
   migrateDatabase(db);
   const keys = opts.keys ?? (await ephemeralKeyRing());
   const clock = opts.clock ?? new TestClock();
