@@ -18,7 +18,7 @@ import { decide, type Decision } from './policy/decide.ts';
 import { policyJsonSchema } from './policy/json-schema.ts';
 import { loadPolicy, PolicyError } from './policy/load.ts';
 import { AGENCY_TYPES } from './policy/types.ts';
-import { openConfiguredDatabase, openRuntime } from './runtime.ts';
+import { encryptConfiguredDatabase, openConfiguredDatabase, openRuntime } from './runtime.ts';
 import { verifyAuditChain } from './store/audit.ts';
 import { DatabaseKeyError, inTransaction } from './store/db.ts';
 import { listDeliveries, requeueFailed } from './store/notices.ts';
@@ -37,6 +37,8 @@ const USAGE = `betrokken — referral index for youth care
   deliveries retry (--agency ID | NOTICE_ID)
                                 webhook deliveries per agency; queue failed ones again
   audit verify                  check the audit hash chain
+  db encrypt                    encrypt an unencrypted database in place (service stopped), with a
+                                new keys/database.key; then start with BETROKKEN_DB_ENCRYPTION=on
   policy check FILE             validate a policy file
   policy explain FILE --facts FACTS.json [--json]
                                 the decision for the facts, with every rule that made it
@@ -47,7 +49,7 @@ const USAGE = `betrokken — referral index for youth care
                                 --env prints shell assignments of their ids and key files
 
 Settings come from the environment: PORT, BETROKKEN_DATA_DIR, BETROKKEN_DB, BETROKKEN_KEYS_DIR,
-BETROKKEN_POLICY, BETROKKEN_ISSUER, BETROKKEN_JOB_INTERVAL_S, LOG_LEVEL.`;
+BETROKKEN_POLICY, BETROKKEN_ISSUER, BETROKKEN_JOB_INTERVAL_S, BETROKKEN_DB_ENCRYPTION, LOG_LEVEL.`;
 
 class UsageError extends Error {}
 
@@ -346,6 +348,12 @@ export async function runCli(argv: string[]): Promise<number> {
         } finally {
           db.$client.close();
         }
+      }
+      case 'db': {
+        if (args[0] !== 'encrypt') throw new UsageError('usage: db encrypt');
+        const keyFile = encryptConfiguredDatabase(config);
+        console.log(`database ${config.dbFile} encrypted; its key is ${keyFile} (back it up with the other keys); start with BETROKKEN_DB_ENCRYPTION=on`);
+        return 0;
       }
       case 'jobs': {
         if (args[0] !== 'run') throw new UsageError('usage: jobs run [retention|escalation|reminders]');

@@ -8,7 +8,7 @@ import { DATABASE_KEY_FILE, databaseKey } from './crypto/database-key.ts';
 import { generateKeys, hasKeys, KeyRingError, loadKeyRing } from './crypto/key-ring.ts';
 import { createMetrics } from './metrics.ts';
 import { loadPolicy } from './policy/load.ts';
-import { DatabaseKeyError, type Db, migrateDatabase, openDatabase } from './store/db.ts';
+import { DatabaseKeyError, type Db, encryptDatabase, migrateDatabase, openDatabase } from './store/db.ts';
 import { readMeta, writeMeta } from './store/meta.ts';
 
 const KEY_FINGERPRINT = 'pseudonym_key_fingerprint';
@@ -46,6 +46,25 @@ export function openConfiguredDatabase(config: Config): Db {
     }
     throw err;
   }
+}
+
+/**
+ * Encrypts the configured database, made without BETROKKEN_DB_ENCRYPTION, in place with a new
+ * database key; the service must be stopped. The key file is written first and removed again if
+ * encrypting fails, so that the database is never left encrypted under a key nobody kept.
+ */
+export function encryptConfiguredDatabase(config: Config): string {
+  const keyFile = path.join(config.keysDir, DATABASE_KEY_FILE);
+  if (fs.existsSync(keyFile)) throw new DatabaseKeyError(`${keyFile} exists: the database is encrypted already`);
+  if (!fs.existsSync(config.dbFile)) throw new DatabaseKeyError(`no database at ${config.dbFile}`);
+  const key = databaseKey(config.keysDir, { newDatabase: true });
+  try {
+    encryptDatabase(config.dbFile, key);
+  } catch (err) {
+    fs.rmSync(keyFile, { force: true });
+    throw err;
+  }
+  return keyFile;
 }
 
 async function openKeys(db: Db, keysDir: string, logger: Logger) {

@@ -51,14 +51,16 @@ export class DatabaseKeyError extends Error {
  * better-sqlite3 built with SQLite3 Multiple Ciphers (an optional dependency, the same API): every
  * page of the file and its WAL is encrypted, with ChaCha20-Poly1305, under the given key.
  */
-function openEncrypted(file: string, key: Uint8Array): Database.Database {
-  let Driver: typeof Database;
+function cipherDriver(): typeof Database {
   try {
-    Driver = createRequire(import.meta.url)('better-sqlite3-multiple-ciphers') as typeof Database;
+    return createRequire(import.meta.url)('better-sqlite3-multiple-ciphers') as typeof Database;
   } catch {
-    throw new DatabaseKeyError('BETROKKEN_DB_ENCRYPTION is on but the optional package better-sqlite3-multiple-ciphers is not installed');
+    throw new DatabaseKeyError('database encryption needs the optional package better-sqlite3-multiple-ciphers, which is not installed');
   }
-  const client = new Driver(file);
+}
+
+function openEncrypted(file: string, key: Uint8Array): Database.Database {
+  const client = new (cipherDriver())(file);
   client.pragma("cipher = 'chacha20'");
   client.pragma(`key = '${Buffer.from(key).toString('hex')}'`);
   try {
@@ -68,6 +70,25 @@ function openEncrypted(file: string, key: Uint8Array): Database.Database {
     throw new DatabaseKeyError(`the database ${file} cannot be opened with the database key: it was made without encryption, or with another key`);
   }
   return client;
+}
+
+/**
+ * Encrypts an existing unencrypted database file in place, every page, under `key` (the service
+ * must be stopped). SQLite3 Multiple Ciphers re-keys only outside WAL mode, so the file leaves WAL
+ * mode for it and returns to it after.
+ */
+export function encryptDatabase(file: string, key: Uint8Array): void {
+  const client = new (cipherDriver())(file);
+  try {
+    client.prepare('select count(*) from sqlite_master').get();
+    client.pragma('journal_mode = DELETE');
+    client.pragma("cipher = 'chacha20'");
+    client.pragma(`rekey = '${Buffer.from(key).toString('hex')}'`);
+    client.pragma('journal_mode = WAL');
+  } finally {
+    client.close();
+  }
+  openEncrypted(file, key).close();
 }
 
 /**

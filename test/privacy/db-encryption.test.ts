@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { KeyRingError } from '../../src/crypto/key-ring.ts';
-import { openRuntime } from '../../src/runtime.ts';
+import { encryptConfiguredDatabase, openRuntime } from '../../src/runtime.ts';
 import { DatabaseKeyError, openDatabase } from '../../src/store/db.ts';
 import { createHarness, signalBody, validBsn } from '../support/harness.ts';
 
@@ -69,5 +69,23 @@ describe.skipIf(!installed)('page-level encryption of the database file (BETROKK
     const plainDir = tempDir();
     (await openRuntime(loadConfig({ BETROKKEN_DATA_DIR: plainDir }), silent)).db.$client.close();
     await expect(openRuntime(loadConfig({ BETROKKEN_DATA_DIR: plainDir, BETROKKEN_DB_ENCRYPTION: 'on' }), silent)).rejects.toThrow(KeyRingError);
+  });
+
+  it('encrypts an existing database in place (`db encrypt`), which then opens only with the setting on', async () => {
+    const dataDir = tempDir();
+    const plain = loadConfig({ BETROKKEN_DATA_DIR: dataDir });
+    const deps = await openRuntime(plain, silent);
+    const fingerprint = deps.db.$client.prepare("select value from meta where key = 'pseudonym_key_fingerprint'").pluck().get() as string;
+    deps.db.$client.close();
+    expect(fs.readFileSync(plain.dbFile).includes(Buffer.from(fingerprint))).toBe(true);
+
+    encryptConfiguredDatabase(plain);
+    expect(fs.readFileSync(plain.dbFile).includes(Buffer.from(fingerprint))).toBe(false);
+    expect(fs.readFileSync(plain.dbFile).includes(Buffer.from('SQLite format 3'))).toBe(false);
+    expect(() => encryptConfiguredDatabase(plain)).toThrow(DatabaseKeyError);
+    await expect(openRuntime(plain, silent)).rejects.toThrow(DatabaseKeyError);
+    const encrypted = await openRuntime(loadConfig({ BETROKKEN_DATA_DIR: dataDir, BETROKKEN_DB_ENCRYPTION: 'on' }), silent);
+    expect(encrypted.db.$client.prepare("select value from meta where key = 'pseudonym_key_fingerprint'").pluck().get()).toBe(fingerprint);
+    encrypted.db.$client.close();
   });
 });
