@@ -69,13 +69,15 @@ export const signals = sqliteTable(
     subjectId: text('subject_id')
       .notNull()
       .references(() => subjects.id),
-    kind: text('kind', { enum: ['involvement', 'concern'] }).notNull(),
     status: text('status', { enum: ['active', 'ended'] }).notNull(),
+    /** Kept in the clear for statistics by municipality; the district is sealed. */
     municipality: text('municipality').notNull(),
-    district: text('district'),
-    informedStatus: text('informed_status', { enum: ['informed', 'pending', 'exempt'] }).notNull(),
-    informedExemption: text('informed_exemption', { enum: ['child_safety', 'others_safety', 'unreachable'] }),
-    /** Sealed under the subject's data key, bound to the signal id: professional, reference, birth date. */
+    /** Whether informing is still to be done (the overdue reminder asks); how it was done is sealed. */
+    informingPending: integer('informing_pending', { mode: 'boolean' }).notNull(),
+    /**
+     * Sealed under the subject's data key, bound to the signal id: kind, district, informing state
+     * and exemption, professional, reference, birth date. What no query needs stays out of the clear.
+     */
     sealed: blob('sealed', { mode: 'buffer' }).notNull(),
     registeredAt: text('registered_at').notNull(),
     expiresAt: text('expires_at').notNull(),
@@ -192,8 +194,8 @@ export const matchRecipients = sqliteTable(
 
 /**
  * The inbox, and the outbox of webhook delivery: every notice is written in the transaction of
- * the change that caused it. Its content is sealed under the subject's data key; the rules and
- * policy version that made the disclosure are kept beside it in the clear.
+ * the change that caused it. Its content, with the rules that made the disclosure, is sealed under
+ * the subject's data key; the policy version is kept beside it in the clear.
  */
 export const notices = sqliteTable(
   'notices',
@@ -210,7 +212,6 @@ export const notices = sqliteTable(
     sealed: blob('sealed', { mode: 'buffer' }).notNull(),
     policyId: text('policy_id').notNull(),
     policyVersion: text('policy_version').notNull(),
-    rules: text('rules', { mode: 'json' }).$type<string[]>().notNull(),
     createdAt: text('created_at').notNull(),
     ackedAt: text('acked_at'),
     /** Webhook delivery: none (no URL), pending, delivered or failed (it stays in the inbox). */
@@ -226,6 +227,18 @@ export const notices = sqliteTable(
     index('notices_delivery_due').on(t.delivery, t.nextAttemptAt),
   ],
 );
+
+/**
+ * What signals of a database made before migration 0004 held in the clear, moved here by that
+ * migration and sealed into each signal at the next start (`resealLegacySignals`), which empties it.
+ */
+export const legacySignalFields = sqliteTable('legacy_signal_fields', {
+  signalId: text('signal_id').primaryKey(),
+  kind: text('kind').notNull(),
+  district: text('district'),
+  informedStatus: text('informed_status').notNull(),
+  informedExemption: text('informed_exemption'),
+});
 
 /** What happened to a match, in order: the coordinator's timeline. */
 export const matchEvents = sqliteTable(

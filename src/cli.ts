@@ -18,9 +18,9 @@ import { decide, type Decision } from './policy/decide.ts';
 import { policyJsonSchema } from './policy/json-schema.ts';
 import { loadPolicy, PolicyError } from './policy/load.ts';
 import { AGENCY_TYPES } from './policy/types.ts';
-import { openRuntime } from './runtime.ts';
+import { encryptConfiguredDatabase, openConfiguredDatabase, openRuntime } from './runtime.ts';
 import { verifyAuditChain } from './store/audit.ts';
-import { inTransaction, openDatabase } from './store/db.ts';
+import { DatabaseKeyError, inTransaction } from './store/db.ts';
 import { listDeliveries, requeueFailed } from './store/notices.ts';
 
 const USAGE = `betrokken — referral index for youth care
@@ -42,6 +42,8 @@ const USAGE = `betrokken — referral index for youth care
   deliveries retry (--agency ID | NOTICE_ID)
                                 webhook deliveries per agency; queue failed ones again
   audit verify                  check the audit hash chain
+  db encrypt                    encrypt an unencrypted database in place (service stopped), with a
+                                new keys/database.key; then start with BETROKKEN_DB_ENCRYPTION=on
   policy check FILE             validate a policy file
   policy explain FILE --facts FACTS.json [--json]
                                 the decision for the facts, with every rule that made it
@@ -52,7 +54,7 @@ const USAGE = `betrokken — referral index for youth care
                                 --env prints shell assignments of their ids and key files
 
 Settings come from the environment: PORT, HOST, METRICS_PORT, METRICS_HOST, BETROKKEN_DATA_DIR, BETROKKEN_DB, BETROKKEN_KEYS_DIR,
-BETROKKEN_POLICY, BETROKKEN_ISSUER, BETROKKEN_JOB_INTERVAL_S, LOG_LEVEL.`;
+BETROKKEN_POLICY, BETROKKEN_ISSUER, BETROKKEN_JOB_INTERVAL_S, BETROKKEN_DB_ENCRYPTION, LOG_LEVEL.`;
 
 class UsageError extends Error {}
 
@@ -348,9 +350,9 @@ export async function runCli(argv: string[]): Promise<number> {
       }
       case 'audit': {
         if (args[0] !== 'verify') throw new UsageError('usage: audit verify');
-        // Needs no keys: a backup copy can be checked on its own.
+        // Needs no keys (but the database key of an encrypted file): a backup copy can be checked on its own.
         if (!fs.existsSync(config.dbFile)) throw new UsageError(`no database at ${config.dbFile}`);
-        const db = openDatabase(config.dbFile);
+        const db = openConfiguredDatabase(config);
         try {
           const result = verifyAuditChain(db);
           if (result.ok) {
@@ -362,6 +364,12 @@ export async function runCli(argv: string[]): Promise<number> {
         } finally {
           db.$client.close();
         }
+      }
+      case 'db': {
+        if (args[0] !== 'encrypt') throw new UsageError('usage: db encrypt');
+        const keyFile = encryptConfiguredDatabase(config);
+        console.log(`database ${config.dbFile} encrypted; its key is ${keyFile} (back it up with the other keys); start with BETROKKEN_DB_ENCRYPTION=on`);
+        return 0;
       }
       case 'jobs': {
         if (args[0] !== 'run') throw new UsageError('usage: jobs run [retention|escalation|reminders]');
@@ -396,7 +404,7 @@ export async function runCli(argv: string[]): Promise<number> {
       console.error(`betrokken: ${err.message}\n\n${USAGE}`);
       return 2;
     }
-    if (err instanceof ConfigError || err instanceof PolicyError || err instanceof KeyRingError || err instanceof AgencyKeyError) {
+    if (err instanceof ConfigError || err instanceof PolicyError || err instanceof KeyRingError || err instanceof DatabaseKeyError || err instanceof AgencyKeyError) {
       console.error(`betrokken: ${err.message}`);
       return 1;
     }

@@ -18,6 +18,8 @@ export interface Config {
   jobIntervalS: number;
   /** Webhook delivery: per-attempt timeout, first retry delay, and how long to keep trying. */
   webhook: { timeoutMs: number; backoffMs: number; retryWindowMs: number };
+  /** Page-level encryption of the SQLite file, with a key in the keys directory (opt-in). */
+  dbEncryption: boolean;
 }
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
@@ -46,6 +48,7 @@ const envSchema = z.object({
   BETROKKEN_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
   BETROKKEN_WEBHOOK_RETRY_HOURS: z.coerce.number().positive().max(24 * 14).default(24),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BETROKKEN_DB_ENCRYPTION: z.enum(['on', 'off']).default('off'),
 });
 
 /** Thrown when the environment does not describe a valid configuration. */
@@ -86,5 +89,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       backoffMs: e.BETROKKEN_WEBHOOK_BACKOFF_MS,
       retryWindowMs: Math.round(e.BETROKKEN_WEBHOOK_RETRY_HOURS * 3_600_000),
     },
+    dbEncryption: e.BETROKKEN_DB_ENCRYPTION === 'on',
   };
 }

@@ -118,13 +118,13 @@ export function activeSignals(tx: Tx, subjectId: string): ActiveRow[] {
  * there, from the parties every viewer may see (a party hidden from someone never moves a match,
  * so nobody's coordinator changes because of it); only where there are none, from all of them.
  */
-function locate(policy: Deps['policy'], all: ActiveRow[]): Facts['location'] {
+function locate(policy: Deps['policy'], all: ActiveRow[], opened: (signal: SignalRow) => SealedSignal): Facts['location'] {
   const shielded = shieldedFromSomeone(policy);
   const seenByAll = all.filter((r) => !shielded.has(r.agency.type));
   const rows = seenByAll.length > 0 ? seenByAll : all;
   const latest = rows[0]!.signal;
-  const district = rows.find((r) => r.signal.municipality === latest.municipality && r.signal.district)?.signal.district ?? null;
-  return { municipality: latest.municipality, district };
+  const named = rows.find((r) => r.signal.municipality === latest.municipality && opened(r.signal).district);
+  return { municipality: latest.municipality, district: named ? opened(named.signal).district : null };
 }
 
 /** The active WIJ teams and municipality agencies of a municipality, with the districts they serve. */
@@ -203,7 +203,7 @@ export class MatchState {
     const lens = this.lens;
     this.rows = (opts.active ?? activeSignals(tx, subject.subjectId)).filter((r) => letsThrough(lens, r.agency.type));
     this.byAgency = new Map(this.rows.map((r) => [r.agency.id, r]));
-    this.location = this.rows.length > 0 ? locate(deps.policy, this.rows) : { municipality: match?.municipality ?? '', district: null };
+    this.location = this.rows.length > 0 ? locate(deps.policy, this.rows, (s) => this.opened(s)) : { municipality: match?.municipality ?? '', district: null };
     const parties = this.rows.map((r) => ({ agencyId: r.agency.id, agencyType: r.agency.type }));
     this.decision = decide(deps.policy, {
       parties,

@@ -11,7 +11,7 @@ import { coordinatorCandidates, reconcileMatch } from './matching.ts';
 import { type Ctx, requireScope } from './context.ts';
 import { addMonths, birthdayAt, isRealDate, minDate } from './dates.ts';
 import { conflict, forbidden, unprocessable } from './errors.ts';
-import { loadOwnSignal, sealSignal, toSignalView } from './signal-record.ts';
+import { loadOwnSignal, type SealedSignal, sealSignal, toSignalView } from './signal-record.ts';
 import type { RegisterSignalInput, SignalView } from './signal-schemas.ts';
 
 export interface RegisterSignalResult {
@@ -33,8 +33,7 @@ const insertSignal = preparedQuery((db) =>
     .insert(signals)
     .values(
       placeholders(
-        'id', 'agencyId', 'subjectId', 'kind', 'status', 'municipality', 'district', 'informedStatus', 'informedExemption',
-        'expiresAt', 'registeredAt', 'updatedAt', 'endedAt', 'endReason', 'sealed',
+        'id', 'agencyId', 'subjectId', 'status', 'municipality', 'informingPending', 'expiresAt', 'registeredAt', 'updatedAt', 'endedAt', 'endReason', 'sealed',
       ),
     )
     .prepare(),
@@ -94,12 +93,9 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
         id,
         agencyId: ctx.actor.agencyId,
         subjectId,
-        kind: input.kind,
         status: 'active' as const,
         municipality: input.municipality,
-        district: input.district ?? null,
-        informedStatus: input.informed.status,
-        informedExemption: input.informed.status === 'exempt' ? input.informed.exemption : null,
+        informingPending: input.informed.status === 'pending',
         // Rule 5: active for the policy's period, and never past the subject's age limit.
         expiresAt: minDate(addMonths(now, policy.retention.activeMonths), ageLimit).toISOString(),
         registeredAt: at,
@@ -107,7 +103,14 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
         endedAt: null,
         endReason: null,
       };
-      const sealedPart = { professional: input.professional, reference: input.reference ?? null, birthDate: input.birthDate };
+      const sealedPart: SealedSignal = {
+        kind: input.kind,
+        district: input.district ?? null,
+        informed: input.informed,
+        professional: input.professional,
+        reference: input.reference ?? null,
+        birthDate: input.birthDate,
+      };
       insertSignal(tx).run({ ...row, sealed: sealSignal(dataKey, id, sealedPart) });
       reconcileMatch(tx, ctx.deps, { subjectId, dataKey, pseudonym }, ctx.requestId);
       result = { outcome: 'created', signal: toSignalView({ ...row, sealed: Buffer.alloc(0) }, sealedPart), replayed: false };

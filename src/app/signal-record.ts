@@ -9,8 +9,14 @@ import type { RegisterSignalInput, SignalView } from './signal-schemas.ts';
 
 export type SignalRow = typeof signals.$inferSelect;
 
-/** What a signal keeps sealed under its subject's data key, bound to the signal id. */
+/**
+ * What a signal keeps sealed under its subject's data key, bound to the signal id: everything no
+ * query needs, so that a stolen database file shows no kind, district or informing exemption.
+ */
 export interface SealedSignal {
+  kind: RegisterSignalInput['kind'];
+  district: string | null;
+  informed: RegisterSignalInput['informed'];
   professional: RegisterSignalInput['professional'];
   reference: string | null;
   birthDate: string;
@@ -28,19 +34,16 @@ export function toSignalView(row: SignalRow, sealed: SealedSignal): SignalView {
   return {
     id: row.id,
     status: row.status,
-    kind: row.kind,
+    kind: sealed.kind,
     municipality: row.municipality,
-    district: row.district,
+    district: sealed.district,
     registeredAt: row.registeredAt,
     expiresAt: row.expiresAt,
     endedAt: row.endedAt,
     endReason: row.endReason,
     reference: sealed.reference,
     professional: sealed.professional,
-    informed:
-      row.informedStatus === 'exempt'
-        ? { status: 'exempt', exemption: row.informedExemption! }
-        : { status: row.informedStatus },
+    informed: sealed.informed,
   };
 }
 

@@ -6,8 +6,10 @@ import { AGENCY_TYPES, type AgencyType } from '../policy/types.ts';
 import { appendAudit } from '../store/audit.ts';
 import { inTransaction, type Tx } from '../store/db.ts';
 import { eraseSubject } from '../store/erase.ts';
+import { loadSubjectKey } from '../store/subjects.ts';
 import { type Ctx, requireScope } from './context.ts';
 import { notFound, unprocessable } from './errors.ts';
+import { openSignal } from './signal-record.ts';
 import { informedSchema } from './signal-schemas.ts';
 
 /** Subject rights (DESIGN rule 7, API.md): what a young person or parent may ask of the index. */
@@ -72,6 +74,7 @@ export function subjectAccess({ ctx, bsn }: { ctx: Ctx; bsn: string }): AccessRe
   return inTransaction(ctx.deps.db, (tx) => {
     const subject = tx.select({ id: subjects.id }).from(subjects).where(eq(subjects.pseudonym, pseudonym)).get();
     const rows = subject ? tx.select().from(signals).where(eq(signals.subjectId, subject.id)).orderBy(asc(signals.registeredAt), asc(signals.id)).all() : [];
+    const dataKey = subject && rows.length > 0 ? loadSubjectKey(tx, ctx.deps.keys, subject.id).dataKey : null;
     const matchRows = subject ? tx.select().from(matches).where(and(eq(matches.subjectId, subject.id), eq(matches.lens, ''))).orderBy(asc(matches.createdAt)).all() : [];
     const accessRows = tx.select().from(auditLog).where(eq(auditLog.subject, pseudonym)).orderBy(asc(auditLog.seq)).all();
     const names = briefs(tx, [...rows.map((r) => r.agencyId), ...matchRows.flatMap((m) => (m.coordinatorId ? [m.coordinatorId] : [])), ...accessRows.flatMap((a) => (a.agencyId ? [a.agencyId] : []))]);
@@ -99,15 +102,16 @@ export function subjectAccess({ ctx, bsn }: { ctx: Ctx; bsn: string }): AccessRe
     return {
       registrations: rows
         .filter((r) => !shielded.has(r.agencyId))
-        .map((r) => ({
+        .map((r) => ({ row: r, sealed: openSignal(dataKey!, r) }))
+        .map(({ row: r, sealed }) => ({
           agency: names.get(r.agencyId)!,
-          kind: r.kind,
+          kind: sealed.kind,
           status: r.status,
           registeredAt: r.registeredAt,
           expiresAt: r.expiresAt,
           endedAt: r.endedAt,
           endReason: r.endReason,
-          informed: r.informedStatus === 'exempt' ? { status: 'exempt' as const, exemption: r.informedExemption! } : { status: r.informedStatus as 'informed' },
+          informed: sealed.informed,
         })),
       matches: matchRows.map((m) => ({
         status: m.status,

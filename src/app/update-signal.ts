@@ -17,12 +17,12 @@ export function updateSignal({ ctx, id, input }: { ctx: Ctx; id: string; input: 
     if (row.status !== 'active') throw conflict('signal_not_active', 'an ended signal cannot be changed');
     const nextSealed = {
       ...sealed,
+      informed: input.informed ?? sealed.informed,
       professional: input.professional ?? sealed.professional,
       reference: input.reference === undefined ? sealed.reference : input.reference,
     };
     const changes = {
-      informedStatus: input.informed?.status ?? row.informedStatus,
-      informedExemption: input.informed ? (input.informed.status === 'exempt' ? input.informed.exemption : null) : row.informedExemption,
+      informingPending: nextSealed.informed.status === 'pending',
       updatedAt: now,
       sealed: sealSignal(dataKey, row.id, nextSealed),
     };

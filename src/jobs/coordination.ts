@@ -91,10 +91,10 @@ function informingOverdue(deps: Deps): number {
       tx
         .select({ id: signals.id })
         .from(signals)
-        .where(and(eq(signals.status, 'active'), eq(signals.informedStatus, 'pending'), lte(signals.registeredAt, registeredBefore)))
+        .where(and(eq(signals.status, 'active'), eq(signals.informingPending, true), lte(signals.registeredAt, registeredBefore)))
         .all(),
     (tx, { id }) => {
-      const signal = tx.select().from(signals).where(and(eq(signals.id, id), eq(signals.informedStatus, 'pending'))).get();
+      const signal = tx.select().from(signals).where(and(eq(signals.id, id), eq(signals.informingPending, true))).get();
       if (!signal || !markOnce(tx, 'informing_overdue', signal.id, now.toISOString())) return false;
       notifyRegistrant(tx, deps, signal, 'signal.informing_overdue');
       return true;

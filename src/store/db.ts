@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -41,14 +42,64 @@ function cacheStatements(client: Database.Database): void {
   }) as typeof client.prepare;
 }
 
+/** Thrown when an encrypted database cannot be opened: driver missing, wrong key, or not encrypted. */
+export class DatabaseKeyError extends Error {
+  readonly code = 'ERR_DATABASE_KEY';
+}
+
 /**
- * Opens (creating if needed) the SQLite database in WAL mode. `:memory:` gives a private
- * in-memory database, as the tests use; a buffer (from `serialize()`) an in-memory copy of one.
+ * better-sqlite3 built with SQLite3 Multiple Ciphers (an optional dependency, the same API): every
+ * page of the file and its WAL is encrypted, with ChaCha20-Poly1305, under the given key.
  */
-export function openDatabase(file: string | Buffer): Db {
+function cipherDriver(): typeof Database {
+  try {
+    return createRequire(import.meta.url)('better-sqlite3-multiple-ciphers') as typeof Database;
+  } catch {
+    throw new DatabaseKeyError('database encryption needs the optional package better-sqlite3-multiple-ciphers, which is not installed');
+  }
+}
+
+function openEncrypted(file: string, key: Uint8Array): Database.Database {
+  const client = new (cipherDriver())(file);
+  client.pragma("cipher = 'chacha20'");
+  client.pragma(`key = '${Buffer.from(key).toString('hex')}'`);
+  try {
+    client.prepare('select count(*) from sqlite_master').get();
+  } catch {
+    client.close();
+    throw new DatabaseKeyError(`the database ${file} cannot be opened with the database key: it was made without encryption, or with another key`);
+  }
+  return client;
+}
+
+/**
+ * Encrypts an existing unencrypted database file in place, every page, under `key` (the service
+ * must be stopped). SQLite3 Multiple Ciphers re-keys only outside WAL mode, so the file leaves WAL
+ * mode for it and returns to it after.
+ */
+export function encryptDatabase(file: string, key: Uint8Array): void {
+  const client = new (cipherDriver())(file);
+  try {
+    client.prepare('select count(*) from sqlite_master').get();
+    client.pragma('journal_mode = DELETE');
+    client.pragma("cipher = 'chacha20'");
+    client.pragma(`rekey = '${Buffer.from(key).toString('hex')}'`);
+    client.pragma('journal_mode = WAL');
+  } finally {
+    client.close();
+  }
+  openEncrypted(file, key).close();
+}
+
+/**
+ * Opens (creating if needed) the SQLite database in WAL mode, encrypted page by page when a key is
+ * given. `:memory:` gives a private in-memory database, as the tests use; a buffer (from
+ * `serialize()`) an in-memory copy of one.
+ */
+export function openDatabase(file: string | Buffer, opts: { key?: Uint8Array } = {}): Db {
   const onDisk = typeof file === 'string' && file !== ':memory:';
   if (onDisk) fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const client = new Database(file);
+  const client = opts.key && typeof file === 'string' ? openEncrypted(file, opts.key) : new Database(file);
   client.pragma('journal_mode = WAL');
   client.pragma('synchronous = NORMAL');
   // Checkpoint every 10 000 pages (40 MB) rather than 1 000: a page written by many transactions
@@ -65,9 +116,13 @@ export function openDatabase(file: string | Buffer): Db {
   return drizzle({ client, schema: tables }) as Db;
 }
 
-/** Applies the generated migrations in schema/migrations. */
+/**
+ * Applies the generated migrations in schema/migrations. A migration that drops a column leaves
+ * the old pages in the file until a checkpoint copies the new ones over them, so one follows.
+ */
 export function migrateDatabase(db: Db): void {
   migrate(db, { migrationsFolder: MIGRATIONS });
+  db.$client.pragma('wal_checkpoint(TRUNCATE)');
 }
 
 /**

@@ -14,7 +14,7 @@ const recipientOf = preparedQuery((db) =>
 const insert = preparedQuery((db) =>
   db
     .insert(notices)
-    .values(placeholders('id', 'agencyId', 'subjectId', 'matchId', 'type', 'sealed', 'policyId', 'policyVersion', 'rules', 'createdAt', 'delivery', 'nextAttemptAt'))
+    .values(placeholders('id', 'agencyId', 'subjectId', 'matchId', 'type', 'sealed', 'policyId', 'policyVersion', 'createdAt', 'delivery', 'nextAttemptAt'))
     .prepare(),
 );
 
@@ -38,7 +38,6 @@ export function insertNotice(
     sealed: Buffer.from(sealJson(n.dataKey, n.body, aad(n.body.id))),
     policyId: n.body.policy.id,
     policyVersion: n.body.policy.version,
-    rules: n.body.policy.rules,
     createdAt: n.body.createdAt,
     delivery: hook?.url ? 'pending' : 'none',
     nextAttemptAt: hook?.url ? n.body.createdAt : null,

@@ -52,8 +52,8 @@ export async function seed(
   db.pragma('synchronous = OFF');
   const insertSubject = db.prepare('insert into subjects (id, pseudonym, wrapped_key, kek_version, created_at) values (?, ?, ?, ?, ?)');
   const insertSignal = db.prepare(
-    `insert into signals (id, agency_id, subject_id, kind, status, municipality, district, informed_status, sealed, registered_at, expires_at, updated_at)
-     values (?, ?, ?, 'involvement', 'active', '0014', 'selwerd', 'informed', ?, ?, ?, ?)`,
+    `insert into signals (id, agency_id, subject_id, status, municipality, informing_pending, sealed, registered_at, expires_at, updated_at)
+     values (?, ?, ?, 'active', '0014', 0, ?, ?, ?, ?)`,
   );
   const now = new Date();
   const registered = opts.expired ? addMonths(now, -25) : now;
@@ -74,7 +74,14 @@ export async function seed(
         for (let j = 0; j < k; j++) {
           const agency = registrants[(i + j * 7) % registrants.length]!;
           const id = newId('sig', registered);
-          const sealed = sealSignal(dek, id, { professional: { name: 'J. de Vries', email: 'j.devries@example.nl' }, reference: null, birthDate: '2012-04-01' });
+          const sealed = sealSignal(dek, id, {
+            kind: 'involvement',
+            district: 'selwerd',
+            informed: { status: 'informed' },
+            professional: { name: 'J. de Vries', email: 'j.devries@example.nl' },
+            reference: null,
+            birthDate: '2012-04-01',
+          });
           insertSignal.run(id, agency.id, subjectId, sealed, at, expires, at);
           made++;
         }

@@ -73,9 +73,9 @@ export interface Harness {
 
 /** A fresh service on a private database: in memory unless a file is named. */
 export async function createHarness(
-  opts: { policy?: string; dbFile?: string; dbImage?: Buffer; keys?: KeyRing; clock?: TestClock; logger?: Logger } = {},
+  opts: { policy?: string; dbFile?: string; dbImage?: Buffer; dbKey?: Uint8Array; keys?: KeyRing; clock?: TestClock; logger?: Logger } = {},
 ): Promise<Harness> {
-  const db = openDatabase(opts.dbImage ?? opts.dbFile ?? ':memory:');
+  const db = openDatabase(opts.dbImage ?? opts.dbFile ?? ':memory:', opts.dbKey ? { key: opts.dbKey } : {});
   if (!opts.dbImage) migrateDatabase(db);
   const keys = opts.keys ?? (await ephemeralKeyRing());
   const clock = opts.clock ?? new TestClock();
