@@ -129,6 +129,19 @@ export const auditLog = sqliteTable(
 );
 
 /**
+ * Signed checkpoints of the audit chain (a JWS over its sequence number and head hash), one per
+ * sequence number. These rows only serve GET /v1/audit/checkpoint: the copies that count are
+ * the ones the municipality and the agencies keep outside this database.
+ */
+export const auditCheckpoints = sqliteTable('audit_checkpoints', {
+  seq: integer('seq').primaryKey(),
+  head: text('head').notNull(),
+  at: text('at').notNull(),
+  kid: text('kid').notNull(),
+  jws: text('jws').notNull(),
+});
+
+/**
  * One match per subject while two or more agencies are involved. A match ends when it dissolves
  * (fewer than two agencies left) or its coordinator closes it.
  */
