@@ -36,7 +36,7 @@ function view(row: CheckpointRow): AuditCheckpoint {
  */
 export async function writeCheckpoint(deps: Deps): Promise<AuditCheckpoint> {
   const { head, latest } = inTransaction(deps.db, (tx) => ({ head: readChainHead(tx), latest: latestCheckpoint(tx) }));
-  if (latest && latest.seq === head.seq) return view(latest);
+  if (latest && latest.seq === head.seq && latest.head === head.hash) return view(latest);
   if (latest) {
     const since = verifyChainSince(deps.db, { seq: latest.seq, head: latest.head });
     if (!since.ok) {

@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { checkpointIfDue } from '../../src/app/audit-checkpoint.ts';
 import { chainHash } from '../../src/crypto/audit-chain.ts';
 import { CheckpointError, signCheckpoint, verifyCheckpoint } from '../../src/crypto/audit-checkpoint.ts';
 import { ephemeralKeyRing, generateKeys, loadKeyRing, loadPublicSigningKeys, rotateKeys } from '../../src/crypto/key-ring.ts';
-import { CHECKPOINT_EVERY_MS } from '../../src/jobs/index.ts';
+import { CHECKPOINT_EVERY_MS, scheduleJobs } from '../../src/jobs/index.ts';
 import { type ChainAnchor, verifyAuditChain } from '../../src/store/audit.ts';
 import { openDatabase } from '../../src/store/db.ts';
 import { createHarness, type Harness, ISSUER, signalBody, validBsn } from '../support/harness.ts';
@@ -279,13 +279,22 @@ describe('GET /v1/audit/checkpoint', () => {
     const to = await h.token(operator);
     expect((await h.call('POST', '/v1/signals', { token: await h.token(school), body: signalBody(validBsn(3)) })).status).toBe(201);
     const cp = await fetchCheckpoint(h, to);
-    h.db.$client.exec('drop trigger audit_log_no_delete');
-    h.db.$client.prepare('delete from audit_log where seq = ?').run(cp.seq);
+    h.db.$client.exec('drop trigger audit_log_no_update; drop trigger audit_log_no_delete');
+    const refused = async (token: string) => {
+      const res = await h.call('GET', '/v1/audit/checkpoint', { token });
+      expect(res.status).toBe(409);
+      expect(((await res.json()) as { code: string }).code).toBe('audit_chain_broken');
+    };
+    // The checkpoint's own record rewritten in place, with its hash: the chain did not grow.
+    const row = h.db.$client.prepare('select * from audit_log where seq = ?').get(cp.seq) as Row & { prev_hash: string };
+    const forged = chainHash(row.prev_hash, { seq: row.seq, at: row.at, agencyId: null, actor: row.actor, action: row.action, subject: row.subject, resource: row.resource, outcome: row.outcome, requestId: row.request_id });
+    h.db.$client.prepare('update audit_log set agency_id = null, hash = ? where seq = ?').run(forged, cp.seq);
+    await refused(to);
+    // The checkpoint's record deleted, and the chain grown again from the one before it.
+    h.db.$client.prepare('delete from audit_log where seq >= ?').run(cp.seq);
     h.clock.advanceDays(1 / 1440);
     expect((await h.call('POST', '/v1/signals', { token: await h.token(school), body: signalBody(validBsn(4)) })).status).toBe(201);
-    const res = await h.call('GET', '/v1/audit/checkpoint', { token: await h.token(operator) });
-    expect(res.status).toBe(409);
-    expect(((await res.json()) as { code: string }).code).toBe('audit_chain_broken');
+    await refused(await h.token(operator));
   });
 
   it('the periodic job signs one when the chain has grown and the last is an hour old', async () => {
@@ -300,6 +309,16 @@ describe('GET /v1/audit/checkpoint', () => {
     const next = await checkpointIfDue(h.deps, CHECKPOINT_EVERY_MS);
     expect(next!.seq).toBeGreaterThan(cp!.seq);
     await expect(verifyCheckpoint(next!.jws, h.keys.jwks())).resolves.toMatchObject({ seq: next!.seq });
-    await expect(verifyCheckpoint('not.a.jws', h.keys.jwks())).rejects.toBeInstanceOf(CheckpointError);
+  });
+
+  it("the server's timer signs one shortly after start", async () => {
+    const h = await createHarness();
+    await h.agency('school');
+    const stop = scheduleJobs(h.deps, 3_600_000);
+    try {
+      await vi.waitFor(() => expect(h.db.$client.prepare('select seq from audit_checkpoints').all()).toHaveLength(1), { timeout: 10_000, interval: 100 });
+    } finally {
+      stop();
+    }
   });
 });
