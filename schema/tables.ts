@@ -131,6 +131,19 @@ export const auditLog = sqliteTable(
 );
 
 /**
+ * Signed checkpoints of the audit chain (a JWS over its sequence number and head hash), one per
+ * sequence number. These rows only serve GET /v1/audit/checkpoint: the copies that count are
+ * the ones the municipality and the agencies keep outside this database.
+ */
+export const auditCheckpoints = sqliteTable('audit_checkpoints', {
+  seq: integer('seq').primaryKey(),
+  head: text('head').notNull(),
+  at: text('at').notNull(),
+  kid: text('kid').notNull(),
+  jws: text('jws').notNull(),
+});
+
+/**
  * One match per subject and lens while two or more agencies seen through that lens are involved
  * (src/policy/lens.ts). A match ends when it dissolves (fewer than two agencies left) or its
  * coordinator closes it. The match of lens '' is the one the coordinator works on; the others are

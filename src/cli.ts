@@ -2,14 +2,17 @@ import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { JSONWebKeySet } from 'jose';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { writeCheckpoint } from './app/audit-checkpoint.ts';
 import { addAgency, addAgencyKey, type AgencyRecord, disableAgency, enableAgency, listAgencies, revokeAgencyKey, setAgencyWebhook } from './app/agencies.ts';
 import type { Deps } from './app/context.ts';
 import { DomainError } from './app/errors.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { AgencyKeyError, parseAgencyPublicKey } from './crypto/agency-keys.ts';
-import { KeyRingError, rotateKeys } from './crypto/key-ring.ts';
+import { type Checkpoint, CheckpointError, verifyCheckpoint } from './crypto/audit-checkpoint.ts';
+import { KeyRingError, loadPublicSigningKeys, rotateKeys } from './crypto/key-ring.ts';
 import { signClientAssertion } from './crypto/tokens.ts';
 import { JOBS, type JobName, runJobs } from './jobs/index.ts';
 import type { Progress } from './jobs/retention.ts';
@@ -41,7 +44,12 @@ const USAGE = `betrokken — referral index for youth care
   deliveries list [--agency ID] [--status failed|pending|delivered|all] [--json]
   deliveries retry (--agency ID | NOTICE_ID)
                                 webhook deliveries per agency; queue failed ones again
-  audit verify                  check the audit hash chain
+  audit verify [--checkpoint FILE [--jwks FILE]]
+                                check the audit hash chain, and that it still extends a signed
+                                checkpoint kept elsewhere (verified with the JWK Set in FILE, the
+                                service's /.well-known/jwks.json; by default the keys directory's)
+  audit checkpoint [--out FILE] sign a checkpoint of the audit chain now (JSON, as
+                                GET /v1/audit/checkpoint answers)
   db encrypt                    encrypt an unencrypted database in place (service stopped), with a
                                 new keys/database.key; then start with BETROKKEN_DB_ENCRYPTION=on
   policy check FILE             validate a policy file
@@ -318,6 +326,89 @@ async function deliveriesCommand(args: string[], config: Config, logger: Logger)
   });
 }
 
+/** The checkpoint in a file: the JSON that GET /v1/audit/checkpoint answers, or its bare `jws`. */
+function readCheckpointFile(file: string): string {
+  const text = readFile(file).trim();
+  if (!text.startsWith('{')) return text;
+  try {
+    const jws = (JSON.parse(text) as { jws?: unknown }).jws;
+    if (typeof jws === 'string') return jws;
+  } catch {
+    /* answered below */
+  }
+  throw new UsageError(`${file} holds neither a checkpoint (the JSON of GET /v1/audit/checkpoint) nor its jws`);
+}
+
+/** The service's public keys: a JWK Set file (/.well-known/jwks.json), or the keys directory's signing keys. */
+function readPublicKeys(jwksFile: string | undefined, keysDir: string): JSONWebKeySet {
+  if (!jwksFile) return loadPublicSigningKeys(keysDir) as JSONWebKeySet;
+  let jwks: unknown;
+  try {
+    jwks = JSON.parse(readFile(jwksFile));
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+  }
+  if (!jwks || !Array.isArray((jwks as { keys?: unknown }).keys)) throw new UsageError(`${jwksFile} is not a JWK Set (the JSON of /.well-known/jwks.json)`);
+  return jwks as JSONWebKeySet;
+}
+
+async function auditCommand(args: string[], config: Config, logger: Logger): Promise<number> {
+  const [verb, ...rest] = args;
+  const { values } = parseArgs({ args: rest, options: { checkpoint: { type: 'string' }, jwks: { type: 'string' }, out: { type: 'string' } } });
+  if (verb === 'checkpoint') {
+    const checkpoint = await withRuntime(config, logger, (deps) => writeCheckpoint(deps));
+    const text = `${JSON.stringify(checkpoint, null, 2)}\n`;
+    if (!values.out) process.stdout.write(text);
+    else {
+      fs.writeFileSync(values.out, text);
+      console.error(`checkpoint of record ${checkpoint.seq} (${checkpoint.at}, key ${checkpoint.kid}) written to ${values.out}`);
+    }
+    return 0;
+  }
+  if (verb !== 'verify') throw new UsageError('usage: audit verify [--checkpoint FILE [--jwks FILE]] | audit checkpoint [--out FILE]');
+  if (values.jwks && !values.checkpoint) throw new UsageError('--jwks verifies a checkpoint: give --checkpoint FILE too');
+  // Needs no keys: a backup copy can be checked on its own; a checkpoint needs only public keys.
+  let anchor: Checkpoint | undefined;
+  if (values.checkpoint) {
+    const jws = readCheckpointFile(values.checkpoint);
+    let jwks: JSONWebKeySet;
+    try {
+      jwks = readPublicKeys(values.jwks, config.keysDir);
+    } catch (err) {
+      if (err instanceof KeyRingError) throw new KeyRingError(`${err.message}; give the service's public keys with --jwks FILE (its /.well-known/jwks.json)`);
+      throw err;
+    }
+    try {
+      anchor = await verifyCheckpoint(jws, jwks);
+    } catch (err) {
+      if (!(err instanceof CheckpointError)) throw err;
+      console.error(`audit checkpoint refused: ${err.message} (${err.code})`);
+      return 1;
+    }
+  }
+  if (!fs.existsSync(config.dbFile)) throw new UsageError(`no database at ${config.dbFile}`);
+  // Needs no keys (but the database key of an encrypted file): a backup copy can be checked on its own.
+  const db = openConfiguredDatabase(config);
+  try {
+    const result = verifyAuditChain(db, anchor ? { checkpoint: anchor } : {});
+    if (result.ok) {
+      const extends_ = anchor ? `; it extends the checkpoint of record ${anchor.seq} signed by ${anchor.issuer} at ${anchor.at} (key ${anchor.kid})` : '';
+      console.log(`audit chain intact: ${result.count} records${extends_}`);
+      return 0;
+    }
+    if (anchor && result.reason === 'truncated before the checkpoint') {
+      console.error(`audit chain truncated: the checkpoint signed at ${anchor.at} covers records 1 to ${anchor.seq}, but the chain ends at record ${result.count}`);
+    } else if (anchor && result.reason === 'head differs from the checkpoint') {
+      console.error(`audit chain rewritten: record ${anchor.seq} does not have the hash the checkpoint signed at ${anchor.at}; the records up to it were changed and the chain re-hashed`);
+    } else {
+      console.error(`audit chain broken at record ${result.brokenSeq}: ${result.reason} (${result.count} records before it are intact)`);
+    }
+    return 1;
+  } finally {
+    db.$client.close();
+  }
+}
+
 /** Runs one command; returns the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -348,23 +439,8 @@ export async function runCli(argv: string[]): Promise<number> {
         });
         return 0;
       }
-      case 'audit': {
-        if (args[0] !== 'verify') throw new UsageError('usage: audit verify');
-        // Needs no keys (but the database key of an encrypted file): a backup copy can be checked on its own.
-        if (!fs.existsSync(config.dbFile)) throw new UsageError(`no database at ${config.dbFile}`);
-        const db = openConfiguredDatabase(config);
-        try {
-          const result = verifyAuditChain(db);
-          if (result.ok) {
-            console.log(`audit chain intact: ${result.count} records`);
-            return 0;
-          }
-          console.error(`audit chain broken at record ${result.brokenSeq}: ${result.reason} (${result.count} records before it are intact)`);
-          return 1;
-        } finally {
-          db.$client.close();
-        }
-      }
+      case 'audit':
+        return await auditCommand(args, config, logger);
       case 'db': {
         if (args[0] !== 'encrypt') throw new UsageError('usage: db encrypt');
         const keyFile = encryptConfiguredDatabase(config);

@@ -174,6 +174,30 @@ export async function loadKeyRing(dir: string): Promise<KeyRing> {
   return new KeyRing(decode32(path.join(dir, PSEUDONYM_FILE)), keks, signing);
 }
 
+/**
+ * The public JWK Set of the signing keys in the directory (what /.well-known/jwks.json shows),
+ * read without the other keys: enough to verify what the service signed.
+ */
+export function loadPublicSigningKeys(dir: string): { keys: JWK[] } {
+  if (!fs.existsSync(dir)) throw new KeyRingError(`key directory ${dir} does not exist`);
+  const signingFiles = versioned(fs.readdirSync(dir), SIGNING_FILE);
+  if (signingFiles.length === 0) throw new KeyRingError(`no signing key (signing-NNNN.jwk) in ${dir}`);
+  const keys = signingFiles.map(([, f]) => {
+    const file = path.join(dir, f);
+    let jwk: JWK;
+    try {
+      jwk = JSON.parse(readSecret(file)) as JWK;
+    } catch (err) {
+      if (err instanceof KeyRingError) throw err;
+      throw new KeyRingError(`signing key file ${file} is not an Ed25519 JWK`);
+    }
+    if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || !jwk.x || !jwk.kid) throw new KeyRingError(`signing key file ${file} is not an Ed25519 JWK`);
+    const { d: _d, ...publicJwk } = jwk;
+    return publicJwk;
+  });
+  return { keys };
+}
+
 /** An in-memory key ring with fresh random keys, for tests and throwaway runs. */
 export async function ephemeralKeyRing(): Promise<KeyRing> {
   const jwk = await newSigningJwk(1);

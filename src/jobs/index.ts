@@ -1,3 +1,4 @@
+import { checkpointIfDue } from '../app/audit-checkpoint.ts';
 import type { Deps } from '../app/context.ts';
 import { runEscalation, runReminders } from './coordination.ts';
 import { type Progress, runRetention } from './retention.ts';
@@ -28,10 +29,16 @@ export function runJobs(deps: Deps, names: readonly JobName[] = JOBS, progress?:
   return out;
 }
 
-/** Runs the jobs on a timer inside the server; a failing run is logged and the next one tries again. */
+/** A signed checkpoint of the audit chain at most this often, while it grows (GET /v1/audit/checkpoint makes one on demand). */
+export const CHECKPOINT_EVERY_MS = 3_600_000;
+
+/**
+ * Runs the jobs on a timer inside the server, then signs a checkpoint of the audit chain when
+ * one is due; a failing run is logged and the next one tries again.
+ */
 export function scheduleJobs(deps: Deps, intervalMs: number): () => void {
   let running = false;
-  const tick = () => {
+  const tick = async () => {
     if (running) return;
     running = true;
     try {
@@ -39,6 +46,12 @@ export function scheduleJobs(deps: Deps, intervalMs: number): () => void {
       deps.logger.info({ jobs: result }, 'periodic jobs ran');
     } catch (err) {
       deps.logger.error({ err }, 'periodic jobs failed');
+    }
+    try {
+      const checkpoint = await checkpointIfDue(deps, CHECKPOINT_EVERY_MS);
+      if (checkpoint) deps.logger.info({ seq: checkpoint.seq, kid: checkpoint.kid }, 'audit checkpoint signed');
+    } catch (err) {
+      deps.logger.error({ err }, 'audit checkpoint failed');
     } finally {
       running = false;
     }

@@ -1,4 +1,4 @@
-import { asc, desc, gt } from 'drizzle-orm';
+import { asc, desc, eq, gt } from 'drizzle-orm';
 import { auditLog } from '../../schema/tables.ts';
 import { type AuditFields, chainHash, GENESIS_HASH } from '../crypto/audit-chain.ts';
 import { type Db, placeholders, preparedQuery, type Tx } from './db.ts';
@@ -23,12 +23,54 @@ const insertRecord = preparedQuery((db) =>
   db.insert(auditLog).values(placeholders('seq', 'at', 'agencyId', 'actor', 'action', 'subject', 'resource', 'outcome', 'requestId', 'prevHash', 'hash')).prepare(),
 );
 
-export type VerifyResult = { ok: true; count: number } | { ok: false; count: number; brokenSeq: number; reason: string };
+export type BreakReason =
+  | 'record missing'
+  | 'link to previous record broken'
+  | 'record altered'
+  /** The chain ends before the checkpoint's record: records up to it were deleted. */
+  | 'truncated before the checkpoint'
+  /** The checkpoint's record no longer has the hash that was signed: the chain was rewritten and re-hashed. */
+  | 'head differs from the checkpoint';
 
-/** Walks the whole chain in order; reports the first record whose links or hash do not hold. */
-export function verifyAuditChain(db: Db, batch = 5000): VerifyResult {
-  let prevHash = GENESIS_HASH;
-  let expectedSeq = 1;
+export type VerifyResult = { ok: true; count: number } | { ok: false; count: number; brokenSeq: number; reason: BreakReason };
+
+/** The record a signed checkpoint vouches for: the chain's `seq`th record hashed to `head`. */
+export interface ChainAnchor {
+  seq: number;
+  head: string;
+}
+
+/**
+ * Walks the whole chain in order; reports the first record whose links or hash do not hold.
+ * With a checkpoint, the chain must also still reach the checkpoint's record with the very hash
+ * that was signed, which a rewrite that re-hashes every record consistently cannot keep.
+ */
+export function verifyAuditChain(db: Db, opts: { checkpoint?: ChainAnchor; batch?: number } = {}): VerifyResult {
+  const anchor = opts.checkpoint;
+  const result = walkChain(db, { seq: 0, head: GENESIS_HASH }, anchor, opts.batch);
+  if (!result.ok) return result;
+  if (anchor && result.count < anchor.seq) return { ok: false, count: result.count, brokenSeq: result.count + 1, reason: 'truncated before the checkpoint' };
+  if (anchor && anchor.seq === 0 && anchor.head !== GENESIS_HASH) return { ok: false, count: result.count, brokenSeq: 0, reason: 'head differs from the checkpoint' };
+  return result;
+}
+
+/**
+ * Checks only what was appended after a checkpoint: its record still has the signed hash, and
+ * every later record links and hashes. `count` is the number of records after it. What the
+ * service signs next therefore always extends what it signed before.
+ */
+export function verifyChainSince(db: Db, from: ChainAnchor): VerifyResult {
+  if (from.seq > 0) {
+    const row = db.select({ hash: auditLog.hash }).from(auditLog).where(eq(auditLog.seq, from.seq)).get();
+    if (!row) return { ok: false, count: 0, brokenSeq: from.seq, reason: 'truncated before the checkpoint' };
+    if (row.hash !== from.head) return { ok: false, count: 0, brokenSeq: from.seq, reason: 'head differs from the checkpoint' };
+  }
+  return walkChain(db, from);
+}
+
+function walkChain(db: Db, from: ChainAnchor, anchor?: ChainAnchor, batch = 5000): VerifyResult {
+  let prevHash = from.head;
+  let expectedSeq = from.seq + 1;
   let count = 0;
   for (;;) {
     const rows = db.select().from(auditLog).where(gt(auditLog.seq, expectedSeq - 1)).orderBy(asc(auditLog.seq)).limit(batch).all();
@@ -38,9 +80,16 @@ export function verifyAuditChain(db: Db, batch = 5000): VerifyResult {
       if (row.prevHash !== prevHash) return { ok: false, count, brokenSeq: row.seq, reason: 'link to previous record broken' };
       const { prevHash: _p, hash, ...fields } = row;
       if (chainHash(prevHash, fields) !== hash) return { ok: false, count, brokenSeq: row.seq, reason: 'record altered' };
+      if (anchor && row.seq === anchor.seq && hash !== anchor.head) return { ok: false, count, brokenSeq: row.seq, reason: 'head differs from the checkpoint' };
       prevHash = hash;
       expectedSeq++;
       count++;
     }
   }
+}
+
+/** The last record of the chain (sequence number 0 and the genesis hash while it is empty). */
+export function readChainHead(db: Db | Tx): { seq: number; hash: string } {
+  const last = chainHead(db).get();
+  return last ?? { seq: 0, hash: GENESIS_HASH };
 }

@@ -37,6 +37,7 @@ const ROUTES: RouteCase[] = [
   { method: 'POST', path: '/v1/subject-requests/access', scope: 'subjects:rights', body: { bsn: validBsn(1) } },
   { method: 'POST', path: '/v1/subject-requests/erasure', scope: 'subjects:rights', body: { bsn: validBsn(1), reason: 'other' } },
   { method: 'GET', path: '/v1/audit', scope: 'audit:read' },
+  { method: 'GET', path: '/v1/audit/checkpoint', scope: 'audit:read' },
   { method: 'GET', path: '/v1/stats?from=2026-01&to=2026-12', scope: 'stats:read' },
 ];
 

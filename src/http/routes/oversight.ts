@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { auditCheckpointSchema, currentCheckpoint } from '../../app/audit-checkpoint.ts';
 import { auditListSchema, listAudit, listAuditQuerySchema } from '../../app/audit-log.ts';
 import type { Deps } from '../../app/context.ts';
 import { statistics, statsQuerySchema, statsSchema } from '../../app/stats.ts';
@@ -40,6 +41,20 @@ const audit = createRoute({
   request: { query: listAuditQuerySchema },
   responses: { 200: json(auditListSchema, 'Records in order; pass `next` as `after`.'), 400: invalid, ...authProblems },
 });
+const checkpoint = createRoute({
+  method: 'get', path: '/v1/audit/checkpoint', tags: ['audit'], security: bearer,
+  summary: 'A signed checkpoint of the audit chain as it is now, for others to keep',
+  description:
+    'The latest checkpoint if the chain has not grown since it was signed, else a new one, so that it covers every record up to the request. ' +
+    'The service also writes one every hour while the chain grows. Keep the answer (or its `jws`) outside the service: ' +
+    '`betrokken audit verify --checkpoint FILE` fails when the chain no longer extends it (records deleted, altered, or the chain re-hashed). ' +
+    'Verify the signature with /.well-known/jwks.json (the header names the key in `kid`).',
+  responses: {
+    200: json(auditCheckpointSchema, 'The checkpoint.'),
+    ...authProblems,
+    409: problem('The chain no longer extends the last checkpoint the service signed (`audit_chain_broken`): it signs nothing until an operator has looked.'),
+  },
+});
 const stats = createRoute({
   method: 'get', path: '/v1/stats', tags: ['statistics'], security: bearer,
   summary: 'Signals, matches, claims in time, days to claim and case tables, with small cells suppressed',
@@ -54,5 +69,6 @@ export function oversightRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
     return c.json(subjectErasure({ ctx: ctxOf(c, deps), ...input }), 200);
   });
   app.openapi(audit, (c) => c.json(listAudit({ ctx: ctxOf(c, deps), query: c.req.valid('query') }), 200));
+  app.openapi(checkpoint, async (c) => c.json(await currentCheckpoint({ ctx: ctxOf(c, deps) }), 200));
   app.openapi(stats, (c) => c.json(statistics({ ctx: ctxOf(c, deps), query: c.req.valid('query') }), 200));
 }

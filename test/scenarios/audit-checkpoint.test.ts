@@ -1,0 +1,324 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { describe, expect, it, vi } from 'vitest';
+import { checkpointIfDue } from '../../src/app/audit-checkpoint.ts';
+import { chainHash } from '../../src/crypto/audit-chain.ts';
+import { CheckpointError, signCheckpoint, verifyCheckpoint } from '../../src/crypto/audit-checkpoint.ts';
+import { ephemeralKeyRing, generateKeys, loadKeyRing, loadPublicSigningKeys, rotateKeys } from '../../src/crypto/key-ring.ts';
+import { CHECKPOINT_EVERY_MS, scheduleJobs } from '../../src/jobs/index.ts';
+import { type ChainAnchor, verifyAuditChain } from '../../src/store/audit.ts';
+import { openDatabase } from '../../src/store/db.ts';
+import { createHarness, type Harness, ISSUER, signalBody, validBsn } from '../support/harness.ts';
+import { cli } from '../support/process.ts';
+
+interface CheckpointBody {
+  seq: number;
+  head: string;
+  at: string;
+  issuer: string;
+  kid: string;
+  jws: string;
+}
+
+/** A busy region on a database file with keys in a keys directory, as the service keeps them. */
+async function region() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrokken-checkpoint-'));
+  const keysDir = path.join(dir, 'keys');
+  await generateKeys(keysDir);
+  const h = await createHarness({ dbFile: path.join(dir, 'betrokken.db'), keys: await loadKeyRing(keysDir) });
+  await h.agency('wij', { districts: ['selwerd'] });
+  const [school, gp, operator] = [await h.agency('school'), await h.agency('gp'), await h.agency('operator')];
+  const [ts, tg] = [await h.token(school), await h.token(gp)];
+  let n = 0;
+  const busy = async (count: number) => {
+    for (let i = 0; i < count; i++, n++) {
+      await h.call('POST', '/v1/signals', { token: ts, body: signalBody(validBsn(700 + n)) });
+      if (n % 2 === 0) await h.call('POST', '/v1/signals', { token: tg, body: signalBody(validBsn(700 + n)) });
+    }
+  };
+  return { dir, keysDir, h, school, gp, operator, busy };
+}
+
+async function fetchCheckpoint(h: Harness, token: string): Promise<CheckpointBody> {
+  const res = await h.call('GET', '/v1/audit/checkpoint', { token });
+  expect(res.status).toBe(200);
+  return (await res.json()) as CheckpointBody;
+}
+
+/** The chain in a database file, checked in this process (without or with a checkpoint). */
+function verifyFile(file: string, checkpoint?: ChainAnchor) {
+  const db = openDatabase(file);
+  try {
+    return verifyAuditChain(db, checkpoint ? { checkpoint } : {});
+  } finally {
+    db.$client.close();
+  }
+}
+
+/** A copy of the database file, changed the way someone with write access to the file could. */
+function tamperedCopy(dbFile: string, change: (db: Database.Database) => void): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrokken-tampered-'));
+  const copy = path.join(dir, 'betrokken.db');
+  fs.copyFileSync(dbFile, copy);
+  const db = new Database(copy);
+  db.exec('drop trigger audit_log_no_update; drop trigger audit_log_no_delete;');
+  change(db);
+  db.close();
+  return copy;
+}
+
+interface Row {
+  seq: number;
+  at: string;
+  agency_id: string | null;
+  actor: string | null;
+  action: string;
+  subject: string | null;
+  resource: string | null;
+  outcome: string;
+  request_id: string | null;
+}
+
+/** Recomputes every link and hash from the first record on, so that the chain is consistent again. */
+function rehashAll(db: Database.Database): void {
+  const rows = db.prepare('select * from audit_log order by seq').all() as Row[];
+  const update = db.prepare('update audit_log set prev_hash = ?, hash = ? where seq = ?');
+  let prev = '0'.repeat(64);
+  for (const r of rows) {
+    const hash = chainHash(prev, {
+      seq: r.seq, at: r.at, agencyId: r.agency_id, actor: r.actor, action: r.action, subject: r.subject, resource: r.resource, outcome: r.outcome, requestId: r.request_id,
+    });
+    update.run(prev, hash, r.seq);
+    prev = hash;
+  }
+}
+
+describe('signed checkpoints of the audit chain', () => {
+  it('audit verify --checkpoint passes on a chain that grew, and catches truncation, a re-hashed rewrite and one changed record', async () => {
+    const { dir, keysDir, h, school, gp, operator, busy } = await region();
+    await busy(20);
+    const checkpoint = await fetchCheckpoint(h, await h.token(operator));
+    const file = path.join(dir, 'checkpoint.json');
+    fs.writeFileSync(file, JSON.stringify(checkpoint));
+    await busy(10);
+    const dbFile = path.join(dir, 'betrokken.db');
+    const total = (h.db.$client.prepare('select max(seq) as n from audit_log').get() as { n: number }).n;
+    expect(total).toBeGreaterThan(checkpoint.seq + 10);
+    h.db.$client.close();
+    const env = (db = dbFile) => ({ BETROKKEN_DATA_DIR: dir, BETROKKEN_DB: db, BETROKKEN_KEYS_DIR: keysDir });
+    const anchor = await verifyCheckpoint(checkpoint.jws, loadPublicSigningKeys(keysDir));
+
+    const intact = cli(['audit', 'verify', '--checkpoint', file], env());
+    expect(intact.stderr).toBe('');
+    expect(intact.code).toBe(0);
+    expect(intact.stdout).toContain(`audit chain intact: ${total} records; it extends the checkpoint of record ${checkpoint.seq} signed by ${ISSUER}`);
+    // The bare JWS verifies too, and so does the JWK Set an auditor downloaded, without the keys directory.
+    const bare = path.join(dir, 'checkpoint.jws');
+    fs.writeFileSync(bare, `${checkpoint.jws}\n`);
+    const jwksFile = path.join(dir, 'jwks.json');
+    fs.writeFileSync(jwksFile, await (await h.call('GET', '/.well-known/jwks.json')).text());
+    const outside = cli(['audit', 'verify', '--checkpoint', bare, '--jwks', jwksFile], { ...env(), BETROKKEN_KEYS_DIR: path.join(dir, 'no-keys-here') });
+    expect(outside.code).toBe(0);
+    expect(outside.stdout).toContain(`audit chain intact: ${total} records`);
+
+    // (a) The last records deleted, the checkpoint's own among them: the chain alone still looks intact.
+    const truncated = tamperedCopy(dbFile, (db) => db.prepare('delete from audit_log where seq >= ?').run(checkpoint.seq - 3));
+    expect(verifyFile(truncated)).toEqual({ ok: true, count: checkpoint.seq - 4 });
+    const a = cli(['audit', 'verify', '--checkpoint', file], env(truncated));
+    expect(a.code).toBe(1);
+    expect(a.stderr).toContain(`audit chain truncated: the checkpoint signed at ${checkpoint.at} covers records 1 to ${checkpoint.seq}, but the chain ends at record ${checkpoint.seq - 4}`);
+
+    // (b) The school's records re-attributed to the GP, and every hash recomputed: consistent, but not what was signed.
+    const rewritten = tamperedCopy(dbFile, (db) => {
+      expect(db.prepare('update audit_log set agency_id = ? where agency_id = ?').run(gp.id, school.id).changes).toBeGreaterThan(10);
+      rehashAll(db);
+    });
+    expect(verifyFile(rewritten)).toEqual({ ok: true, count: total });
+    const b = cli(['audit', 'verify', '--checkpoint', file], env(rewritten));
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain(`audit chain rewritten: record ${checkpoint.seq} does not have the hash the checkpoint signed`);
+
+    // (c) One record before the checkpoint changed, not re-hashed.
+    const target = Math.floor(checkpoint.seq / 2);
+    const changed = tamperedCopy(dbFile, (db) => db.prepare("update audit_log set outcome = 'refused' where seq = ?").run(target));
+    const c = cli(['audit', 'verify', '--checkpoint', file], env(changed));
+    expect(c.code).toBe(1);
+    expect(c.stderr).toContain(`audit chain broken at record ${target}: record altered`);
+
+    // Records after the checkpoint are held by the chain itself.
+    const later = tamperedCopy(dbFile, (db) => db.prepare("update audit_log set actor = 'someone-else' where seq = ?").run(total - 1));
+    expect(verifyFile(later, anchor)).toMatchObject({ ok: false, brokenSeq: total - 1, reason: 'record altered' });
+    expect(verifyFile(changed, anchor)).toMatchObject({ ok: false, brokenSeq: target, reason: 'record altered' });
+    expect(verifyFile(rewritten, anchor)).toMatchObject({ ok: false, brokenSeq: checkpoint.seq, reason: 'head differs from the checkpoint' });
+    expect(verifyFile(truncated, anchor)).toMatchObject({ ok: false, brokenSeq: checkpoint.seq - 3, reason: 'truncated before the checkpoint' });
+    expect(verifyFile(dbFile, anchor)).toEqual({ ok: true, count: total });
+  }, 120_000);
+
+  it('refuses a forged checkpoint, one signed by another key, and an access token passed off as one', async () => {
+    const { dir, keysDir, h, operator, busy } = await region();
+    await busy(3);
+    const token = await h.token(operator);
+    const checkpoint = await fetchCheckpoint(h, token);
+    const jwks = h.keys.jwks();
+    h.db.$client.close();
+    const refusal = async (jws: string) => {
+      const err = await verifyCheckpoint(jws, jwks).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(CheckpointError);
+      return (err as CheckpointError).code;
+    };
+    // The claimed record moved back to where a truncated chain would end; the signature is the original's.
+    const [header, payload, signature] = checkpoint.jws.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { seq: number };
+    const moved = `${header}.${Buffer.from(JSON.stringify({ ...claims, seq: claims.seq - 2 })).toString('base64url')}.${signature}`;
+    expect(await refusal(moved)).toBe('ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+    // One flipped signature bit.
+    const flipped = Buffer.from(signature, 'base64url');
+    flipped[10]! ^= 1;
+    expect(await refusal(`${header}.${payload}.${flipped.toString('base64url')}`)).toBe('ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+    // A well-formed checkpoint from a key that is not the service's, under its own kid and under the service's.
+    const stranger = await ephemeralKeyRing();
+    const head = { seq: checkpoint.seq, hash: checkpoint.head };
+    expect(await refusal((await signCheckpoint(stranger, ISSUER, head, new Date())).jws)).toBe('ERR_JWKS_NO_MATCHING_KEY');
+    Object.assign(stranger.currentSigningKey, { kid: checkpoint.kid });
+    expect(await refusal((await signCheckpoint(stranger, ISSUER, head, new Date())).jws)).toBe('ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+    // The service's own access token is signed with the same key, but is not a checkpoint.
+    expect(await refusal(token)).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED');
+    expect(await refusal('not.a.jws')).toBe('ERR_CHECKPOINT_MALFORMED');
+
+    // The command line says so and exits 1; a file that holds no checkpoint is a usage error.
+    const env = { BETROKKEN_DATA_DIR: dir, BETROKKEN_KEYS_DIR: keysDir };
+    const forged = path.join(dir, 'forged.json');
+    fs.writeFileSync(forged, JSON.stringify({ ...checkpoint, seq: claims.seq - 2, jws: moved }));
+    const res = cli(['audit', 'verify', '--checkpoint', forged], env);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toBe('');
+    expect(res.stderr).toContain(`audit checkpoint refused: the checkpoint's signature does not verify with key ${checkpoint.kid}`);
+    const junk = path.join(dir, 'junk.json');
+    fs.writeFileSync(junk, '{"hello": 1}');
+    expect(cli(['audit', 'verify', '--checkpoint', junk], env).code).toBe(2);
+  }, 60_000);
+
+  it('a checkpoint signed before a key rotation still verifies with the keys directory, and later ones use the new key', async () => {
+    const { dir, keysDir, h, operator, busy } = await region();
+    await busy(2);
+    const checkpoint = await fetchCheckpoint(h, await h.token(operator));
+    const dbFile = path.join(dir, 'betrokken.db');
+    h.db.$client.close();
+    await rotateKeys(keysDir);
+    const env = { BETROKKEN_DATA_DIR: dir, BETROKKEN_KEYS_DIR: keysDir };
+    const file = path.join(dir, 'checkpoint.json');
+    fs.writeFileSync(file, JSON.stringify(checkpoint));
+    const res = cli(['audit', 'verify', '--checkpoint', file], env);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toContain(`(key ${checkpoint.kid})`);
+    // The chain has not grown: `audit checkpoint` gives the same checkpoint, still valid.
+    const out = path.join(dir, 'same.json');
+    const made = cli(['audit', 'checkpoint', '--out', out], env);
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stderr).toContain(`checkpoint of record ${checkpoint.seq}`);
+    expect(JSON.parse(fs.readFileSync(out, 'utf8'))).toEqual(checkpoint);
+    // The service restarted with the new keys signs the grown chain with the new key; both verify.
+    const restarted = await createHarness({ dbFile, keys: await loadKeyRing(keysDir) });
+    await restarted.agency('school');
+    const fresh = await fetchCheckpoint(restarted, await restarted.token(await restarted.agency('operator')));
+    restarted.db.$client.close();
+    expect(fresh.kid).not.toBe(checkpoint.kid);
+    expect(fresh.seq).toBeGreaterThan(checkpoint.seq);
+    const newer = path.join(dir, 'newer.json');
+    fs.writeFileSync(newer, JSON.stringify(fresh));
+    const again = cli(['audit', 'verify', '--checkpoint', newer], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`(key ${fresh.kid})`);
+  }, 60_000);
+});
+
+describe('GET /v1/audit/checkpoint', () => {
+  it('answers audit:read with a checkpoint anyone can verify with the published keys; 401 without a token, 403 without the scope', async () => {
+    const h = await createHarness();
+    await h.agency('wij', { districts: ['selwerd'] });
+    const [school, operator] = [await h.agency('school'), await h.agency('operator')];
+    const ts = await h.token(school);
+    await h.call('POST', '/v1/signals', { token: ts, body: signalBody(validBsn(1)) });
+    expect((await h.call('GET', '/v1/audit/checkpoint')).status).toBe(401);
+    const forbidden = await h.call('GET', '/v1/audit/checkpoint', { token: ts });
+    expect(forbidden.status).toBe(403);
+    expect(((await forbidden.json()) as { code: string }).code).toBe('insufficient_scope');
+    expect((await h.call('GET', '/v1/audit/checkpoint', { token: await h.token(operator, 'stats:read') })).status).toBe(403);
+
+    const to = await h.token(operator);
+    const cp = await fetchCheckpoint(h, to);
+    const head = h.db.$client.prepare('select seq, hash from audit_log order by seq desc limit 1').get() as { seq: number; hash: string };
+    expect(cp).toMatchObject({ seq: head.seq, head: head.hash, issuer: ISSUER, kid: h.keys.currentSigningKey.kid, at: '2026-03-02T09:00:00.000Z' });
+    // What an auditor does with jose and /.well-known/jwks.json alone.
+    const jwks = (await (await h.call('GET', '/.well-known/jwks.json')).json()) as Parameters<typeof createLocalJWKSet>[0];
+    const { payload, protectedHeader } = await jwtVerify(cp.jws, createLocalJWKSet(jwks), { issuer: ISSUER, algorithms: ['EdDSA'], typ: 'audit-checkpoint+jwt' });
+    expect(protectedHeader).toMatchObject({ alg: 'EdDSA', kid: cp.kid, typ: 'audit-checkpoint+jwt' });
+    expect(payload).toMatchObject({ seq: head.seq, head: head.hash });
+    expect(await verifyCheckpoint(cp.jws, jwks)).toEqual({ issuer: ISSUER, seq: cp.seq, head: cp.head, at: cp.at, kid: cp.kid });
+    // Not an access token: the token verifier refuses it.
+    expect((await h.call('GET', '/v1/audit', { token: cp.jws })).status).toBe(401);
+
+    // Reading it is not audited, so the same checkpoint comes back until the chain grows.
+    expect(await fetchCheckpoint(h, to)).toEqual(cp);
+    h.clock.advanceDays(1);
+    await h.call('POST', '/v1/signals', { token: await h.token(school), body: signalBody(validBsn(2)) });
+    const next = await fetchCheckpoint(h, await h.token(operator));
+    expect(next.seq).toBeGreaterThan(cp.seq);
+    expect(next.at).toBe('2026-03-03T09:00:00.000Z');
+    expect(decodeJwt(next.jws)).toMatchObject({ seq: next.seq, head: next.head });
+    expect(h.db.$client.prepare('select count(*) as n from audit_checkpoints').get()).toEqual({ n: 2 });
+  });
+
+  it('refuses to sign a chain that no longer extends its last checkpoint (409 audit_chain_broken)', async () => {
+    const h = await createHarness();
+    await h.agency('wij', { districts: ['selwerd'] });
+    const [school, operator] = [await h.agency('school'), await h.agency('operator')];
+    const to = await h.token(operator);
+    expect((await h.call('POST', '/v1/signals', { token: await h.token(school), body: signalBody(validBsn(3)) })).status).toBe(201);
+    const cp = await fetchCheckpoint(h, to);
+    h.db.$client.exec('drop trigger audit_log_no_update; drop trigger audit_log_no_delete');
+    const refused = async (token: string) => {
+      const res = await h.call('GET', '/v1/audit/checkpoint', { token });
+      expect(res.status).toBe(409);
+      expect(((await res.json()) as { code: string }).code).toBe('audit_chain_broken');
+    };
+    // The checkpoint's own record rewritten in place, with its hash: the chain did not grow.
+    const row = h.db.$client.prepare('select * from audit_log where seq = ?').get(cp.seq) as Row & { prev_hash: string };
+    const forged = chainHash(row.prev_hash, { seq: row.seq, at: row.at, agencyId: null, actor: row.actor, action: row.action, subject: row.subject, resource: row.resource, outcome: row.outcome, requestId: row.request_id });
+    h.db.$client.prepare('update audit_log set agency_id = null, hash = ? where seq = ?').run(forged, cp.seq);
+    await refused(to);
+    // The checkpoint's record deleted, and the chain grown again from the one before it.
+    h.db.$client.prepare('delete from audit_log where seq >= ?').run(cp.seq);
+    h.clock.advanceDays(1 / 1440);
+    expect((await h.call('POST', '/v1/signals', { token: await h.token(school), body: signalBody(validBsn(4)) })).status).toBe(201);
+    await refused(await h.token(operator));
+  });
+
+  it('the periodic job signs one when the chain has grown and the last is an hour old', async () => {
+    const h = await createHarness();
+    const school = await h.agency('school');
+    const cp = await checkpointIfDue(h.deps, CHECKPOINT_EVERY_MS);
+    expect(cp).not.toBeNull();
+    expect(await checkpointIfDue(h.deps, CHECKPOINT_EVERY_MS)).toBeNull(); // nothing new
+    await h.call('POST', '/v1/signals', { token: await h.token(school), body: signalBody(validBsn(5)) });
+    expect(await checkpointIfDue(h.deps, CHECKPOINT_EVERY_MS)).toBeNull(); // not an hour yet
+    h.clock.advanceDays(1 / 24);
+    const next = await checkpointIfDue(h.deps, CHECKPOINT_EVERY_MS);
+    expect(next!.seq).toBeGreaterThan(cp!.seq);
+    await expect(verifyCheckpoint(next!.jws, h.keys.jwks())).resolves.toMatchObject({ seq: next!.seq });
+  });
+
+  it("the server's timer signs one shortly after start", async () => {
+    const h = await createHarness();
+    await h.agency('school');
+    const stop = scheduleJobs(h.deps, 3_600_000);
+    try {
+      await vi.waitFor(() => expect(h.db.$client.prepare('select seq from audit_checkpoints').all()).toHaveLength(1), { timeout: 10_000, interval: 100 });
+    } finally {
+      stop();
+    }
+  });
+});
