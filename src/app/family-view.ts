@@ -51,8 +51,14 @@ export function locationOf(latestFirst: SubjectSignalRow[]): { municipality: str
   return { municipality: latest.municipality, district };
 }
 
-/** Accesses that are the agency's own act on its own signal, or the family's own requests. */
-const OWN_ACTS = new Set(['signal.register', 'signal.read', 'signal.update', 'signal.withdraw', 'subject.access_request', 'subject.erase', 'audit.read']);
+/**
+ * Accesses that are the agency's own act on its own signal (or the erasure notice about it, which
+ * goes to whoever has an active signal), or the family's own requests.
+ */
+const OWN_ACTS = new Set([
+  'signal.register', 'signal.read', 'signal.update', 'signal.withdraw', 'notice.subject.erased',
+  'subject.access_request', 'subject.erase', 'audit.read',
+]);
 /** Outcomes that would tell what was withheld or how much there was: shown as a fixed word. */
 const FIXED_OUTCOME: Record<string, string> = { 'subject.access_request': 'answered', 'audit.read': 'ok' };
 
@@ -67,6 +73,8 @@ export interface FamilyAccess {
  * Who accessed the young person's data, as the family may see it:
  * - nothing by a shielded agency, and nothing without an agency (the index's own jobs);
  * - an agency's own acts on its own signal, and the requests made for the family, always;
+ * - what a coordinator does about a match, as it did it: it sees the shielded agencies and may act
+ *   on what it sees, but the family sees its acts only while the family has a match itself;
  * - what concerns a match (its reads, claims, case tables, closes) only within a span in which
  *   the family has a match, since outside one it could only be a shielded agency's match;
  * - notices (sent, read, acknowledged) once per agency and span, at the first: how many an

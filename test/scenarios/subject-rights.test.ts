@@ -1,7 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { NoticeView } from '../../src/app/notice-schemas.ts';
+import { registerSignal } from '../../src/app/register-signal.ts';
+import { deliverDue } from '../../src/notify/delivery.ts';
 import type { AccessReport } from '../../src/app/subject-rights.ts';
-import { type TestAgency, validBsn } from '../support/harness.ts';
+import { signalBody, type TestAgency, validBsn } from '../support/harness.ts';
+import { Receiver } from '../support/receiver.ts';
 import { World } from '../support/world.ts';
 
 let w: World;
@@ -120,7 +123,7 @@ describe('subject access request', () => {
     const after = await access();
     expect(after.registrations).toEqual([]);
     expect(after.accesses.some((a) => a.agency.name === 'gp')).toBe(false);
-    expect(lines(after)).toEqual(['school signal.register', 'muni subject.access_request', 'muni subject.erase']);
+    expect(lines(after)).toEqual(['school signal.register', 'muni subject.access_request', 'school notice.subject.erased', 'muni subject.erase']);
   });
 
   it('shields an agency that later records a safety exemption for others (PATCH)', async () => {
@@ -172,7 +175,7 @@ describe('subject erasure', () => {
     const report = await access();
     expect(report.registrations).toEqual([]);
     expect(report.accesses.some((a) => a.agency.type === 'veilig_thuis')).toBe(false);
-    expect(lines(report)).toEqual(['school signal.register', 'gp signal.register', 'muni subject.erase']);
+    expect(lines(report)).toEqual(['school signal.register', 'gp signal.register', 'school notice.subject.erased', 'gp notice.subject.erased', 'muni subject.erase']);
     expect(report).not.toHaveProperty('withheld');
     expect(JSON.stringify(report)).not.toContain('veilig');
   });
@@ -209,6 +212,25 @@ describe('subject erasure', () => {
     // The school's acknowledgement works as for any notice.
     const school = await w.h.token(w.agencies.get('school')!);
     expect((await w.h.call('POST', `/v1/notices/${erased('school')[0]!.id}/ack`, { token: school })).status).toBe(204);
+  });
+
+  it('delivers the erasure notice by webhook too, after the data key is gone', async () => {
+    const receiver = await new Receiver().start();
+    try {
+      const hooked = await w.h.agency('jgz', { name: 'jgz-hooked', webhookUrl: receiver.url });
+      w.step('+school');
+      registerSignal({
+        ctx: { ...w.ctx('jgz'), actor: { ...w.ctx('jgz').actor, agencyId: hooked.id } },
+        input: { kind: 'involvement', ...signalBody(validBsn(1), { reference: 'JGZ-9' }) } as never,
+      });
+      await deliverDue(w.h.deps, { timeoutMs: 500, retryWindowMs: 3_600_000, backoffMs: 1_000, concurrency: 4 });
+      receiver.received.length = 0;
+      expect((await ask('erasure', { bsn: validBsn(1), reason: 'other' })).status).toBe(200);
+      expect(await deliverDue(w.h.deps, { timeoutMs: 500, retryWindowMs: 3_600_000, backoffMs: 1_000, concurrency: 4 })).toMatchObject({ delivered: 1 });
+      expect(JSON.parse(receiver.received[0]!.body)).toMatchObject({ type: 'subject.erased', reference: 'JGZ-9', matchId: null });
+    } finally {
+      await receiver.stop();
+    }
   });
 });
 
