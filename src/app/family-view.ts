@@ -12,6 +12,8 @@ export interface MatchSpan {
   until: string | null;
   /** The visible signals active in the span's last state, latest first (where the family lives). */
   lastParties: SubjectSignalRow[];
+  /** Every visible agency with an active signal at some time in the span. */
+  agencies: Set<string>;
 }
 
 /**
@@ -34,7 +36,8 @@ export function matchSpans(visible: SubjectSignalRow[]): MatchSpan[] {
     else active.delete(e.signal.id);
     const matched = agencyCount() >= 2;
     if (matched) {
-      if (!open) spans.push((open = { from: e.at, until: null, lastParties: [] }));
+      if (!open) spans.push((open = { from: e.at, until: null, lastParties: [], agencies: new Set() }));
+      for (const a of active.values()) open.agencies.add(a.agencyId);
       open.lastParties = [...active.values()].sort((a, b) => (a.registeredAt === b.registeredAt ? (a.id < b.id ? 1 : -1) : a.registeredAt < b.registeredAt ? 1 : -1));
     } else if (open) {
       open.until = e.at;
@@ -73,15 +76,22 @@ export interface FamilyAccess {
  * Who accessed the young person's data, as the family may see it:
  * - nothing by a shielded agency, and nothing without an agency (the index's own jobs);
  * - an agency's own acts on its own signal, and the requests made for the family, always;
- * - what a coordinator does about a match, as it did it: it sees the shielded agencies and may act
- *   on what it sees, but the family sees its acts only while the family has a match itself;
- * - what concerns a match (its reads, claims, case tables, closes) only within a span in which
- *   the family has a match, since outside one it could only be a shielded agency's match;
- * - notices (sent, read, acknowledged) once per agency and span, at the first: how many an
- *   agency got depends on who else was involved, the shielded agencies too.
+ * - notices (sent, read, acknowledged) only within a span in which the family has a match, only
+ *   those of the span's parties and its routed coordinator, and once per agency and span, at the
+ *   first: outside such a span a notice could only be about a shielded agency's match, and how
+ *   many an agency got, or whether the municipality got one on escalation, depends on who else
+ *   was involved;
+ * - nothing of what a coordinator did with a match (reads, claims, case tables, closes): it sees
+ *   the shielded agencies and acts on what it sees (a match claimed before the family had one is
+ *   not claimed again), so its acts cannot be shown without showing their cause. The match names
+ *   its coordinator; the audit log keeps the acts for the privacy officer.
  * Any other action is left out: when in doubt, a party learns less.
  */
-export function familyAccesses(audit: SubjectAuditRow[], shielded: ReadonlySet<string>, spans: MatchSpan[]): FamilyAccess[] {
+export function familyAccesses(
+  audit: SubjectAuditRow[],
+  shielded: ReadonlySet<string>,
+  spans: Array<Pick<MatchSpan, 'from' | 'until' | 'agencies'> & { coordinatorId: string | null }>,
+): FamilyAccess[] {
   const shown: FamilyAccess[] = [];
   const seenNotice = new Set<string>();
   const spanAt = (at: string) => spans.findIndex((s) => s.from <= at && (s.until === null || at <= s.until));
@@ -91,17 +101,15 @@ export function familyAccesses(audit: SubjectAuditRow[], shielded: ReadonlySet<s
       shown.push({ at: r.at, agencyId: r.agencyId, action: r.action, outcome: FIXED_OUTCOME[r.action] ?? r.outcome });
       continue;
     }
-    const span = spanAt(r.at);
-    if (span < 0) continue;
-    if (r.action.startsWith('match.') || r.action.startsWith('case_table.')) {
-      shown.push({ at: r.at, agencyId: r.agencyId, action: r.action, outcome: r.outcome });
-    } else if (r.action.startsWith('notice.')) {
-      const action = r.action === 'notice.read' || r.action === 'notice.ack' ? r.action : 'notice.sent';
-      const key = `${span}|${r.agencyId}|${action}`;
-      if (seenNotice.has(key)) continue;
-      seenNotice.add(key);
-      shown.push({ at: r.at, agencyId: r.agencyId, action, outcome: action === 'notice.sent' ? 'disclosed' : 'ok' });
-    }
+    if (!r.action.startsWith('notice.')) continue;
+    const i = spanAt(r.at);
+    const span = spans[i];
+    if (!span || !(span.agencies.has(r.agencyId) || span.coordinatorId === r.agencyId)) continue;
+    const action = r.action === 'notice.read' || r.action === 'notice.ack' ? r.action : 'notice.sent';
+    const key = `${i}|${r.agencyId}|${action}`;
+    if (seenNotice.has(key)) continue;
+    seenNotice.add(key);
+    shown.push({ at: r.at, agencyId: r.agencyId, action, outcome: action === 'notice.sent' ? 'disclosed' : 'ok' });
   }
   return shown;
 }

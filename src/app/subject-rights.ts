@@ -102,7 +102,7 @@ function assess(tx: Tx, ctx: Ctx, pseudonym: string): Assessed {
   const visible = signals.filter((s) => !shielded.has(s.agencyId));
   const spans = matchSpans(visible);
   const coordinators = spans.map((span) => routedCoordinator(tx, ctx, span.lastParties, involved));
-  const accesses = familyAccesses(audit, shielded, spans);
+  const accesses = familyAccesses(audit, shielded, spans.map((span, i) => ({ ...span, coordinatorId: coordinators[i] ?? null })));
   const names = agenciesByIds(tx, [...visible.map((s) => s.agencyId), ...accesses.map((a) => a.agencyId), ...coordinators.flatMap((c) => (c ? [c] : []))]);
   const brief = (id: string): AgencyBrief => ({ name: names.get(id)!.name, type: names.get(id)!.type as AgencyType });
 

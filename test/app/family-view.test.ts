@@ -30,30 +30,32 @@ describe('the family’s matches: spans with two or more agencies active at once
 });
 
 describe('the family’s list of accesses', () => {
-  const spans = matchSpans([signal('a', 2), signal('b', 4, 8)]);
+  const spans = matchSpans([signal('a', 2), signal('b', 4, 8)]).map((s) => ({ ...s, coordinatorId: 'w' }));
 
   it('keeps own acts, drops shielded agencies and the index’s own jobs', () => {
     const shown = familyAccesses([record('a', 'signal.register', 2), record('vt', 'signal.register', 3), record(null, 'signal.expire', 5)], new Set(['vt']), spans);
     expect(shown.map((a) => `${a.agencyId} ${a.action}`)).toEqual(['a signal.register']);
   });
 
-  it('shows match acts only inside a span, and notices once per agency and span', () => {
+  it('shows notices only inside a span, of its parties and coordinator, once per agency; no coordinator acts', () => {
     const shown = familyAccesses(
       [
         record('w', 'match.claim', 3), // a match the family does not have
         record('w', 'notice.match.coordinator_assigned', 3),
         record('w', 'notice.match.party_added', 4),
+        record('m', 'notice.match.escalated', 5), // the municipality, told because of an earlier match
+        record('a', 'notice.read', 5),
         record('w', 'notice.match.party_left', 6),
         record('w', 'notice.read', 6),
         record('w', 'notice.read', 7),
         record('w', 'case_table.convene', 7),
         record('w', 'match.read', 9),
-        record('w', 'stats.read', 5),
+        record('w', 'stats.read', 9),
       ],
       new Set(),
       spans,
     );
-    expect(shown.map((a) => `${a.at.slice(8, 10)} ${a.action}`)).toEqual(['04 notice.sent', '06 notice.read', '07 case_table.convene']);
+    expect(shown.map((a) => `${a.at.slice(8, 10)} ${a.agencyId} ${a.action}`)).toEqual(['04 w notice.sent', '05 a notice.read', '06 w notice.read']);
   });
 
   it('shows the fixed outcome of an access request, not what it withheld', () => {

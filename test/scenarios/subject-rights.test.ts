@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { NoticeView } from '../../src/app/notice-schemas.ts';
 import { registerSignal } from '../../src/app/register-signal.ts';
+import { runJobs } from '../../src/jobs/index.ts';
 import { deliverDue } from '../../src/notify/delivery.ts';
 import type { AccessReport } from '../../src/app/subject-rights.ts';
 import { signalBody, type TestAgency, validBsn } from '../support/harness.ts';
@@ -250,6 +251,7 @@ describe('non-interference of the answer to the family', () => {
       token = await w.h.token(w.agencies.get('muni')!); // the clock moved past the last one
       if (verb === 'read') w.inbox(label);
       else if (verb === 'claim') await claimIfOpen(label);
+      else if (verb === 'jobs') runJobs(w.h.deps, ['escalation', 'reminders']);
       else if (verb === 'access') out.push(await access());
       else if (verb === 'erase') out.push(await (await ask('erasure', { bsn: validBsn(1), reason: 'court_order' })).json());
       else w.step(step);
@@ -272,6 +274,18 @@ describe('non-interference of the answer to the family', () => {
     '-gp', 'read school', 'read wij', '+yc', 'read wij', 'access',
     '+gi', 'read gi', '-yc', 'access', 'erase', 'access',
   ];
+
+  // The coordinator sees Veilig Thuis and acts on what it sees: a match claimed, or escalated,
+  // before the family had one must not show in the family's answer.
+  const coordinated = [
+    '+school', '+vt', 'read wij', 'claim wij', '+gp', 'claim wij', 'read wij', 'read gp', 'access',
+    '-gp', '+yc', 'read yc', 'read wij', 'jobs', 'jobs', 'jobs', 'jobs', 'jobs', 'jobs', 'read muni', 'access',
+    '-yc', '+gp', 'read gp', 'jobs', 'jobs', 'jobs', 'jobs', 'jobs', 'jobs', 'read muni', 'read wij', 'access',
+  ];
+
+  it('is the same with and without Veilig Thuis when the coordinator acts on what it sees (groningen)', async () => {
+    expect(await answers('groningen', coordinated, [])).toEqual(await answers('groningen', coordinated, ['vt']));
+  });
 
   it('is the same with and without Veilig Thuis (groningen)', async () => {
     const withVt = await answers('groningen', history, []);
