@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { NoticeView } from '../../src/app/notice-schemas.ts';
 import { registerSignal } from '../../src/app/register-signal.ts';
@@ -254,9 +255,19 @@ describe('non-interference of the answer to the family', () => {
       else if (verb === 'jobs') runJobs(w.h.deps, ['escalation', 'reminders']);
       else if (verb === 'access') out.push(await access());
       else if (verb === 'erase') out.push(await (await ask('erasure', { bsn: validBsn(1), reason: 'court_order' })).json());
+      else if (step.endsWith('!')) w.register(step.slice(1, -1), 1, { informed: { status: 'exempt', exemption: 'child_safety' } });
+      else if (step.startsWith('-')) withdrawIfRegistered(step.slice(1));
       else w.step(step);
     }
     return out;
+  }
+
+  function withdrawIfRegistered(label: string): void {
+    try {
+      w.withdraw(label);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'signal_not_found') throw err; // never registered
+    }
   }
 
   async function claimIfOpen(label: string): Promise<void> {
@@ -295,6 +306,22 @@ describe('non-interference of the answer to the family', () => {
     expect(JSON.stringify(withVt)).toContain('"status":"open"');
     expect(await answers('groningen', history, ['yc'])).not.toEqual(withVt);
   });
+
+  it('is the same with and without the shielded agencies, for any history (property)', async () => {
+    // jgz always registers exempted for the child's safety ("+jgz!"): shielded by its marker.
+    const ops = [
+      ...['school', 'gp', 'vt'].flatMap((l) => [`+${l}`, `-${l}`]), '+yc', '+jgz!', '-jgz',
+      'read gp', 'read wij', 'read vt', 'claim wij', 'claim wij', 'jobs', 'access',
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.constantFrom(...ops), { minLength: 1, maxLength: 12 }), fc.boolean(), async (steps, erase) => {
+        const history = ['+school', ...steps, 'access', ...(erase ? ['erase', 'access'] : [])];
+        expect(await answers('groningen', history, [])).toEqual(await answers('groningen', history, ['vt', 'jgz', 'jgz!']));
+      }),
+      // The first example is the coordinator's claim before the family had a match.
+      { numRuns: 40, examples: [[['+vt', 'claim wij', '+gp', 'claim wij'], false]] },
+    );
+  }, 300_000);
 
   it('is the same with and without Veilig Thuis and the GI (strict)', async () => {
     expect(await answers('strict', history, [])).toEqual(await answers('strict', history, ['vt', 'gi']));
