@@ -39,20 +39,19 @@ export function insertSubjectlessNotice(tx: Tx, keys: KeyRing, n: { body: Notice
 function write(tx: Tx, body: NoticeBody, agencyId: string, subjectId: string | null, sealed: Uint8Array): void {
   // A notice for an agency with a webhook is also queued for delivery (the transactional outbox).
   const hook = webhookOf(tx).get({ id: agencyId });
-  const n = { body, agencyId, subjectId };
   insert(tx).run({
-    id: n.body.id,
-    agencyId: n.agencyId,
-    subjectId: n.subjectId,
-    matchId: n.body.matchId,
-    type: n.body.type,
+    id: body.id,
+    agencyId,
+    subjectId,
+    matchId: body.matchId,
+    type: body.type,
     sealed: Buffer.from(sealed),
-    policyId: n.body.policy.id,
-    policyVersion: n.body.policy.version,
-    rules: n.body.policy.rules,
-    createdAt: n.body.createdAt,
+    policyId: body.policy.id,
+    policyVersion: body.policy.version,
+    rules: body.policy.rules,
+    createdAt: body.createdAt,
     delivery: hook?.url ? 'pending' : 'none',
-    nextAttemptAt: hook?.url ? n.body.createdAt : null,
+    nextAttemptAt: hook?.url ? body.createdAt : null,
   });
 }
 
