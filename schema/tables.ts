@@ -217,9 +217,8 @@ export const notices = sqliteTable(
     agencyId: text('agency_id')
       .notNull()
       .references(() => agencies.id),
-    subjectId: text('subject_id')
-      .notNull()
-      .references(() => subjects.id),
+    /** None for a notice that must outlive the subject (subject.erased): sealed by the key ring instead. */
+    subjectId: text('subject_id').references(() => subjects.id),
     matchId: text('match_id').references(() => matches.id),
     type: text('type').notNull(),
     sealed: blob('sealed', { mode: 'buffer' }).notNull(),
@@ -251,6 +250,19 @@ export const legacySignalFields = sqliteTable('legacy_signal_fields', {
   district: text('district'),
   informedStatus: text('informed_status').notNull(),
   informedExemption: text('informed_exemption'),
+});
+
+/**
+ * That a young person's subject-access answer must leave out some agency (one registered with an
+ * informing exemption for someone's safety). Kept after erasure and after the archive period, for
+ * as long as the audit records it shields: the answer to a family never depends on data that an
+ * erasure destroyed. The tag is a keyed digest of the pseudonym (not the pseudonym, so the row
+ * cannot be joined to a subject without the key) and the agency ids are sealed by the key ring: the
+ * database alone shows only how many young people have a marker.
+ */
+export const shieldMarkers = sqliteTable('shield_markers', {
+  tag: text('tag').primaryKey(),
+  sealed: blob('sealed', { mode: 'buffer' }).notNull(),
 });
 
 /** What happened to a match, in order: the coordinator's timeline. */

@@ -4,6 +4,7 @@ import { auditLog } from '../../schema/tables.ts';
 import { appendAudit } from '../store/audit.ts';
 import { inTransaction } from '../store/db.ts';
 import { type Ctx, requireScope } from './context.ts';
+import { openAuditDetail } from './subject-rights.ts';
 
 export const auditRecordSchema = z
   .object({
@@ -18,6 +19,9 @@ export const auditRecordSchema = z
     requestId: z.string().nullable(),
     hash: z.string(),
     prevHash: z.string(),
+    detail: z.record(z.string(), z.unknown()).nullable().meta({
+      description: 'The sealed detail of the record opened for the reader (what a subject request withheld and why); not part of the hash.',
+    }),
   })
   .meta({ id: 'AuditRecord' });
 export type AuditRecord = z.infer<typeof auditRecordSchema>;
@@ -47,7 +51,7 @@ export function listAudit({ ctx, query }: { ctx: Ctx; query: ListAuditQuery }): 
   if (query.after !== undefined) where.push(gt(auditLog.seq, query.after));
   return inTransaction(ctx.deps.db, (tx) => {
     const rows = tx.select().from(auditLog).where(and(...where)).orderBy(asc(auditLog.seq)).limit(query.limit + 1).all();
-    const items = rows.slice(0, query.limit);
+    const items = rows.slice(0, query.limit).map((r) => ({ ...r, detail: openAuditDetail(ctx.deps.keys, r) }));
     appendAudit(tx, {
       at: ctx.deps.clock.now().toISOString(),
       agencyId: ctx.actor.agencyId,

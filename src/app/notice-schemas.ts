@@ -8,6 +8,8 @@ export const NOTICE_TYPES = [
   'match.created', 'match.party_added', 'match.party_left', 'match.coordinator_assigned', 'match.claimed',
   'match.escalated', 'match.transferred', 'match.closed', 'case_table.convened', 'case_table.outcome',
   'signal.expiring', 'signal.informing_overdue', 'subject.turning_18', 'match.case_table_due',
+  // The young person's data was erased at the family's request; the recipient's own signal with it.
+  'subject.erased',
 ] as const;
 export type NoticeType = (typeof NOTICE_TYPES)[number];
 

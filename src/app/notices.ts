@@ -1,5 +1,5 @@
 import { inTransaction } from '../store/db.ts';
-import { ackNotice, findOwnNotice, listInbox, type NoticeRow, openNotice } from '../store/notices.ts';
+import { ackNotice, findOwnNotice, listInbox, openNoticeRow } from '../store/notices.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
 import { type AccessEntry, auditAccess } from './audit.ts';
 import { type Ctx, requireScope } from './context.ts';
@@ -17,21 +17,16 @@ export function listNotices({ ctx, query }: { ctx: Ctx; query: ListNoticesQuery 
   return inTransaction(ctx.deps.db, (tx) => {
     const rows = listInbox(tx, ctx.actor.agencyId, { ...(after ? { after } : {}), limit: query.limit + 1, unacknowledged: query.unacknowledged === 'true' });
     const page = rows.slice(0, query.limit);
-    const keys = new Map<string, { dataKey: Uint8Array; pseudonym: string }>();
+    const cache = new Map();
     const reads: AccessEntry[] = [];
-    const items = page.map((row) => {
-      let key = keys.get(row.subjectId);
-      if (!key) keys.set(row.subjectId, (key = loadSubjectKey(tx, ctx.deps.keys, row.subjectId)));
-      reads.push({ action: 'notice.read', subject: key.pseudonym, resource: row.id, outcome: 'ok' });
-      return toView(row, key.dataKey);
+    const items = page.map((row): NoticeView => {
+      const { body, pseudonym } = openNoticeRow(tx, ctx.deps.keys, row, cache);
+      reads.push({ action: 'notice.read', subject: pseudonym, resource: row.id, outcome: 'ok' });
+      return { ...body, acknowledgedAt: row.ackedAt };
     });
     auditAccess(tx, ctx, ...reads);
     return { items, next: rows.length > query.limit ? cursor.encode(page.at(-1)!.id) : null };
   });
-}
-
-function toView(row: NoticeRow, dataKey: Uint8Array): NoticeView {
-  return { ...openNotice(dataKey, row), acknowledgedAt: row.ackedAt };
 }
 
 /** Marks one of the caller's notices as read; acknowledging twice changes nothing. */
@@ -40,7 +35,7 @@ export function acknowledgeNotice({ ctx, id }: { ctx: Ctx; id: string }): void {
   inTransaction(ctx.deps.db, (tx) => {
     const row = NOTICE_ID.test(id) ? findOwnNotice(tx, ctx.actor.agencyId, id) : undefined;
     if (!row) throw notFound('notice_not_found', 'no such notice');
-    const { pseudonym } = loadSubjectKey(tx, ctx.deps.keys, row.subjectId);
+    const pseudonym = row.subjectId === null ? null : loadSubjectKey(tx, ctx.deps.keys, row.subjectId).pseudonym;
     ackNotice(tx, row.id, ctx.deps.clock.now().toISOString());
     auditAccess(tx, ctx, { action: 'notice.ack', subject: pseudonym, resource: row.id, outcome: row.ackedAt ? 'already_acknowledged' : 'ok' });
   });

@@ -11,6 +11,7 @@ import { coordinatorCandidates, reconcileMatch } from './matching.ts';
 import { type Ctx, requireScope } from './context.ts';
 import { addMonths, birthdayAt, isRealDate, minDate } from './dates.ts';
 import { conflict, forbidden, unprocessable } from './errors.ts';
+import { rememberExemption } from './shielding.ts';
 import { loadOwnSignal, type SealedSignal, sealSignal, toSignalView } from './signal-record.ts';
 import type { RegisterSignalInput, SignalView } from './signal-schemas.ts';
 
@@ -112,6 +113,7 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
         birthDate: input.birthDate,
       };
       insertSignal(tx).run({ ...row, sealed: sealSignal(dataKey, id, sealedPart) });
+      rememberExemption(tx, keys, { pseudonym, agencyId: ctx.actor.agencyId }, input.informed);
       reconcileMatch(tx, ctx.deps, { subjectId, dataKey, pseudonym }, ctx.requestId);
       result = { outcome: 'created', signal: toSignalView({ ...row, sealed: Buffer.alloc(0) }, sealedPart), replayed: false };
     }

@@ -1,15 +1,21 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
-import { agencies, auditLog, matches, signals, subjects } from '../../schema/tables.ts';
 import { isValidBsn } from '../crypto/bsn.ts';
+import { newId } from '../crypto/ids.ts';
+import { decide } from '../policy/decide.ts';
 import { AGENCY_TYPES, type AgencyType } from '../policy/types.ts';
 import { appendAudit } from '../store/audit.ts';
 import { inTransaction, type Tx } from '../store/db.ts';
 import { eraseSubject } from '../store/erase.ts';
+import { insertSubjectlessNotice } from '../store/notices.ts';
+import { markShielded } from '../store/shield-markers.ts';
+import { agenciesByIds, auditOfSubject, coordinatorsOf, signalsOfSubject, subjectIdOf, type SubjectSignalRow } from '../store/subject-records.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
 import { type Ctx, requireScope } from './context.ts';
-import { notFound, unprocessable } from './errors.ts';
+import { unprocessable } from './errors.ts';
+import { type FamilySignal, familyAccesses, locationOf, matchSpans } from './family-view.ts';
 import { openSignal } from './signal-record.ts';
+import type { NoticeBody } from './notice-schemas.ts';
+import { SAFETY_EXEMPTIONS, shieldedAgencies, type Shielding } from './shielding.ts';
 import { informedSchema } from './signal-schemas.ts';
 
 /** Subject rights (DESIGN rule 7, API.md): what a young person or parent may ask of the index. */
@@ -20,11 +26,12 @@ export const erasureRequestSchema = z
   .meta({ id: 'SubjectErasureRequest' });
 
 const agencyBrief = z.object({ name: z.string(), type: z.enum(AGENCY_TYPES) });
+type AgencyBrief = z.infer<typeof agencyBrief>;
 
 export const accessReportSchema = z
-  .object({
+  .strictObject({
     registrations: z.array(
-      z.object({
+      z.strictObject({
         agency: agencyBrief,
         kind: z.string(),
         status: z.enum(['active', 'ended']),
@@ -35,116 +42,244 @@ export const accessReportSchema = z
         informed: informedSchema,
       }),
     ),
-    matches: z.array(
-      z.object({ status: z.string(), createdAt: z.iso.datetime(), endedAt: z.iso.datetime().nullable(), coordinator: agencyBrief.nullable() }),
-    ),
-    accesses: z.array(z.object({ at: z.iso.datetime(), agency: agencyBrief.nullable(), action: z.string(), outcome: z.string() })),
-    withheld: z.array(z.string()).meta({
-      description: 'Rule ids of the shielding that left something out of this report (for the privacy officer, not the family).',
-    }),
+    matches: z
+      .array(
+        z.strictObject({
+          status: z.enum(['open', 'ended']),
+          createdAt: z.iso.datetime(),
+          endedAt: z.iso.datetime().nullable(),
+          coordinator: agencyBrief.nullable().meta({ description: 'The coordinator the match is routed to, as its kind and name.' }),
+        }),
+      )
+      .meta({ description: 'The times two or more of the agencies listed were involved at once, and who coordinates.' }),
+    accesses: z.array(z.strictObject({ at: z.iso.datetime(), agency: agencyBrief, action: z.string(), outcome: z.string() })),
   })
-  .meta({ id: 'SubjectAccessReport' });
+  .meta({
+    id: 'SubjectAccessReport',
+    description: 'The answer for the family. What the policy shields leaves no trace in it; what was left out, and why, is in the audit record of the request.',
+  });
 export type AccessReport = z.infer<typeof accessReportSchema>;
 
 export const erasureResultSchema = z
-  .object({ erased: z.boolean(), signals: z.number().int(), notices: z.number().int(), matches: z.number().int() })
+  .strictObject({
+    erased: z.literal(true).meta({ description: 'Nothing of the young person remains but the audit records (also when nothing was registered).' }),
+    signals: z.number().int().meta({ description: 'Registrations erased, as the access request would have listed them.' }),
+    matches: z.number().int().meta({ description: 'Matches erased, as the access request would have listed them.' }),
+  })
   .meta({ id: 'SubjectErasureResult' });
+export type ErasureResult = z.infer<typeof erasureResultSchema>;
+
+/** The rule a subject.erased notice names: a registrant is told when its signal is erased. */
+export const ERASURE_NOTICE_RULE = 'builtin.erasure-tells-registrants';
 
 function pseudonymOf(ctx: Ctx, bsn: string): string {
   if (!isValidBsn(bsn)) throw unprocessable('invalid_bsn', 'the BSN is not valid (11-test)');
   return ctx.deps.keys.pseudonymize(bsn);
 }
 
-function briefs(tx: Tx, ids: string[]): Map<string, { name: string; type: AgencyType }> {
-  if (ids.length === 0) return new Map();
-  return new Map(
-    tx.select({ id: agencies.id, name: agencies.name, type: agencies.type }).from(agencies).where(inArray(agencies.id, [...new Set(ids)])).all()
-      .map((a) => [a.id, { name: a.name, type: a.type as AgencyType }]),
-  );
+interface Assessed {
+  report: AccessReport;
+  subjectId: string | undefined;
+  signals: FamilySignal[];
+  /** For the audit record of the request only, sealed: what was left out and why. */
+  withheld: Array<Shielding & { registrations: number; accesses: number }>;
+}
+
+/** The young person's signals with what the answer needs of their sealed part. */
+function openSignals(tx: Tx, ctx: Ctx, subjectId: string): FamilySignal[] {
+  const rows = signalsOfSubject(tx, subjectId);
+  if (rows.length === 0) return [];
+  const { dataKey } = loadSubjectKey(tx, ctx.deps.keys, subjectId);
+  return rows.map((row) => {
+    const { kind, district, informed } = openSignal(dataKey, row);
+    return { ...row, kind, district, informed };
+  });
+}
+
+/** The family's answer and what it withheld, from the records as they stand. */
+function assess(tx: Tx, ctx: Ctx, pseudonym: string): Assessed {
+  const { keys, policy } = ctx.deps;
+  const subjectId = subjectIdOf(tx, pseudonym);
+  const signals = subjectId ? openSignals(tx, ctx, subjectId) : [];
+  const audit = auditOfSubject(tx, pseudonym);
+  // A signal registered before shielding markers existed still shields its agency; the marker is
+  // written now, so the shielding outlives an erasure.
+  for (const s of signals) if (s.informed.status === 'exempt' && SAFETY_EXEMPTIONS.has(s.informed.exemption)) markShielded(tx, keys, pseudonym, s.agencyId);
+
+  const involved = agenciesByIds(tx, [...signals.map((s) => s.agencyId), ...audit.flatMap((a) => (a.agencyId ? [a.agencyId] : []))]);
+  const shielding = shieldedAgencies(tx, keys, policy, pseudonym, new Map([...involved].map(([id, a]) => [id, { type: a.type as AgencyType }])));
+  const shielded = new Set(shielding.keys());
+
+  const visible = signals.filter((s) => !shielded.has(s.agencyId));
+  const spans = matchSpans(visible);
+  const coordinators = spans.map((span) => routedCoordinator(tx, ctx, span.lastParties, involved));
+  const accesses = familyAccesses(audit, shielded, spans.map((span, i) => ({ ...span, coordinatorId: coordinators[i] ?? null })));
+  const names = agenciesByIds(tx, [...visible.map((s) => s.agencyId), ...accesses.map((a) => a.agencyId), ...coordinators.flatMap((c) => (c ? [c] : []))]);
+  const brief = (id: string): AgencyBrief => ({ name: names.get(id)!.name, type: names.get(id)!.type as AgencyType });
+
+  const report: AccessReport = {
+    registrations: visible.map((s) => ({
+      agency: brief(s.agencyId),
+      kind: s.kind,
+      status: s.status,
+      registeredAt: s.registeredAt,
+      expiresAt: s.expiresAt,
+      endedAt: s.endedAt,
+      endReason: s.endReason,
+      informed: s.informed,
+    })),
+    matches: spans.map((span, i) => ({
+      status: span.until === null ? ('open' as const) : ('ended' as const),
+      createdAt: span.from,
+      endedAt: span.until,
+      coordinator: coordinators[i] ? brief(coordinators[i]) : null,
+    })),
+    accesses: accesses.map((a) => ({ at: a.at, agency: brief(a.agencyId), action: a.action, outcome: a.outcome })),
+  };
+  const withheld = [...shielding.values()]
+    .map((s) => ({
+      ...s,
+      registrations: signals.filter((r) => r.agencyId === s.agencyId).length,
+      accesses: audit.filter((r) => r.agencyId === s.agencyId).length,
+    }))
+    .filter((s) => s.registrations + s.accesses > 0);
+  return { report, subjectId, signals, withheld };
 }
 
 /**
- * Which agencies registered the young person, the matches and their coordinators, and who looked
- * at the data; minus what the policy shields while the shielding applies (an active signal of a
- * shielded type, such as Veilig Thuis, and that agency's accesses).
+ * The coordinator the policy routes a match of these agencies to, where the family lives by their
+ * signals: the same as without the shielded agencies, since nothing of theirs goes in.
+ */
+function routedCoordinator(tx: Tx, ctx: Ctx, latestFirst: FamilySignal[], agencies: ReturnType<typeof agenciesByIds>): string | null {
+  const location = locationOf(latestFirst);
+  const decision = decide(ctx.deps.policy, {
+    parties: latestFirst.map((s) => ({ agencyId: s.agencyId, agencyType: agencies.get(s.agencyId)!.type as AgencyType })),
+    location,
+    coordinators: coordinatorsOf(tx, location.municipality).map((c) => ({ ...c, agencyType: c.agencyType as AgencyType })),
+  });
+  return decision.coordinator?.agencyId ?? null;
+}
+
+/**
+ * What was left out of an answer and why, for the privacy officer: sealed by the key ring in the
+ * audit record's resource, so a copy of the database does not show that an agency was shielded
+ * (an informing exemption for someone's safety is itself sensitive). `audit:read` opens it.
+ */
+export const AUDIT_DETAIL_PREFIX = 'sealed:';
+const auditDetailAad = (action: string, pseudonym: string) => `${action}:${pseudonym}`;
+
+function sealDetail(ctx: Ctx, action: string, pseudonym: string, detail: unknown): string {
+  const sealed = ctx.deps.keys.sealRecord('audit', new TextEncoder().encode(JSON.stringify(detail)), auditDetailAad(action, pseudonym));
+  return AUDIT_DETAIL_PREFIX + Buffer.from(sealed).toString('base64url');
+}
+
+/** Opens the sealed detail of an audit record, or null when it has none (or it cannot be opened). */
+export function openAuditDetail(keys: Ctx['deps']['keys'], row: { action: string; subject: string | null; resource: string | null }): Record<string, unknown> | null {
+  if (!row.subject || !row.resource?.startsWith(AUDIT_DETAIL_PREFIX)) return null;
+  try {
+    const bytes = keys.openRecord('audit', Buffer.from(row.resource.slice(AUDIT_DETAIL_PREFIX.length), 'base64url'), auditDetailAad(row.action, row.subject));
+    return JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+const withheldDetail = (policy: Ctx['deps']['policy'], withheld: Assessed['withheld']) => ({
+  policy: { id: policy.id, version: policy.version },
+  withheld: withheld.map((w) => ({ agencyId: w.agencyId, rule: w.rule, registrations: w.registrations, accesses: w.accesses })),
+});
+
+/**
+ * The answer for the family (DESIGN rule 7): which agencies registered, the matches and who
+ * coordinates them, and who looked at the data — exactly as it would be had the agencies that the
+ * policy shields never acted. What was left out is written, sealed, to the request's audit record.
  */
 export function subjectAccess({ ctx, bsn }: { ctx: Ctx; bsn: string }): AccessReport {
   requireScope(ctx, 'subjects:rights');
   const pseudonym = pseudonymOf(ctx, bsn);
   return inTransaction(ctx.deps.db, (tx) => {
-    const subject = tx.select({ id: subjects.id }).from(subjects).where(eq(subjects.pseudonym, pseudonym)).get();
-    const rows = subject ? tx.select().from(signals).where(eq(signals.subjectId, subject.id)).orderBy(asc(signals.registeredAt), asc(signals.id)).all() : [];
-    const dataKey = subject && rows.length > 0 ? loadSubjectKey(tx, ctx.deps.keys, subject.id).dataKey : null;
-    const matchRows = subject ? tx.select().from(matches).where(and(eq(matches.subjectId, subject.id), eq(matches.lens, ''))).orderBy(asc(matches.createdAt)).all() : [];
-    const accessRows = tx.select().from(auditLog).where(eq(auditLog.subject, pseudonym)).orderBy(asc(auditLog.seq)).all();
-    const names = briefs(tx, [...rows.map((r) => r.agencyId), ...matchRows.flatMap((m) => (m.coordinatorId ? [m.coordinatorId] : [])), ...accessRows.flatMap((a) => (a.agencyId ? [a.agencyId] : []))]);
-
-    const shielded = new Set<string>();
-    const withheld = new Set<string>();
-    for (const rule of ctx.deps.policy.shielding) {
-      for (const r of rows) {
-        if (r.status === 'active' && rule.types.includes(names.get(r.agencyId)!.type)) {
-          shielded.add(r.agencyId);
-          withheld.add(rule.rule);
-        }
-      }
-    }
+    const { report, withheld } = assess(tx, ctx, pseudonym);
     appendAudit(tx, {
       at: ctx.deps.clock.now().toISOString(),
       agencyId: ctx.actor.agencyId,
       actor: ctx.actor.professional,
       action: 'subject.access_request',
       subject: pseudonym,
-      resource: null,
-      outcome: withheld.size ? 'answered, shielded parts withheld' : 'answered',
+      resource: sealDetail(ctx, 'subject.access_request', pseudonym, withheldDetail(ctx.deps.policy, withheld)),
+      outcome: 'answered',
       requestId: ctx.requestId,
     });
-    return {
-      registrations: rows
-        .filter((r) => !shielded.has(r.agencyId))
-        .map((r) => ({ row: r, sealed: openSignal(dataKey!, r) }))
-        .map(({ row: r, sealed }) => ({
-          agency: names.get(r.agencyId)!,
-          kind: sealed.kind,
-          status: r.status,
-          registeredAt: r.registeredAt,
-          expiresAt: r.expiresAt,
-          endedAt: r.endedAt,
-          endReason: r.endReason,
-          informed: sealed.informed,
-        })),
-      matches: matchRows.map((m) => ({
-        status: m.status,
-        createdAt: m.createdAt,
-        endedAt: m.endedAt,
-        coordinator: m.coordinatorId ? names.get(m.coordinatorId) ?? null : null,
-      })),
-      accesses: accessRows
-        .filter((a) => !(a.agencyId && shielded.has(a.agencyId)))
-        .map((a) => ({ at: a.at, agency: a.agencyId ? names.get(a.agencyId) ?? null : null, action: a.action, outcome: a.outcome })),
-      withheld: [...withheld],
-    };
+    return accessReportSchema.parse(report);
   });
 }
 
-/** Crypto-shreds everything about the subject (registered in error, or by order); audited. */
-export function subjectErasure({ ctx, bsn, reason }: { ctx: Ctx; bsn: string; reason: string }): z.infer<typeof erasureResultSchema> {
+/**
+ * Crypto-shreds everything about the young person (registered in error, or by order); audited.
+ * Every agency with an active signal is told first, in the same transaction, by a notice that
+ * survives the erasure (it names only the agency's own signal and reference). The answer counts
+ * only what the family's access request shows, and is the same whether or not anything was
+ * registered, so that it says nothing about agencies the family may not see.
+ */
+export function subjectErasure({ ctx, bsn, reason }: { ctx: Ctx; bsn: string; reason: string }): ErasureResult {
   requireScope(ctx, 'subjects:rights');
   const pseudonym = pseudonymOf(ctx, bsn);
   return inTransaction(ctx.deps.db, (tx) => {
-    const subject = tx.select({ id: subjects.id }).from(subjects).where(and(eq(subjects.pseudonym, pseudonym))).get();
-    if (!subject) throw notFound('subject_not_found', 'nothing is registered for this young person');
-    const removed = eraseSubject(tx, subject.id);
+    const { report, subjectId, signals, withheld } = assess(tx, ctx, pseudonym);
+    const notified: string[] = [];
+    let removed = { signals: 0, notices: 0, matches: 0 };
+    if (subjectId) {
+      notified.push(...tellRegistrants(tx, ctx, subjectId, pseudonym, signals));
+      removed = eraseSubject(tx, subjectId);
+    }
     appendAudit(tx, {
       at: ctx.deps.clock.now().toISOString(),
       agencyId: ctx.actor.agencyId,
       actor: ctx.actor.professional,
       action: 'subject.erase',
       subject: pseudonym,
-      resource: null,
+      resource: sealDetail(ctx, 'subject.erase', pseudonym, { ...withheldDetail(ctx.deps.policy, withheld), removed, notified }),
       outcome: reason,
       requestId: ctx.requestId,
     });
-    return { erased: true, ...removed };
+    return { erased: true, signals: report.registrations.length, matches: report.matches.length };
   });
+}
+
+/** Writes a subject.erased notice to each enabled agency with an active signal; returns who was told. */
+function tellRegistrants(tx: Tx, ctx: Ctx, subjectId: string, pseudonym: string, signals: FamilySignal[]): string[] {
+  const active = signals.filter((s) => s.status === 'active');
+  if (active.length === 0) return [];
+  const { dataKey } = loadSubjectKey(tx, ctx.deps.keys, subjectId);
+  const agencies = agenciesByIds(tx, active.map((s) => s.agencyId));
+  const now = ctx.deps.clock.now();
+  const told: string[] = [];
+  for (const signal of active) {
+    if (agencies.get(signal.agencyId)?.status !== 'active') continue;
+    const body: NoticeBody = {
+      id: newId('ntc', now),
+      type: 'subject.erased',
+      createdAt: now.toISOString(),
+      matchId: null,
+      signalId: signal.id,
+      // Read now: it is sealed under the data key that the erasure destroys.
+      reference: openSignal(dataKey, signal).reference,
+      parties: [],
+      coordinator: null,
+      caseTable: null,
+      policy: { id: ctx.deps.policy.id, version: ctx.deps.policy.version, rules: [ERASURE_NOTICE_RULE] },
+    };
+    insertSubjectlessNotice(tx, ctx.deps.keys, { body, agencyId: signal.agencyId });
+    appendAudit(tx, {
+      at: body.createdAt,
+      agencyId: signal.agencyId,
+      actor: null,
+      action: 'notice.subject.erased',
+      subject: pseudonym,
+      resource: body.id,
+      outcome: 'disclosed',
+      requestId: ctx.requestId,
+    });
+    told.push(signal.agencyId);
+  }
+  return told;
 }

@@ -5,6 +5,7 @@ import { auditAccess } from './audit.ts';
 import { reconcileMatch } from './matching.ts';
 import { type Ctx, requireScope } from './context.ts';
 import { conflict } from './errors.ts';
+import { rememberExemption } from './shielding.ts';
 import { loadOwnSignal, sealSignal, toSignalView } from './signal-record.ts';
 import type { SignalView, UpdateSignalInput, WithdrawSignalInput } from './signal-schemas.ts';
 
@@ -27,6 +28,7 @@ export function updateSignal({ ctx, id, input }: { ctx: Ctx; id: string; input: 
       sealed: sealSignal(dataKey, row.id, nextSealed),
     };
     tx.update(signals).set(changes).where(eq(signals.id, row.id)).run();
+    if (input.informed) rememberExemption(tx, ctx.deps.keys, { pseudonym, agencyId: row.agencyId }, input.informed);
     auditAccess(tx, ctx, { action: 'signal.update', subject: pseudonym, resource: row.id, outcome: 'ok' });
     return toSignalView({ ...row, ...changes }, nextSealed);
   });

@@ -75,6 +75,34 @@ export class KeyRing {
     return open(kek, wrapped, `dek:${subjectId}`);
   }
 
+  /**
+   * Seals a small record that must outlive every subject's data key (a shielding marker, a notice
+   * about an erased subject) under a key derived from the current KEK for `purpose`. The KEK
+   * version travels in the first two bytes, so a rotated ring still opens it.
+   */
+  sealRecord(purpose: string, plaintext: Uint8Array, aad: string): Uint8Array {
+    const version = this.#currentKek;
+    const sealed = seal(this.#recordKey(purpose, version), plaintext, `${purpose}:${aad}`);
+    const out = new Uint8Array(2 + sealed.length);
+    out[0] = version >> 8;
+    out[1] = version & 0xff;
+    out.set(sealed, 2);
+    return out;
+  }
+
+  /** Opens what `sealRecord` sealed for the same purpose and associated data. */
+  openRecord(purpose: string, sealed: Uint8Array, aad: string): Uint8Array {
+    if (sealed.length < 2) throw new KeyRingError('sealed record too short');
+    const version = (sealed[0]! << 8) | sealed[1]!;
+    return open(this.#recordKey(purpose, version), sealed.subarray(2), `${purpose}:${aad}`);
+  }
+
+  #recordKey(purpose: string, version: number): Uint8Array {
+    const kek = this.#keks.get(version);
+    if (!kek) throw new KeyRingError(`key-encryption key version ${version} is missing`);
+    return hmac(sha256, kek, utf8ToBytes(`betrokken:record:${purpose}`));
+  }
+
   get currentSigningKey(): SigningKey {
     return this.signingKeys[this.signingKeys.length - 1]!;
   }

@@ -2,8 +2,7 @@ import { eq } from 'drizzle-orm';
 import { agencies } from '../../schema/tables.ts';
 import type { Deps } from '../app/context.ts';
 import { inTransaction } from '../store/db.ts';
-import { dueDeliveries, type NoticeRow, openNotice, updateDelivery } from '../store/notices.ts';
-import { loadSubjectKey } from '../store/subjects.ts';
+import { dueDeliveries, type NoticeRow, openNoticeRow, updateDelivery } from '../store/notices.ts';
 import { signWebhook } from './sign.ts';
 
 export interface DeliveryOptions {
@@ -73,15 +72,16 @@ async function attempt(deps: Deps, p: Prepared, opts: DeliveryOptions): Promise<
 export async function deliverDue(deps: Deps, opts: DeliveryOptions = DEFAULT_DELIVERY, limit = 200): Promise<DeliveryStats> {
   const stats: DeliveryStats = { delivered: 0, retried: 0, failed: 0 };
   const now = deps.clock.now().toISOString();
-  const prepared: Prepared[] = inTransaction(deps.db, (tx) =>
-    dueDeliveries(tx, now, limit).map((row) => {
+  const prepared: Prepared[] = inTransaction(deps.db, (tx) => {
+    const cache = new Map();
+    return dueDeliveries(tx, now, limit).map((row) => {
       const agency = tx.select({ url: agencies.webhookUrl, status: agencies.status }).from(agencies).where(eq(agencies.id, row.agencyId)).get();
       // A disabled agency is sent nothing; its notice is not even opened.
       if (agency?.status !== 'active') return { row, url: null, body: '', disabled: true };
-      const { dataKey } = loadSubjectKey(tx, deps.keys, row.subjectId);
-      return { row, url: agency.url, body: JSON.stringify({ ...openNotice(dataKey, row), acknowledgedAt: row.ackedAt }), disabled: false };
-    }),
-  );
+      const { body } = openNoticeRow(tx, deps.keys, row, cache);
+      return { row, url: agency.url, body: JSON.stringify({ ...body, acknowledgedAt: row.ackedAt }), disabled: false };
+    });
+  });
   for (let i = 0; i < prepared.length; i += opts.concurrency) {
     const chunk = prepared.slice(i, i + opts.concurrency);
     const errors = await Promise.all(chunk.map((p) => (p.url && !p.disabled ? attempt(deps, p, opts) : Promise.resolve('no webhook'))));

@@ -90,7 +90,7 @@ export const policySchema = z
         }),
       )
       .default([])
-      .meta({ description: 'Party types withheld from subject access reports while their signal is active (rule 7).' }),
+      .meta({ description: 'Party types withheld from subject access answers, always: their registrations, accesses, and matches that exist only through them (rule 7).' }),
     statistics: z.strictObject({ rule: ruleId, minCell: z.number().int().min(1) }),
   })
   .superRefine((p, ctx) => {

@@ -1,8 +1,10 @@
 import { and, asc, eq, gt, inArray, isNull, lte, type SQL, sql } from 'drizzle-orm';
 import { agencies, notices } from '../../schema/tables.ts';
 import type { NoticeBody } from '../app/notice-schemas.ts';
+import type { KeyRing } from '../crypto/key-ring.ts';
 import { openJson, sealJson } from '../crypto/seal.ts';
 import { type Db, placeholders, preparedQuery, type Tx } from './db.ts';
+import { loadSubjectKey, type SubjectKey } from './subjects.ts';
 
 export type NoticeRow = typeof notices.$inferSelect;
 
@@ -26,27 +28,59 @@ export function insertNotice(
   tx: Tx,
   n: { body: NoticeBody; agencyId: string; subjectId: string; dataKey: Uint8Array },
 ): boolean {
+  return write(tx, n.body, n.agencyId, n.subjectId, sealJson(n.dataKey, n.body, aad(n.body.id)));
+}
+
+const RECORD_PURPOSE = 'notice';
+
+/**
+ * Writes a notice that must outlive the subject's data key (subject.erased): it names no subject
+ * and is sealed by the key ring instead. Its body must hold no BSN and no pseudonym.
+ */
+export function insertSubjectlessNotice(tx: Tx, keys: KeyRing, n: { body: NoticeBody; agencyId: string }): boolean {
+  return write(tx, n.body, n.agencyId, null, keys.sealRecord(RECORD_PURPOSE, new TextEncoder().encode(JSON.stringify(n.body)), aad(n.body.id)));
+}
+
+function write(tx: Tx, body: NoticeBody, agencyId: string, subjectId: string | null, sealed: Uint8Array): boolean {
   // A notice for an agency with a webhook is also queued for delivery (the transactional outbox).
-  const hook = recipientOf(tx).get({ id: n.agencyId });
+  const hook = recipientOf(tx).get({ id: agencyId });
   if (hook?.status !== 'active') return false;
   insert(tx).run({
-    id: n.body.id,
-    agencyId: n.agencyId,
-    subjectId: n.subjectId,
-    matchId: n.body.matchId,
-    type: n.body.type,
-    sealed: Buffer.from(sealJson(n.dataKey, n.body, aad(n.body.id))),
-    policyId: n.body.policy.id,
-    policyVersion: n.body.policy.version,
-    createdAt: n.body.createdAt,
+    id: body.id,
+    agencyId,
+    subjectId,
+    matchId: body.matchId,
+    type: body.type,
+    sealed: Buffer.from(sealed),
+    policyId: body.policy.id,
+    policyVersion: body.policy.version,
+    createdAt: body.createdAt,
     delivery: hook?.url ? 'pending' : 'none',
-    nextAttemptAt: hook?.url ? n.body.createdAt : null,
+    nextAttemptAt: hook?.url ? body.createdAt : null,
   });
   return true;
 }
 
 export function openNotice(dataKey: Uint8Array, row: NoticeRow): NoticeBody {
   return openJson<NoticeBody>(dataKey, row.sealed, aad(row.id));
+}
+
+/**
+ * Opens any notice row: under its subject's data key (looked up once per subject through `cache`),
+ * or by the key ring when it names no subject. `pseudonym` is null for the latter.
+ */
+export function openNoticeRow(
+  tx: Tx,
+  keys: KeyRing,
+  row: NoticeRow,
+  cache = new Map<string, SubjectKey & { pseudonym: string }>(),
+): { body: NoticeBody; pseudonym: string | null } {
+  if (row.subjectId === null) {
+    return { body: JSON.parse(new TextDecoder().decode(keys.openRecord(RECORD_PURPOSE, row.sealed, aad(row.id)))) as NoticeBody, pseudonym: null };
+  }
+  let key = cache.get(row.subjectId);
+  if (!key) cache.set(row.subjectId, (key = loadSubjectKey(tx, keys, row.subjectId)));
+  return { body: openNotice(key.dataKey, row), pseudonym: key.pseudonym };
 }
 
 /** A page of an agency's inbox, oldest first. */

@@ -102,6 +102,24 @@ describe('seal / open (XChaCha20-Poly1305)', () => {
   });
 });
 
+describe('records sealed by the key ring', () => {
+  it('open for the same purpose and associated data only, and after a rotation', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrokken-records-'));
+    await generateKeys(dir);
+    const before = await loadKeyRing(dir);
+    const bytes = (v: string) => new TextEncoder().encode(v);
+    const sealed = before.sealRecord('shield', bytes('["agy_1"]'), 'tag-1');
+    expect(() => before.openRecord('notice', sealed, 'tag-1')).toThrow(SealOpenError);
+    expect(() => before.openRecord('shield', sealed, 'tag-2')).toThrow(SealOpenError);
+    await rotateKeys(dir);
+    const after = await loadKeyRing(dir);
+    expect(new TextDecoder().decode(after.openRecord('shield', sealed, 'tag-1'))).toBe('["agy_1"]');
+    expect(after.sealRecord('shield', bytes('x'), 'tag-1')[1]).toBe(2); // sealed under the new KEK
+    const stranger = await ephemeralKeyRing(); // another service's keys open nothing
+    expect(() => stranger.openRecord('shield', sealed, 'tag-1')).toThrow();
+  });
+});
+
 describe('key ring on disk', () => {
   const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'betrokken-keys-'));
 

@@ -19,19 +19,18 @@ const invalid = problem('The request does not match the schema (`validation_fail
 
 const access = createRoute({
   method: 'post', path: '/v1/subject-requests/access', tags: ['subject rights'], security: bearer,
-  summary: 'Answer a young person or parent: who registered, the matches, and who looked (minus what the policy shields)',
+  summary: 'Answer a young person or parent: who registered, the matches, and who looked, with no trace of what the policy shields',
   request: { body: { required: true, content: { 'application/json': { schema: accessRequestSchema } } } },
   responses: { 200: json(accessReportSchema, 'The report.'), 400: invalid, ...authProblems, 422: problem('`invalid_bsn`.') },
 });
 const erasure = createRoute({
   method: 'post', path: '/v1/subject-requests/erasure', tags: ['subject rights'], security: bearer,
-  summary: "Destroy a young person's data (crypto-shredding); the audit log keeps that it happened",
+  summary: "Destroy a young person's data (crypto-shredding); agencies with an active signal are told; the audit log keeps that it happened",
   request: { body: { required: true, content: { 'application/json': { schema: erasureRequestSchema } } } },
   responses: {
-    200: json(erasureResultSchema, 'Erased.'),
+    200: json(erasureResultSchema, 'Erased; also when nothing was registered, so the answer says nothing of what the family may not see.'),
     400: invalid,
     ...authProblems,
-    404: problem('Nothing is registered (`subject_not_found`).'),
     422: problem('`invalid_bsn`.'),
   },
 });
