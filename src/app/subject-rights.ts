@@ -14,7 +14,7 @@ import { type Ctx, requireScope } from './context.ts';
 import { unprocessable } from './errors.ts';
 import { type FamilySignal, familyAccesses, locationOf, matchSpans } from './family-view.ts';
 import { openSignal } from './signal-record.ts';
-import type { NoticeBody } from './notice-schemas.ts';
+import { type NoticeBody, noticeBodySchema } from './notice-schemas.ts';
 import { SAFETY_EXEMPTIONS, shieldedAgencies, type Shielding } from './shielding.ts';
 import { informedSchema } from './signal-schemas.ts';
 
@@ -255,7 +255,7 @@ function tellRegistrants(tx: Tx, ctx: Ctx, subjectId: string, pseudonym: string,
   const told: string[] = [];
   for (const signal of active) {
     if (agencies.get(signal.agencyId)?.status !== 'active') continue;
-    const body: NoticeBody = {
+    const body: NoticeBody = noticeBodySchema.parse({
       id: newId('ntc', now),
       type: 'subject.erased',
       createdAt: now.toISOString(),
@@ -267,7 +267,7 @@ function tellRegistrants(tx: Tx, ctx: Ctx, subjectId: string, pseudonym: string,
       coordinator: null,
       caseTable: null,
       policy: { id: ctx.deps.policy.id, version: ctx.deps.policy.version, rules: [ERASURE_NOTICE_RULE] },
-    };
+    } satisfies NoticeBody);
     insertSubjectlessNotice(tx, ctx.deps.keys, { body, agencyId: signal.agencyId });
     appendAudit(tx, {
       at: body.createdAt,
