@@ -80,40 +80,46 @@ export interface FamilyAccess {
  * Who accessed the young person's data, as the family may see it:
  * - nothing by a shielded agency, and nothing without an agency (the index's own jobs);
  * - an agency's own acts on its own signal, and the requests made for the family, always;
- * - notices (sent, read, acknowledged) only within a span in which the family has a match, only
- *   those of the span's parties and its routed coordinator, and once per agency and span, at the
- *   first: outside such a span a notice could only be about a shielded agency's match, and how
- *   many an agency got, or whether the municipality got one on escalation, depends on who else
- *   was involved;
+ * - that the index told an agency of a match: once per match, for its coordinator when the match
+ *   began and for each party when it first could see another of the match's agencies. These are
+ *   worked out from the visible agencies' signals, not read from the log: which notices an agency
+ *   got, when and how many, depends on who else was involved (the log keeps them for the privacy
+ *   officer);
  * - nothing of what a coordinator did with a match (reads, claims, case tables, closes): it sees
- *   the shielded agencies and acts on what it sees (a match claimed before the family had one is
- *   not claimed again), so its acts cannot be shown without showing their cause. The match names
- *   its coordinator; the audit log keeps the acts for the privacy officer.
+ *   the shielded agencies and acts on what it sees, so its acts cannot be shown without their cause.
  * Any other action is left out: when in doubt, a party learns less.
  */
 export function familyAccesses(
   audit: SubjectAuditRow[],
   shielded: ReadonlySet<string>,
   spans: Array<Pick<MatchSpan, 'from' | 'until' | 'agencies'> & { coordinatorId: string | null }>,
+  visible: FamilySignal[],
+  sees: (viewer: string, other: string) => boolean,
 ): FamilyAccess[] {
   const shown: FamilyAccess[] = [];
-  const seenNotice = new Set<string>();
-  const spanAt = (at: string) => spans.findIndex((s) => s.from <= at && (s.until === null || at <= s.until));
   for (const r of audit) {
-    if (!r.agencyId || shielded.has(r.agencyId)) continue;
-    if (OWN_ACTS.has(r.action)) {
-      shown.push({ at: r.at, agencyId: r.agencyId, action: r.action, outcome: FIXED_OUTCOME[r.action] ?? r.outcome });
-      continue;
-    }
-    if (!r.action.startsWith('notice.')) continue;
-    const i = spanAt(r.at);
-    const span = spans[i];
-    if (!span || !(span.agencies.has(r.agencyId) || span.coordinatorId === r.agencyId)) continue;
-    const action = r.action === 'notice.read' || r.action === 'notice.ack' ? r.action : 'notice.sent';
-    const key = `${i}|${r.agencyId}|${action}`;
-    if (seenNotice.has(key)) continue;
-    seenNotice.add(key);
-    shown.push({ at: r.at, agencyId: r.agencyId, action, outcome: action === 'notice.sent' ? 'disclosed' : 'ok' });
+    if (!r.agencyId || shielded.has(r.agencyId) || !OWN_ACTS.has(r.action)) continue;
+    shown.push({ at: r.at, agencyId: r.agencyId, action: r.action, outcome: FIXED_OUTCOME[r.action] ?? r.outcome });
   }
-  return shown;
+  const told = (agencyId: string, at: string) => shown.push({ at, agencyId, action: 'notice.sent', outcome: 'disclosed' });
+  for (const span of spans) {
+    const inSpan = (s: FamilySignal) => span.agencies.has(s.agencyId) && (span.until === null || s.registeredAt <= span.until) && (s.endedAt === null || s.endedAt >= span.from);
+    const signals = visible.filter(inSpan);
+    if (span.coordinatorId) told(span.coordinatorId, span.from);
+    for (const agencyId of span.agencies) {
+      if (agencyId === span.coordinatorId) continue;
+      let first: string | null = null;
+      for (const own of signals.filter((s) => s.agencyId === agencyId)) {
+        for (const other of signals) {
+          if (other.agencyId === agencyId || !sees(agencyId, other.agencyId)) continue;
+          const from = [own.registeredAt, other.registeredAt, span.from].sort().at(-1)!;
+          const to = [own.endedAt, other.endedAt, span.until].filter((x): x is string => x !== null).sort()[0] ?? null;
+          if ((to === null || from <= to) && (first === null || from < first)) first = from;
+        }
+      }
+      if (first) told(agencyId, first);
+    }
+  }
+  // In time order (a stable sort: in one instant, the acts in the order of the log, then the notices).
+  return shown.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
 }

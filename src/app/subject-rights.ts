@@ -13,6 +13,7 @@ import { loadSubjectKey } from '../store/subjects.ts';
 import { type Ctx, requireScope } from './context.ts';
 import { unprocessable } from './errors.ts';
 import { type FamilySignal, familyAccesses, locationOf, matchSpans } from './family-view.ts';
+import { letsThrough, partyLens } from '../policy/lens.ts';
 import { openSignal } from './signal-record.ts';
 import { type NoticeBody, noticeBodySchema } from './notice-schemas.ts';
 import { SAFETY_EXEMPTIONS, shieldedAgencies, type Shielding } from './shielding.ts';
@@ -113,7 +114,9 @@ function assess(tx: Tx, ctx: Ctx, pseudonym: string): Assessed {
   const visible = signals.filter((s) => !shielded.has(s.agencyId));
   const spans = matchSpans(visible);
   const coordinators = spans.map((span) => routedCoordinator(tx, ctx, span.lastParties, involved));
-  const accesses = familyAccesses(audit, shielded, spans.map((span, i) => ({ ...span, coordinatorId: coordinators[i] ?? null })));
+  const typeOf = (id: string) => involved.get(id)!.type as AgencyType;
+  const sees = (viewer: string, other: string) => letsThrough(partyLens(policy, typeOf(viewer)), typeOf(other));
+  const accesses = familyAccesses(audit, shielded, spans.map((span, i) => ({ ...span, coordinatorId: coordinators[i] ?? null })), visible, sees);
   const names = agenciesByIds(tx, [...visible.map((s) => s.agencyId), ...accesses.map((a) => a.agencyId), ...coordinators.flatMap((c) => (c ? [c] : []))]);
   const brief = (id: string): AgencyBrief => ({ name: names.get(id)!.name, type: names.get(id)!.type as AgencyType });
 

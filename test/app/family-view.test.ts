@@ -30,14 +30,17 @@ describe('the family’s matches: spans with two or more agencies active at once
 });
 
 describe('the family’s list of accesses', () => {
-  const spans = matchSpans([signal('a', 2), signal('b', 4, 8)]).map((s) => ({ ...s, coordinatorId: 'w' }));
+  const visible = [signal('a', 2), signal('b', 4, 8)];
+  const spans = matchSpans(visible).map((s) => ({ ...s, coordinatorId: 'w' }));
+  const seesAll = () => true;
 
   it('keeps own acts, drops shielded agencies and the index’s own jobs', () => {
-    const shown = familyAccesses([record('a', 'signal.register', 2), record('vt', 'signal.register', 3), record(null, 'signal.expire', 5)], new Set(['vt']), spans);
+    const shown = familyAccesses([record('a', 'signal.register', 2), record('vt', 'signal.register', 3), record(null, 'signal.expire', 5)], new Set(['vt']), [], [], seesAll);
+    expect(familyAccesses([], new Set(), [], visible, seesAll)).toEqual([]);
     expect(shown.map((a) => `${a.agencyId} ${a.action}`)).toEqual(['a signal.register']);
   });
 
-  it('shows notices only inside a span, of its parties and coordinator, once per agency; no coordinator acts', () => {
+  it('shows that the coordinator and each party that could see another were told, once per match, from the signals; no coordinator acts', () => {
     const shown = familyAccesses(
       [
         record('w', 'match.claim', 3), // a match the family does not have
@@ -54,12 +57,17 @@ describe('the family’s list of accesses', () => {
       ],
       new Set(),
       spans,
+      visible,
+      seesAll,
     );
-    expect(shown.map((a) => `${a.at.slice(8, 10)} ${a.agencyId} ${a.action}`)).toEqual(['04 w notice.sent', '05 a notice.read', '06 w notice.read']);
+    expect(shown.map((a) => `${a.at.slice(8, 10)} ${a.agencyId} ${a.action}`)).toEqual(['04 w notice.sent', '04 a notice.sent', '04 b notice.sent']);
+    // A party that may see none of the others is not told.
+    const blind = familyAccesses([], new Set(), spans, visible, (viewer) => viewer !== 'a');
+    expect(blind.map((a) => `${a.agencyId} ${a.action}`)).toEqual(['w notice.sent', 'b notice.sent']);
   });
 
   it('shows the fixed outcome of an access request, not what it withheld', () => {
     const asked = { ...record('m', 'subject.access_request', 9), outcome: 'answered; withheld: x' };
-    expect(familyAccesses([asked], new Set(), spans)[0]!.outcome).toBe('answered');
+    expect(familyAccesses([asked], new Set(), [], [], seesAll)[0]!.outcome).toBe('answered');
   });
 });

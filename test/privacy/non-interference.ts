@@ -4,6 +4,7 @@ import { closeMatch, claimMatch, conveneCaseTable, recordCaseTableOutcome } from
 import { DomainError } from '../../src/app/errors.ts';
 import { liveMatchOf } from '../../src/app/matching.ts';
 import { listNotices } from '../../src/app/notices.ts';
+import { subjectAccess } from '../../src/app/subject-rights.ts';
 import { registerSignal } from '../../src/app/register-signal.ts';
 import { withdrawSignal } from '../../src/app/update-signal.ts';
 import type { KeyRing } from '../../src/crypto/key-ring.ts';
@@ -46,7 +47,8 @@ export type Action =
   | { op: 'convene'; subject: number }
   | { op: 'outcome'; subject: number }
   | { op: 'close'; subject: number }
-  | { op: 'jobs'; days: number };
+  | { op: 'jobs'; days: number }
+  | { op: 'access'; subject: number };
 
 const subject = fc.constantFrom(...SUBJECTS);
 export const actionArb: fc.Arbitrary<Action> = fc.oneof(
@@ -57,10 +59,16 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('outcome' as const), subject }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('close' as const), subject }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('jobs' as const), days: fc.constantFrom(1, 4, 7, 30) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('access' as const), subject }) },
 );
 export const historyArb = fc.array(actionArb, { minLength: 4, maxLength: 24 });
 
-/** What each agency observed, in order. */
+/** The young person and their parents, who see what the answer to an access request shows. */
+export const FAMILY = 'family';
+/** Not an observation: which agency registered for which young person with a safety exemption. */
+const EXEMPTED = 'exempted';
+
+/** What each agency (and the family) observed, in order. */
 export type Observations = Map<string, unknown[]>;
 
 /** A migrated database with the cast's agencies, copied for every run (a run takes milliseconds). */
@@ -93,7 +101,7 @@ export async function runHistory(region: Region, history: Action[]): Promise<Obs
 }
 
 function observe(h: Harness, ids: Map<string, string>, labels: Map<string, string>, history: Action[]): Observations {
-  const seen: Observations = new Map([...ids.keys()].map((l) => [l, []]));
+  const seen: Observations = new Map([...ids.keys(), FAMILY, EXEMPTED].map((l) => [l, []]));
   const ctx = (label: string): Ctx => {
     const type = CAST[label]!.type;
     return { deps: h.deps, actor: { agencyId: ids.get(label)!, agencyType: type, scopes: new Set(allowedScopes(h.policy, type, ['notices:read'])), professional: null }, requestId: null };
@@ -129,6 +137,7 @@ function observe(h: Harness, ids: Map<string, string>, labels: Map<string, strin
           const input = { kind: 'involvement', ...signalBody(validBsn(a.subject), { district: a.district, informed, professional: { name: `prof ${a.who}`, email: `${a.who}@example.nl` } }) };
           const res = registerSignal({ ctx: ctx(a.who), input: input as never });
           signalIds.set(`${a.who}/${a.subject}`, res.signal.id);
+          if (a.exempt && res.outcome === 'created') seen.get(EXEMPTED)!.push(`${a.who}/${a.subject}`);
           return { outcome: res.outcome, signal: res.signal };
         });
         break;
@@ -168,6 +177,10 @@ function observe(h: Harness, ids: Map<string, string>, labels: Map<string, strin
       case 'jobs':
         h.clock.advanceDays(a.days);
         runJobs(h.deps);
+        break;
+      case 'access':
+        // The answer to the family, through the municipality's privacy desk.
+        answer(FAMILY, () => subjectAccess({ ctx: ctx('muni'), bsn: validBsn(a.subject) }));
         break;
     }
   }
@@ -235,5 +248,13 @@ export async function firstDifference(policy: Policy, region: Region, history: A
       if (a !== b) return `${viewer} (hidden: ${lens}) observed\n  with:    ${a}\n  without: ${b}`;
     }
   }
+  // The family: the policy's shielded types, and every agency that registered for a young person
+  // with an informing exemption for someone's safety, are hidden from the answer.
+  const shielded = new Set(policy.shielding.flatMap((s) => s.types));
+  const exempted = new Set(full.get(EXEMPTED) as string[]);
+  const forFamily = history.filter((a) => !('who' in a) || (!shielded.has(CAST[a.who]!.type) && !exempted.has(`${a.who}/${a.subject}`)));
+  const answers = (o: Observations) => JSON.stringify(o.get(FAMILY));
+  const familyWithout = await runHistory(region, forFamily);
+  if (answers(full) !== answers(familyWithout)) return `the family observed\n  with:    ${answers(full)}\n  without: ${answers(familyWithout)}`;
   return null;
 }

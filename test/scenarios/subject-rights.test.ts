@@ -43,7 +43,7 @@ describe('subject access request', () => {
     ]);
     expect(report.registrations[0]!.informed).toEqual({ status: 'exempt', exemption: 'unreachable' });
     expect(report.matches).toEqual([expect.objectContaining({ status: 'open', endedAt: null, coordinator: { name: 'wij', type: 'wij' } })]);
-    expect(lines(report)).toEqual(expect.arrayContaining(['school signal.register', 'gp signal.register', 'school notice.sent', 'wij notice.sent', 'school notice.read']));
+    expect(lines(report)).toEqual(expect.arrayContaining(['school signal.register', 'gp signal.register', 'school notice.sent', 'gp notice.sent', 'wij notice.sent']));
     expect(report).not.toHaveProperty('withheld');
     expect(JSON.stringify(report)).not.toContain(validBsn(1));
   });
