@@ -66,13 +66,11 @@ const agencyById = preparedQuery((db) =>
 const liveMatches = preparedQuery((db) =>
   db.select().from(matches).where(and(eq(matches.subjectId, sql.placeholder('subjectId')), inArray(matches.status, [...LIVE_STATUSES]))).prepare(),
 );
-const lastClosed = preparedQuery((db) =>
+const closedCoverage = preparedQuery((db) =>
   db
     .select({ covered: matches.coveredSignals })
     .from(matches)
     .where(and(eq(matches.subjectId, sql.placeholder('subjectId')), eq(matches.lens, sql.placeholder('lens')), eq(matches.status, 'closed')))
-    .orderBy(desc(matches.endedAt))
-    .limit(1)
     .prepare(),
 );
 const insertEvent = preparedQuery((db) => db.insert(matchEvents).values(placeholders('matchId', 'at', 'type', 'agencyId')).prepare());
@@ -371,9 +369,12 @@ export function reconcileMatch(tx: Tx, deps: Deps, subject: SubjectHandle, reque
   return full!;
 }
 
-/** A closed match covers its signals: only a registration it did not cover starts a new one. */
+/**
+ * A closed match covers its signals: only a registration that no closed match covered starts a
+ * new one (by signal, not by time: two closes can share an instant).
+ */
 function coveredByClosed(tx: Tx, subjectId: string, lens: Lens, rows: ActiveRow[]): boolean {
-  const covered = new Set(lastClosed(tx).get({ subjectId, lens })?.covered ?? []);
+  const covered = new Set(closedCoverage(tx).all({ subjectId, lens }).flatMap((m) => m.covered ?? []));
   return covered.size > 0 && rows.every((r) => covered.has(r.signal.id));
 }
 

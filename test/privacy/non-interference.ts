@@ -238,7 +238,9 @@ export function without(history: Action[], lens: string): Action[] {
  * Checks one history: for each lens, the viewers looking through it observe the same with and
  * without the hidden parties. Answers the first difference, or null.
  */
-export async function firstDifference(policy: Policy, region: Region, history: Action[], lensOf = partyLens): Promise<string | null> {
+export async function firstDifference(policy: Policy, region: Region, given: Action[], lensOf = partyLens): Promise<string | null> {
+  // Every history ends with the family asking about each young person.
+  const history: Action[] = [...given, ...SUBJECTS.map((subject) => ({ op: 'access' as const, subject }))];
   const full = await runHistory(region, history);
   for (const [lens, viewers] of viewerGroups(policy, lensOf)) {
     const reduced = await runHistory(region, without(history, lens));
@@ -253,7 +255,9 @@ export async function firstDifference(policy: Policy, region: Region, history: A
   const shielded = new Set(policy.shielding.flatMap((s) => s.types));
   const exempted = new Set(full.get(EXEMPTED) as string[]);
   const forFamily = history.filter((a) => !('who' in a) || (!shielded.has(CAST[a.who]!.type) && !exempted.has(`${a.who}/${a.subject}`)));
-  const answers = (o: Observations) => JSON.stringify(o.get(FAMILY));
+  // An exemption shields from when it is recorded: an answer given before it stands. So where there
+  // is one, the family's last answers are compared, else every answer.
+  const answers = (o: Observations) => JSON.stringify(exempted.size > 0 ? o.get(FAMILY)!.slice(-SUBJECTS.length) : o.get(FAMILY));
   const familyWithout = await runHistory(region, forFamily);
   if (answers(full) !== answers(familyWithout)) return `the family observed\n  with:    ${answers(full)}\n  without: ${answers(familyWithout)}`;
   return null;
