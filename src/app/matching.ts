@@ -3,7 +3,7 @@ import { agencies, matches, matchEvents, matchRecipients, signals } from '../../
 import { newId, opaqueId } from '../crypto/ids.ts';
 import { openJson, sealJson } from '../crypto/seal.ts';
 import { decide, type Decision, type Facts, MATCH_RULE, type Recipient } from '../policy/decide.ts';
-import { coordinatorLens, FULL_LENS, type Lens, lensesOf, letsThrough, partyLens, shieldedFromSomeone } from '../policy/lens.ts';
+import { coordinatorLens, FULL_LENS, type Lens, lensesOf, letsThrough, locate, partyLens } from '../policy/lens.ts';
 import type { AgencyType } from '../policy/types.ts';
 import { appendAudit } from '../store/audit.ts';
 import { placeholders, preparedQuery, type Tx, updateSet } from '../store/db.ts';
@@ -111,19 +111,6 @@ export function activeSignals(tx: Tx, subjectId: string): ActiveRow[] {
     .map((r) => ({ signal: r.signal, agency: { ...r.agency, type: r.agency.type as AgencyType } }));
 }
 
-/**
- * Where the subject lives: the municipality of the latest signal, and the latest district named
- * there, from the parties every viewer may see (a party hidden from someone never moves a match,
- * so nobody's coordinator changes because of it); only where there are none, from all of them.
- */
-function locate(policy: Deps['policy'], all: ActiveRow[], opened: (signal: SignalRow) => SealedSignal): Facts['location'] {
-  const shielded = shieldedFromSomeone(policy);
-  const seenByAll = all.filter((r) => !shielded.has(r.agency.type));
-  const rows = seenByAll.length > 0 ? seenByAll : all;
-  const latest = rows[0]!.signal;
-  const named = rows.find((r) => r.signal.municipality === latest.municipality && opened(r.signal).district);
-  return { municipality: latest.municipality, district: named ? opened(named.signal).district : null };
-}
 
 /** The active WIJ teams and municipality agencies of a municipality, with the districts they serve. */
 export function coordinatorCandidates(tx: Tx, municipality: string): Facts['coordinators'] {
@@ -201,7 +188,9 @@ export class MatchState {
     const lens = this.lens;
     this.rows = (opts.active ?? activeSignals(tx, subject.subjectId)).filter((r) => letsThrough(lens, r.agency.type));
     this.byAgency = new Map(this.rows.map((r) => [r.agency.id, r]));
-    this.location = this.rows.length > 0 ? locate(deps.policy, this.rows, (s) => this.opened(s)) : { municipality: match?.municipality ?? '', district: null };
+    this.location = this.rows.length > 0
+      ? locate(deps.policy, this.rows.map((r) => ({ type: r.agency.type, municipality: r.signal.municipality, district: () => this.opened(r.signal).district })))
+      : { municipality: match?.municipality ?? '', district: null };
     const parties = this.rows.map((r) => ({ agencyId: r.agency.id, agencyType: r.agency.type }));
     this.decision = decide(deps.policy, {
       parties,

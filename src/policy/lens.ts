@@ -20,21 +20,41 @@ function hiddenTypes(see: Partial<Record<string, View>>): AgencyType[] {
 
 const lensKey = (types: readonly AgencyType[]): Lens => [...types].sort().join(',');
 
+interface Lenses {
+  party: ReadonlyMap<AgencyType, Lens>;
+  coordinator: Lens;
+  all: Lens[];
+  /** Types that some viewer may not see. */
+  shielded: ReadonlySet<AgencyType>;
+}
+
+/** A policy's lenses, worked out once per loaded policy (they are asked for on every notice). */
+const cache = new WeakMap<Policy, Lenses>();
+function lensesFor(policy: Policy): Lenses {
+  let known = cache.get(policy);
+  if (!known) {
+    const party = new Map(AGENCY_TYPES.map((t) => [t, lensKey(hiddenTypes((policy.disclosure.viewers[t] ?? policy.disclosure.default).see))]));
+    const coordinator = lensKey(hiddenTypes(policy.disclosure.coordinator.see));
+    const all = [...new Set<Lens>([FULL_LENS, coordinator, ...party.values()])].sort((a, b) => a.length - b.length || (a < b ? -1 : 1));
+    const shielded = new Set(all.flatMap((l) => (l ? (l.split(',') as AgencyType[]) : [])));
+    cache.set(policy, (known = { party, coordinator, all, shielded }));
+  }
+  return known;
+}
+
 /** The lens of a party of this type: the types its viewer rules hide. */
 export function partyLens(policy: Policy, type: AgencyType): Lens {
-  return lensKey(hiddenTypes((policy.disclosure.viewers[type] ?? policy.disclosure.default).see));
+  return lensesFor(policy).party.get(type)!;
 }
 
 /** The lens the coordinator (and a municipality a match was escalated to) looks through. */
 export function coordinatorLens(policy: Policy): Lens {
-  return lensKey(hiddenTypes(policy.disclosure.coordinator.see));
+  return lensesFor(policy).coordinator;
 }
 
 /** Every lens the policy gives a viewer, the full one first. */
 export function lensesOf(policy: Policy): Lens[] {
-  const all = new Set<Lens>([FULL_LENS, coordinatorLens(policy)]);
-  for (const type of AGENCY_TYPES) all.add(partyLens(policy, type));
-  return [...all].sort((a, b) => a.length - b.length || (a < b ? -1 : 1));
+  return lensesFor(policy).all;
 }
 
 /** Whether a party of this type is seen through the lens. */
@@ -43,10 +63,22 @@ export function letsThrough(lens: Lens, type: AgencyType): boolean {
 }
 
 /**
- * Types that some viewer may not see. Such a party never moves a match: where a match is located
- * (and so which WIJ team coordinates it) follows the parties every viewer sees, so that no one's
- * coordinator changes because of a party hidden from them.
+ * Where a young person lives, from signals newest first: the municipality of the latest, and the
+ * latest district named there, counting only the parties every viewer sees (where there are any).
+ * A party of a type some viewer may not see never moves a match, so no one's coordinator changes
+ * because of a party hidden from them.
  */
-export function shieldedFromSomeone(policy: Policy): ReadonlySet<AgencyType> {
-  return new Set(lensesOf(policy).flatMap((l) => (l ? (l.split(',') as AgencyType[]) : [])));
+export function locate(
+  policy: Policy,
+  latestFirst: ReadonlyArray<{ type: AgencyType; municipality: string; district: () => string | null }>,
+): { municipality: string; district: string | null } {
+  const { shielded } = lensesFor(policy);
+  const seenByAll = latestFirst.filter((s) => !shielded.has(s.type));
+  const rows = seenByAll.length > 0 ? seenByAll : latestFirst;
+  const municipality = rows[0]!.municipality;
+  for (const s of rows) {
+    const district = s.municipality === municipality ? s.district() : null;
+    if (district) return { municipality, district };
+  }
+  return { municipality, district: null };
 }
