@@ -51,12 +51,6 @@ export function matchSpans(visible: FamilySignal[]): MatchSpan[] {
   return spans;
 }
 
-/** Where the young person lives by the given signals: the latest one's municipality and the latest district named there. */
-export function locationOf(latestFirst: FamilySignal[]): { municipality: string; district: string | null } {
-  const latest = latestFirst[0]!;
-  const district = latestFirst.find((s) => s.municipality === latest.municipality && s.district)?.district ?? null;
-  return { municipality: latest.municipality, district };
-}
 
 /**
  * Accesses that are the agency's own act on its own signal (or the erasure notice about it, which

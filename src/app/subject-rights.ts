@@ -12,8 +12,8 @@ import { agenciesByIds, auditOfSubject, coordinatorsOf, signalsOfSubject, subjec
 import { loadSubjectKey } from '../store/subjects.ts';
 import { type Ctx, requireScope } from './context.ts';
 import { unprocessable } from './errors.ts';
-import { type FamilySignal, familyAccesses, locationOf, matchSpans } from './family-view.ts';
-import { letsThrough, partyLens } from '../policy/lens.ts';
+import { type FamilySignal, familyAccesses, matchSpans } from './family-view.ts';
+import { letsThrough, locate, partyLens } from '../policy/lens.ts';
 import { openSignal } from './signal-record.ts';
 import { type NoticeBody, noticeBodySchema } from './notice-schemas.ts';
 import { SAFETY_EXEMPTIONS, shieldedAgencies, type Shielding } from './shielding.ts';
@@ -150,13 +150,14 @@ function assess(tx: Tx, ctx: Ctx, pseudonym: string): Assessed {
 }
 
 /**
- * The coordinator the policy routes a match of these agencies to, where the family lives by their
- * signals: the same as without the shielded agencies, since nothing of theirs goes in.
+ * The coordinator the policy routes a match of these agencies to, located as every match is
+ * (lens.ts `locate`): the same as without the shielded agencies, since nothing of theirs goes in.
  */
 function routedCoordinator(tx: Tx, ctx: Ctx, latestFirst: FamilySignal[], agencies: ReturnType<typeof agenciesByIds>): string | null {
-  const location = locationOf(latestFirst);
+  const typeOf = (s: FamilySignal) => agencies.get(s.agencyId)!.type as AgencyType;
+  const location = locate(ctx.deps.policy, latestFirst.map((s) => ({ type: typeOf(s), municipality: s.municipality, district: () => s.district })));
   const decision = decide(ctx.deps.policy, {
-    parties: latestFirst.map((s) => ({ agencyId: s.agencyId, agencyType: agencies.get(s.agencyId)!.type as AgencyType })),
+    parties: latestFirst.map((s) => ({ agencyId: s.agencyId, agencyType: typeOf(s) })),
     location,
     coordinators: coordinatorsOf(tx, location.municipality).map((c) => ({ ...c, agencyType: c.agencyType as AgencyType })),
   });
