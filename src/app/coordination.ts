@@ -102,7 +102,7 @@ function awaitingIntroduction(tx: Tx, ctx: Ctx, match: MatchRow, state: MatchSta
   const waiting = new Set<string>();
   for (const line of otherLines(tx, match)) {
     if (line.status === 'claimed' || !isMine(ctx, line)) continue;
-    const lineState = new MatchState(tx, ctx.deps, state.subject, line, { active: [...state.rows] });
+    const lineState = new MatchState(tx, ctx.deps, state.subject, line, { active: state.rows });
     for (const r of lineState.decision.recipients) if (r.role === 'party' && lineState.hears(r.agencyId, 'party')) waiting.add(r.agencyId);
   }
   return [...waiting].sort().map((id) => state.byAgency.get(id)?.agency ?? agencyRef(tx, id));
@@ -130,7 +130,7 @@ function toMatchView(tx: Tx, ctx: Ctx, match: MatchRow, known?: MatchState): Mat
     parties: [...state.rows]
       .reverse()
       .map((r) => ({ agency: r.agency, contact: openSignal(subject.dataKey, r.signal).professional, since: r.signal.registeredAt })),
-    awaitingIntroduction: match.status === 'claimed' ? awaitingIntroduction(tx, ctx, match, state) : [],
+    awaitingIntroduction: awaitingIntroduction(tx, ctx, match, state),
     caseTables: tx.select().from(caseTables).where(eq(caseTables.matchId, match.id)).orderBy(asc(caseTables.id)).all().map(caseTableView),
     timeline: tx
       .select({ at: matchEvents.at, type: matchEvents.type, agencyId: matchEvents.agencyId })

@@ -28,21 +28,18 @@ export const LIVE_STATUSES = ['open', 'claimed', 'escalated'] as const;
 
 export type ActiveRow = { signal: SignalRow; agency: AgencyRef };
 
+/** A subject's signals with their agencies; the callers add which ones, newest first. */
+const signalsWithAgencies = (db: Tx) =>
+  db.select({ signal: signals, agency: { id: agencies.id, name: agencies.name, type: agencies.type } }).from(signals).innerJoin(agencies, eq(agencies.id, signals.agencyId));
 const activeSignalsOf = preparedQuery((db) =>
-  db
-    .select({ signal: signals, agency: { id: agencies.id, name: agencies.name, type: agencies.type } })
-    .from(signals)
-    .innerJoin(agencies, eq(agencies.id, signals.agencyId))
+  signalsWithAgencies(db)
     // A disabled agency's signals are suspended: they do not count until it is enabled again.
     .where(and(eq(signals.subjectId, sql.placeholder('subjectId')), eq(signals.status, 'active'), eq(agencies.status, 'active')))
     .orderBy(desc(signals.registeredAt), desc(signals.id))
     .prepare(),
 );
 const signalsActiveAt = preparedQuery((db) =>
-  db
-    .select({ signal: signals, agency: { id: agencies.id, name: agencies.name, type: agencies.type } })
-    .from(signals)
-    .innerJoin(agencies, eq(agencies.id, signals.agencyId))
+  signalsWithAgencies(db)
     .where(
       and(
         eq(signals.subjectId, sql.placeholder('subjectId')),
@@ -99,16 +96,16 @@ const upsertRecipient = preparedQuery((db) =>
 
 /** The signals that were active up to the instant a match ended, newest first: its parties as they were. */
 export function signalsEndingAt(tx: Tx, subjectId: string, at: string): ActiveRow[] {
-  return signalsActiveAt(tx)
-    .all({ subjectId, at })
-    .map((r) => ({ signal: r.signal, agency: { ...r.agency, type: r.agency.type as AgencyType } }));
+  return signalsActiveAt(tx).all({ subjectId, at }).map(toActiveRow);
 }
 
 /** The subject's active signals with their agencies, newest first. */
 export function activeSignals(tx: Tx, subjectId: string): ActiveRow[] {
-  return activeSignalsOf(tx)
-    .all({ subjectId })
-    .map((r) => ({ signal: r.signal, agency: { ...r.agency, type: r.agency.type as AgencyType } }));
+  return activeSignalsOf(tx).all({ subjectId }).map(toActiveRow);
+}
+
+function toActiveRow(r: { signal: SignalRow; agency: { id: string; name: string; type: string } }): ActiveRow {
+  return { signal: r.signal, agency: { ...r.agency, type: r.agency.type as AgencyType } };
 }
 
 
