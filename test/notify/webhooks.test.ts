@@ -3,8 +3,8 @@ import type { NoticeView } from '../../src/app/notice-schemas.ts';
 import { type DeliveryOptions, deliverDue } from '../../src/notify/delivery.ts';
 import { inTransaction } from '../../src/store/db.ts';
 import { listDeliveries, requeueFailed } from '../../src/store/notices.ts';
-import { createHarness, type Harness, signalBody, type TestAgency, validBsn } from '../support/harness.ts';
-import { Receiver, verifyStandardWebhook } from '../support/receiver.ts';
+import { type Harness, signalBody, type TestAgency, validBsn } from '../support/harness.ts';
+import { Receiver, verifyStandardWebhook, webhookRegion } from '../support/receiver.ts';
 
 const OPTS: DeliveryOptions = { timeoutMs: 500, retryWindowMs: 24 * 3_600_000, backoffMs: 1_000, concurrency: 4 };
 
@@ -14,11 +14,7 @@ let school: TestAgency;
 let gp: TestAgency;
 
 beforeEach(async () => {
-  receiver = await new Receiver().start();
-  h = await createHarness();
-  school = await h.agency('school', { webhookUrl: receiver.url });
-  gp = await h.agency('gp');
-  await h.agency('wij', { districts: ['selwerd'] });
+  ({ receiver, h, school, gp } = await webhookRegion());
 });
 afterEach(async () => receiver.stop());
 

@@ -8,7 +8,7 @@ import { type DeliveryOptions, deliverDue } from '../../src/notify/delivery.ts';
 import { inTransaction } from '../../src/store/db.ts';
 import { listDeliveries } from '../../src/store/notices.ts';
 import { createHarness, type Harness, ISSUER, signalBody, type TestAgency, validBsn } from '../support/harness.ts';
-import { Receiver } from '../support/receiver.ts';
+import { type Receiver, webhookRegion } from '../support/receiver.ts';
 import { World } from '../support/world.ts';
 
 const OPTS: DeliveryOptions = { timeoutMs: 500, retryWindowMs: 24 * 3_600_000, backoffMs: 1_000, concurrency: 4 };
@@ -94,11 +94,7 @@ describe('webhooks of disabled agencies and removed webhooks', () => {
   let school: TestAgency;
   let gp: TestAgency;
   beforeEach(async () => {
-    receiver = await new Receiver().start();
-    h = await createHarness();
-    school = await h.agency('school', { webhookUrl: receiver.url });
-    gp = await h.agency('gp');
-    await h.agency('wij', { districts: ['selwerd'] });
+    ({ receiver, h, school, gp } = await webhookRegion());
   });
   afterEach(async () => receiver.stop());
 

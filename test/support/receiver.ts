@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { createHarness, type Harness, type TestAgency } from './harness.ts';
 
 export interface Received {
   id: string;
@@ -68,4 +69,17 @@ export function verifyStandardWebhook(jwks: { keys: Array<{ x?: string; crv?: st
     if (version !== 'v1a' || !sig) return false;
     return jwks.keys.some((k) => k.crv === 'Ed25519' && k.x && ed25519.verify(Buffer.from(sig, 'base64'), message, Buffer.from(k.x, 'base64url')));
   });
+}
+
+/**
+ * A region whose school takes its notices by webhook at a receiver of its own, with a GP to match
+ * it and the WIJ team that coordinates: the setting of the webhook tests.
+ */
+export async function webhookRegion(): Promise<{ receiver: Receiver; h: Harness; school: TestAgency; gp: TestAgency }> {
+  const receiver = await new Receiver().start();
+  const h = await createHarness();
+  const school = await h.agency('school', { webhookUrl: receiver.url });
+  const gp = await h.agency('gp');
+  await h.agency('wij', { districts: ['selwerd'] });
+  return { receiver, h, school, gp };
 }
