@@ -50,14 +50,37 @@ export const usedAssertions = sqliteTable(
   (t) => [primaryKey({ columns: [t.agencyId, t.jti] }), index('used_assertions_expiry').on(t.expiresAt)],
 );
 
-/** A young person, known only by a keyed pseudonym; their data key is wrapped by a KEK. */
-export const subjects = sqliteTable('subjects', {
-  id: text('id').primaryKey(),
-  pseudonym: text('pseudonym').notNull().unique(),
-  wrappedKey: blob('wrapped_key', { mode: 'buffer' }).notNull(),
-  kekVersion: integer('kek_version').notNull(),
-  createdAt: text('created_at').notNull(),
-});
+/**
+ * A young person (kind person), or the family of a parent named at registration (kind family),
+ * known only by the keyed pseudonym of their BSN; their data key is wrapped by a KEK. A family's
+ * matches, notices and audit records hang off its row as a young person's do off theirs.
+ */
+export const subjects = sqliteTable(
+  'subjects',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind', { enum: ['person', 'family'] }).notNull().default('person'),
+    pseudonym: text('pseudonym').notNull(),
+    wrappedKey: blob('wrapped_key', { mode: 'buffer' }).notNull(),
+    kekVersion: integer('kek_version').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('subjects_kind_pseudonym').on(t.kind, t.pseudonym)],
+);
+
+/** The parents a registration named: the families (subjects of kind family) its signal belongs to. */
+export const signalFamilies = sqliteTable(
+  'signal_families',
+  {
+    signalId: text('signal_id')
+      .notNull()
+      .references(() => signals.id),
+    familyId: text('family_id')
+      .notNull()
+      .references(() => subjects.id),
+  },
+  (t) => [primaryKey({ columns: [t.signalId, t.familyId] }), index('signal_families_family').on(t.familyId)],
+);
 
 export const signals = sqliteTable(
   'signals',

@@ -25,6 +25,7 @@ import {
   liveMatchesOf,
   type MatchRow,
   MatchState,
+  relatedMatches,
   recordEvent,
   saveMatch,
   sealClaim,
@@ -32,7 +33,6 @@ import {
   type SubjectHandle,
 } from './matching.ts';
 import type { AgencyRef, NoticeBody, NoticeType } from './notice-schemas.ts';
-import { openSignal } from './signal-record.ts';
 
 /**
  * Coordination (API.md, matches and case tables): only a match's coordinator, or the
@@ -55,8 +55,7 @@ function loadOwnMatch(tx: Tx, ctx: Ctx, id: string): MatchRow {
 }
 
 function handle(tx: Tx, ctx: Ctx, match: MatchRow): SubjectHandle {
-  const { dataKey, pseudonym } = loadSubjectKey(tx, ctx.deps.keys, match.subjectId);
-  return { subjectId: match.subjectId, dataKey, pseudonym };
+  return loadSubjectKey(tx, ctx.deps.keys, match.subjectId);
 }
 
 /** The live matches of the narrower lenses beside the coordinator's one. */
@@ -111,11 +110,12 @@ function awaitingIntroduction(tx: Tx, ctx: Ctx, match: MatchRow, state: MatchSta
 function toMatchView(tx: Tx, ctx: Ctx, match: MatchRow, known?: MatchState): MatchView {
   // A match that ended shows its parties as they were then; whoever registered since is another match.
   const subject = known?.subject ?? handle(tx, ctx, match);
-  const ended = match.endedAt ? { active: signalsEndingAt(tx, match.subjectId, match.endedAt) } : {};
+  const ended = match.endedAt ? { active: signalsEndingAt(tx, subject, match.endedAt) } : {};
   const state = known && !match.endedAt ? known : new MatchState(tx, ctx.deps, subject, match, ended);
   auditAccess(tx, ctx, { action: 'match.read', subject: subject.pseudonym, resource: match.id, outcome: 'ok' });
   return {
     id: match.id,
+    kind: subject.kind === 'family' ? 'family' : 'child',
     status: match.status,
     municipality: match.municipality,
     district: state.location.district,
@@ -127,9 +127,16 @@ function toMatchView(tx: Tx, ctx: Ctx, match: MatchRow, known?: MatchState): Mat
     coordinator: coordinatorOf(tx, match, subject.dataKey),
     escalatedTo: match.escalatedTo ? agencyRef(tx, match.escalatedTo) : null,
     // The coordinator sees every party with contact details (the policy's coordinator rule).
-    parties: [...state.rows]
-      .reverse()
-      .map((r) => ({ agency: r.agency, contact: openSignal(subject.dataKey, r.signal).professional, since: r.signal.registeredAt })),
+    parties: [...state.rows].reverse().map((r) => {
+      const { kind, professional } = state.opened(r.signal);
+      return { agency: r.agency, kind, contact: professional, since: r.signal.registeredAt };
+    }),
+    related: relatedMatches(tx, subject).map(({ kind, match: m }) => ({
+      id: m.id,
+      kind,
+      status: m.status,
+      coordinator: m.coordinatorId ? agencyRef(tx, m.coordinatorId) : null,
+    })),
     awaitingIntroduction: awaitingIntroduction(tx, ctx, match, state),
     caseTables: tx.select().from(caseTables).where(eq(caseTables.matchId, match.id)).orderBy(asc(caseTables.id)).all().map(caseTableView),
     timeline: tx
@@ -204,7 +211,7 @@ function actOnLines(
   how: { event: string; action: string; outcome: string; notice: NoticeType },
 ): MatchView | null {
   const subject = handle(tx, ctx, match);
-  const active = activeSignals(tx, subject.subjectId);
+  const active = activeSignals(tx, subject);
   let applied = false;
   let own: MatchState | undefined;
   for (const line of [match, ...otherLines(tx, match)]) {
@@ -272,7 +279,7 @@ export function conveneCaseTable({ ctx, id, input, idempotency }: { ctx: Ctx; id
     requireLive(match);
     if (match.status !== 'claimed') throw conflict('match_not_claimed', 'claim the match before convening a case table');
     const subject = handle(tx, ctx, match);
-    const active = activeSignals(tx, subject.subjectId);
+    const active = activeSignals(tx, subject);
     const told = (state: MatchState) => new Set(state.decision.recipients.filter((r) => r.role === 'party').map((r) => r.agencyId));
     const state = new MatchState(tx, ctx.deps, subject, match, { active });
     // Only parties that were told of the match can be invited: a party that may see nobody must
@@ -335,7 +342,7 @@ export function recordCaseTableOutcome({ ctx, id, input }: { ctx: Ctx; id: strin
       outcomeAt: at,
     };
     const subject = handle(tx, ctx, match);
-    const active = activeSignals(tx, subject.subjectId);
+    const active = activeSignals(tx, subject);
     const rows = [table, ...tx.select().from(caseTables).where(eq(caseTables.rootId, table.id)).all()];
     for (const row of rows) {
       const line = row === table ? match : tx.select().from(matches).where(eq(matches.id, row.matchId)).get()!;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AGENCY_TYPES } from '../policy/types.ts';
+import { AGENCY_TYPES, SIGNAL_KINDS } from '../policy/types.ts';
 import { professionalSchema } from './signal-schemas.ts';
 
 /** Matches and case tables (API.md): what a coordinator sends and sees. No field takes prose. */
@@ -51,6 +51,7 @@ export type CaseTableView = z.infer<typeof caseTableSchema>;
 export const matchSchema = z
   .object({
     id: z.string(),
+    kind: z.enum(['child', 'family']).meta({ description: 'child: agencies involved with one young person; family: with different children of one parent.' }),
     status: z.enum(MATCH_STATUSES),
     municipality: z.string(),
     district: z.string().nullable(),
@@ -61,7 +62,17 @@ export const matchSchema = z
     closeReason: z.enum(CLOSE_REASONS).nullable(),
     coordinator: z.object({ agency: agencyRef, contact: professionalSchema.nullable() }).nullable(),
     escalatedTo: agencyRef.nullable(),
-    parties: z.array(z.object({ agency: agencyRef, contact: professionalSchema, since: z.iso.datetime() })),
+    parties: z.array(
+      z.object({
+        agency: agencyRef,
+        kind: z.enum(SIGNAL_KINDS).meta({ description: 'involvement: the agency provides care; concern: it is worried and does not.' }),
+        contact: professionalSchema,
+        since: z.iso.datetime(),
+      }),
+    ),
+    related: z.array(z.object({ id: z.string(), kind: z.enum(['child', 'family']), status: z.enum(MATCH_STATUSES), coordinator: agencyRef.nullable() })).meta({
+      description: 'The live family matches of this young person\'s parents (for a child match), or the live child matches of this family\'s children (for a family match): separate matches, for one case table where that helps.',
+    }),
     awaitingIntroduction: z.array(agencyRef).meta({
       description: 'Parties told of the match since it was claimed, who do not yet know whom to call: claim the match again to introduce yourself.',
     }),

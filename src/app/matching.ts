@@ -1,13 +1,15 @@
 import { and, asc, desc, eq, gte, inArray, isNull, lte, or, sql } from 'drizzle-orm';
-import { agencies, matches, matchEvents, matchRecipients, signals } from '../../schema/tables.ts';
+import { agencies, matches, matchEvents, matchRecipients, signalFamilies, signals } from '../../schema/tables.ts';
 import { newId, opaqueId } from '../crypto/ids.ts';
 import { openJson, sealJson } from '../crypto/seal.ts';
 import { decide, type Decision, type Facts, MATCH_RULE, type Recipient } from '../policy/decide.ts';
 import { coordinatorLens, FULL_LENS, type Lens, lensesOf, letsThrough, locate, partyLens } from '../policy/lens.ts';
-import type { AgencyType } from '../policy/types.ts';
+import { familyParties } from '../policy/family.ts';
+import { type AgencyType, claimDaysOf } from '../policy/types.ts';
 import { appendAudit } from '../store/audit.ts';
 import { placeholders, preparedQuery, type Tx, updateSet } from '../store/db.ts';
-import { insertNotice } from '../store/notices.ts';
+import { insertNotice, insertSubjectlessNotice } from '../store/notices.ts';
+import { loadSubjectKey, type SubjectKind } from '../store/subjects.ts';
 import type { Deps } from './context.ts';
 import { addDays } from './dates.ts';
 import { type AgencyRef, type NoticeBody, noticeBodySchema, type NoticeType, type PartyEntry } from './notice-schemas.ts';
@@ -17,11 +19,15 @@ import type { ProfessionalInput } from './signal-schemas.ts';
 export type MatchRow = typeof matches.$inferSelect;
 type Visible = Array<{ agencyId: string; view: 'contact' | 'type' }>;
 
-/** The subject whose match is handled: its id, data key and pseudonym (for the audit log). */
+/**
+ * The subject whose match is handled: its id, data key and name in the audit log. A family (the
+ * children of one parent) is a subject too: its matches are family matches.
+ */
 export interface SubjectHandle {
   subjectId: string;
   dataKey: Uint8Array;
   pseudonym: string;
+  kind?: SubjectKind;
 }
 
 export const LIVE_STATUSES = ['open', 'claimed', 'escalated'] as const;
@@ -48,6 +54,40 @@ const signalsActiveAt = preparedQuery((db) =>
       ),
     )
     .orderBy(desc(signals.registeredAt), desc(signals.id))
+    .prepare(),
+);
+/** A family's signals: those whose registration named its parent. */
+const familySignalsWithAgencies = (db: Tx) =>
+  db
+    .select({ signal: signals, agency: { id: agencies.id, name: agencies.name, type: agencies.type } })
+    .from(signalFamilies)
+    .innerJoin(signals, eq(signals.id, signalFamilies.signalId))
+    .innerJoin(agencies, eq(agencies.id, signals.agencyId));
+const familyActiveSignalsOf = preparedQuery((db) =>
+  familySignalsWithAgencies(db)
+    .where(and(eq(signalFamilies.familyId, sql.placeholder('subjectId')), eq(signals.status, 'active'), eq(agencies.status, 'active')))
+    .orderBy(desc(signals.registeredAt), desc(signals.id))
+    .prepare(),
+);
+const familySignalsActiveAt = preparedQuery((db) =>
+  familySignalsWithAgencies(db)
+    .where(
+      and(
+        eq(signalFamilies.familyId, sql.placeholder('subjectId')),
+        lte(signals.registeredAt, sql.placeholder('at')),
+        or(isNull(signals.endedAt), gte(signals.endedAt, sql.placeholder('at'))),
+      ),
+    )
+    .orderBy(desc(signals.registeredAt), desc(signals.id))
+    .prepare(),
+);
+const familiesOfSubject = preparedQuery((db) =>
+  db
+    .selectDistinct({ familyId: signalFamilies.familyId })
+    .from(signalFamilies)
+    .innerJoin(signals, eq(signals.id, signalFamilies.signalId))
+    .where(eq(signals.subjectId, sql.placeholder('subjectId')))
+    .orderBy(asc(signalFamilies.familyId))
     .prepare(),
 );
 const coordinatorsIn = preparedQuery((db) =>
@@ -94,15 +134,48 @@ const upsertRecipient = preparedQuery((db) =>
     .prepare(),
 );
 
+type Whose = Pick<SubjectHandle, 'subjectId' | 'kind'>;
+
 /** The signals that were active up to the instant a match ended, newest first: its parties as they were. */
-export function signalsEndingAt(tx: Tx, subjectId: string, at: string): ActiveRow[] {
-  return signalsActiveAt(tx).all({ subjectId, at }).map(toActiveRow);
+export function signalsEndingAt(tx: Tx, subject: Whose, at: string): ActiveRow[] {
+  const query = subject.kind === 'family' ? familySignalsActiveAt : signalsActiveAt;
+  return query(tx).all({ subjectId: subject.subjectId, at }).map(toActiveRow);
 }
 
-/** The subject's active signals with their agencies, newest first. */
-export function activeSignals(tx: Tx, subjectId: string): ActiveRow[] {
-  return activeSignalsOf(tx).all({ subjectId }).map(toActiveRow);
+/** The subject's (or the family's) active signals with their agencies, newest first. */
+export function activeSignals(tx: Tx, subject: Whose): ActiveRow[] {
+  const query = subject.kind === 'family' ? familyActiveSignalsOf : activeSignalsOf;
+  return query(tx).all({ subjectId: subject.subjectId }).map(toActiveRow);
 }
+
+/** The families the young person's signals were registered with (by a parent named). */
+export function familiesOf(tx: Tx, subjectId: string): string[] {
+  return familiesOfSubject(tx).all({ subjectId }).map((f) => f.familyId);
+}
+
+const childrenOfFamily = preparedQuery((db) =>
+  db
+    .selectDistinct({ subjectId: signals.subjectId })
+    .from(signalFamilies)
+    .innerJoin(signals, eq(signals.id, signalFamilies.signalId))
+    .where(and(eq(signalFamilies.familyId, sql.placeholder('familyId')), eq(signals.status, 'active')))
+    .orderBy(asc(signals.subjectId))
+    .prepare(),
+);
+
+/**
+ * The live coordinator's matches beside a subject's: a young person's family matches, or a
+ * family's child matches. They stay separate; the coordinator sees that both exist.
+ */
+export function relatedMatches(tx: Tx, subject: Whose): Array<{ kind: 'child' | 'family'; match: MatchRow }> {
+  const family = subject.kind === 'family';
+  const others = family ? childrenOfFamily(tx).all({ familyId: subject.subjectId }).map((c) => c.subjectId) : familiesOf(tx, subject.subjectId);
+  return others.flatMap((id) => {
+    const match = liveMatchOf(tx, id, FULL_LENS);
+    return match ? [{ kind: family ? ('child' as const) : ('family' as const), match }] : [];
+  });
+}
+
 
 function toActiveRow(r: { signal: SignalRow; agency: { id: string; name: string; type: string } }): ActiveRow {
   return { signal: r.signal, agency: { ...r.agency, type: r.agency.type as AgencyType } };
@@ -173,17 +246,26 @@ export class MatchState {
   readonly location: Facts['location'];
   /** The line of matches this state belongs to; only recipients looking through it hear from it. */
   readonly lens: Lens;
+  /**
+   * Notices that must outlive the subject (its erasure is under way): written without subject or
+   * match, sealed by the key ring, as subject.erased is.
+   */
+  readonly subjectless: boolean;
 
   constructor(
     private readonly tx: Tx,
     private readonly deps: Deps,
     readonly subject: SubjectHandle,
     public match: MatchRow | undefined,
-    opts: { lens?: Lens; active?: ActiveRow[] } = {},
+    opts: { lens?: Lens; active?: ActiveRow[]; subjectless?: boolean } = {},
   ) {
+    this.subjectless = opts.subjectless ?? false;
     this.lens = match?.lens ?? opts.lens ?? FULL_LENS;
     const lens = this.lens;
-    this.rows = (opts.active ?? activeSignals(tx, subject.subjectId)).filter((r) => letsThrough(lens, r.agency.type));
+    const seen = (opts.active ?? activeSignals(tx, subject)).filter((r) => letsThrough(lens, r.agency.type));
+    this.rows = subject.kind === 'family'
+      ? familyParties(deps.policy, seen, (r) => ({ agencyId: r.agency.id, subjectId: r.signal.subjectId, type: r.agency.type }))
+      : seen;
     this.byAgency = new Map(this.rows.map((r) => [r.agency.id, r]));
     this.location = this.rows.length > 0
       ? locate(deps.policy, this.rows.map((r) => ({ type: r.agency.type, municipality: r.signal.municipality, district: () => this.opened(r.signal).district })))
@@ -223,6 +305,7 @@ export class MatchState {
   }
 
   readonly #opened = new Map<string, SealedSignal>();
+  readonly #keys = new Map<string, Uint8Array>();
   #coordinator: { of: MatchRow | undefined; value: ReturnType<typeof coordinatorOf> } | undefined;
 
   /** The coordinator as notices show it, looked up once per state of the match. */
@@ -238,8 +321,26 @@ export class MatchState {
   /** A signal's sealed part, opened once however many notices show it. */
   opened(signal: SignalRow): SealedSignal {
     let sealed = this.#opened.get(signal.id);
-    if (!sealed) this.#opened.set(signal.id, (sealed = openSignal(this.subject.dataKey, signal)));
+    if (!sealed) this.#opened.set(signal.id, (sealed = openSignal(this.keyOf(signal.subjectId), signal)));
     return sealed;
+  }
+
+  /** The data key a signal is sealed under: the young person's (a family's signals are its children's). */
+  private keyOf(subjectId: string): Uint8Array {
+    if (subjectId === this.subject.subjectId) return this.subject.dataKey;
+    let key = this.#keys.get(subjectId);
+    if (!key) this.#keys.set(subjectId, (key = loadSubjectKey(this.tx, this.deps.keys, subjectId).dataKey));
+    return key;
+  }
+
+  /** Whether this is a family match (of the children of one parent). */
+  get family(): boolean {
+    return this.subject.kind === 'family';
+  }
+
+  /** The claim deadline the policy gives this match from now: shorter once it holds a concern. */
+  claimBy(now: Date): string {
+    return addDays(now, claimDaysOf(this.deps.policy, this.rows.map((r) => this.opened(r.signal).kind))).toISOString();
   }
 
   recipient(agencyId: string): Recipient | undefined {
@@ -250,7 +351,9 @@ export class MatchState {
     return (recipient?.sees ?? []).map((p) => {
       if (p.view === 'type') return { view: 'type', agencyType: p.agencyType };
       const r = this.byAgency.get(p.agencyId)!;
-      return { view: 'contact', agency: r.agency, contact: this.opened(r.signal).professional, since: r.signal.registeredAt };
+      const { professional, kind } = this.opened(r.signal);
+      // The kind travels with disclosure: shown beside the contact, never with a bare type.
+      return { view: 'contact', agency: r.agency, kind, contact: professional, since: r.signal.registeredAt };
     });
   }
 
@@ -267,9 +370,9 @@ export class MatchState {
     const coordinator = this.coordinator();
     const body: NoticeBody = noticeBodySchema.parse({
       id: newId('ntc', now),
-      type,
+      type: this.family ? familyNoticeType(type) : type,
       createdAt: now.toISOString(),
-      matchId: match?.id ?? null,
+      matchId: this.subjectless ? null : (match?.id ?? null),
       signalId: own?.signal.id ?? null,
       reference: own ? this.opened(own.signal).reference : null,
       parties: opts.parties ?? this.partyEntries(this.recipient(agencyId)),
@@ -277,7 +380,10 @@ export class MatchState {
       caseTable: opts.caseTable ?? null,
       policy: { id: this.deps.policy.id, version: this.deps.policy.version, rules: opts.rules ?? this.recipient(agencyId)?.rules ?? this.decision.rules },
     } satisfies NoticeBody);
-    if (!insertNotice(this.tx, { body, agencyId, subjectId: this.subject.subjectId, dataKey: this.subject.dataKey })) return;
+    const written = this.subjectless
+      ? insertSubjectlessNotice(this.tx, this.deps.keys, { body, agencyId })
+      : insertNotice(this.tx, { body, agencyId, subjectId: this.subject.subjectId, dataKey: this.subject.dataKey });
+    if (!written) return;
     appendAudit(this.tx, {
       at: body.createdAt,
       agencyId,
@@ -305,6 +411,11 @@ export class MatchState {
       this.notify(r.agencyId, type, { requestId: opts.requestId, role: 'party', ...(opts.caseTable ? { caseTable: opts.caseTable(r.agencyId) } : {}) });
     }
   }
+}
+
+/** A family match's notices are family_match.*; the rest (case tables) name the family match by id. */
+function familyNoticeType(type: NoticeType): NoticeType {
+  return type.startsWith('match.') ? (`family_${type}` as NoticeType) : type;
 }
 
 const visibleAad = (matchId: string, agencyId: string) => `recipient:${matchId}:${agencyId}`;
@@ -345,11 +456,29 @@ function changeType(before: Visible | undefined, after: Visible, role: Recipient
  * policy decides. Returns the decision over every party (the coordinator's line).
  */
 export function reconcileMatch(tx: Tx, deps: Deps, subject: SubjectHandle, requestId: string | null): Decision {
-  const active = activeSignals(tx, subject.subjectId);
+  const full = reconcileLines(tx, deps, subject, requestId);
+  // A young person's signals count in the family matches of the parents they were registered with.
+  if (subject.kind !== 'family') reconcileFamilies(tx, deps, familiesOf(tx, subject.subjectId), requestId);
+  return full;
+}
+
+/**
+ * Brings the family matches of these families in line with their children's signals. `subjectless`:
+ * the family is being erased, so what its parties are told must outlive it.
+ */
+export function reconcileFamilies(tx: Tx, deps: Deps, familyIds: Iterable<string>, requestId: string | null, opts: { subjectless?: boolean } = {}): void {
+  for (const familyId of familyIds) {
+    const family = loadSubjectKey(tx, deps.keys, familyId);
+    reconcileLines(tx, deps, family, requestId, opts);
+  }
+}
+
+function reconcileLines(tx: Tx, deps: Deps, subject: SubjectHandle, requestId: string | null, opts: { subjectless?: boolean } = {}): Decision {
+  const active = activeSignals(tx, subject);
   const live = liveMatchesOf(tx, subject.subjectId);
   let full: Decision | undefined;
   for (const lens of lensesOf(deps.policy)) {
-    const decision = reconcileLine(tx, deps, subject, lens, live.find((m) => m.lens === lens), active, requestId);
+    const decision = reconcileLine(tx, deps, subject, lens, live.find((m) => m.lens === lens), active, requestId, opts);
     if (lens === FULL_LENS) full = decision;
   }
   return full!;
@@ -372,10 +501,11 @@ function reconcileLine(
   live: MatchRow | undefined,
   active: ActiveRow[],
   requestId: string | null,
+  opts: { subjectless?: boolean } = {},
 ): Decision {
   const now = deps.clock.now();
   const at = now.toISOString();
-  const state = new MatchState(tx, deps, subject, live, { lens, active });
+  const state = new MatchState(tx, deps, subject, live, { lens, active, subjectless: opts.subjectless });
   const { decision, location } = state;
 
   if (!decision.match) {
@@ -385,12 +515,15 @@ function reconcileLine(
   if (!live && coveredByClosed(tx, subject.subjectId, lens, state.rows)) return decision;
 
   const coordinatorId = decision.coordinator?.agencyId ?? null;
-  const claimBy = addDays(now, deps.policy.coordination.claimDays).toISOString();
+  const claimBy = state.claimBy(now);
   let match: MatchRow;
   if (live) {
     const moved = live.coordinatorId !== coordinatorId;
     // A match that moves to another coordinator starts over: it must be claimed there in time.
-    const reset = moved ? { status: 'open' as const, claimBy, claimedAt: null, claimSealed: null, escalatedTo: null, escalatedAt: null } : {};
+    // One not yet claimed that now holds a concern gets the concern's deadline if that is sooner.
+    const reset = moved
+      ? { status: 'open' as const, claimBy, claimedAt: null, claimSealed: null, escalatedTo: null, escalatedAt: null }
+      : live.status === 'open' && claimBy < live.claimBy ? { claimBy } : {};
     match = { ...live, municipality: location.municipality, coordinatorId, policyVersion: deps.policy.version, updatedAt: at, ...reset };
     saveMatch(tx, match);
     if (moved) recordEvent(tx, match.id, at, 'transferred', coordinatorId);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AGENCY_TYPES } from '../policy/types.ts';
+import { AGENCY_TYPES, SIGNAL_KINDS } from '../policy/types.ts';
 import { professionalSchema } from './signal-schemas.ts';
 
 /** Notice shapes (API.md, notices): the inbox, the webhook body and the OpenAPI document. */
@@ -10,6 +10,9 @@ export const NOTICE_TYPES = [
   'signal.expiring', 'signal.informing_overdue', 'subject.turning_18', 'match.case_table_due',
   // The young person's data was erased at the family's request; the recipient's own signal with it.
   'subject.erased',
+  // Family matches (different children of one parent): as match.*, naming the recipient's own signal.
+  'family_match.created', 'family_match.party_added', 'family_match.party_left', 'family_match.coordinator_assigned',
+  'family_match.claimed', 'family_match.escalated', 'family_match.transferred', 'family_match.closed', 'family_match.case_table_due',
 ] as const;
 export type NoticeType = (typeof NOTICE_TYPES)[number];
 
@@ -18,7 +21,13 @@ export type AgencyRef = z.infer<typeof agencyRef>;
 
 export const partySchema = z
   .discriminatedUnion('view', [
-    z.object({ view: z.literal('contact'), agency: agencyRef, contact: professionalSchema, since: z.iso.datetime() }),
+    z.object({
+      view: z.literal('contact'),
+      agency: agencyRef,
+      kind: z.enum(SIGNAL_KINDS).meta({ description: 'involvement: the agency provides care ("is betrokken"); concern: it is worried ("maakt zich zorgen").' }),
+      contact: professionalSchema,
+      since: z.iso.datetime(),
+    }),
     z.object({ view: z.literal('type'), agencyType: z.enum(AGENCY_TYPES) }),
   ])
   .meta({ id: 'Party', description: 'Another involved agency, as the policy lets the recipient see it.' });
@@ -30,7 +39,10 @@ export const noticeSchema = z
     type: z.enum(NOTICE_TYPES),
     createdAt: z.iso.datetime(),
     matchId: z.string().nullable(),
-    signalId: z.string().nullable().meta({ description: "The recipient's own signal for this young person, if any." }),
+    signalId: z
+      .string()
+      .nullable()
+      .meta({ description: "The recipient's own signal for this young person, if any; in a family_match.* notice, its newest signal for a child of the family (never the other child)." }),
     reference: z.string().nullable().meta({ description: "The recipient's own case number, if any." }),
     parties: z.array(partySchema),
     coordinator: z

@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { signals } from '../../schema/tables.ts';
+import { signalFamilies, signals } from '../../schema/tables.ts';
 import { isValidBsn } from '../crypto/bsn.ts';
 import { newId } from '../crypto/ids.ts';
 import { registrableKinds } from '../policy/grants.ts';
@@ -14,6 +14,7 @@ import { conflict, forbidden, unprocessable } from './errors.ts';
 import { rememberExemption } from './shielding.ts';
 import { loadOwnSignal, type SealedSignal, sealSignal, toSignalView } from './signal-record.ts';
 import type { RegisterSignalInput, SignalView } from './signal-schemas.ts';
+import { familyTypes } from '../policy/types.ts';
 
 export interface RegisterSignalResult {
   /** 'created' (201), 'existing' (200: this agency already has an active signal for the subject). */
@@ -40,6 +41,8 @@ const insertSignal = preparedQuery((db) =>
     .prepare(),
 );
 
+const linkFamily = preparedQuery((db) => db.insert(signalFamilies).values(placeholders('signalId', 'familyId')).prepare());
+
 /** Districts are known from the agencies that declare they serve them. */
 function knownDistricts(tx: Tx, municipality: string): Set<string> {
   return new Set(coordinatorCandidates(tx, municipality).flatMap((c) => c.districts));
@@ -54,8 +57,19 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
   const { policy, keys, clock } = ctx.deps;
   const kinds = registrableKinds(policy, ctx.actor.agencyType);
   if (kinds.length === 0) throw forbidden('not_authorised_to_register', `agencies of type ${ctx.actor.agencyType} may not register signals`);
-  if (!kinds.includes(input.kind)) throw unprocessable('kind_not_allowed', `agencies of type ${ctx.actor.agencyType} may not register a ${input.kind} signal`);
+  // Without a kind, the first the policy lets this type register: a school's is a concern.
+  const kind = input.kind ?? kinds[0]!;
+  if (!kinds.includes(kind)) throw unprocessable('kind_not_allowed', `agencies of type ${ctx.actor.agencyType} may not register a ${kind} signal`);
   if (!isValidBsn(input.bsn)) throw unprocessable('invalid_bsn', 'the BSN is not valid (11-test)');
+  const parents = input.parents ?? [];
+  if (parents.length > 0 && !familyTypes(policy).has(ctx.actor.agencyType)) {
+    throw unprocessable('parents_not_allowed', `the policy has no family matching for agencies of type ${ctx.actor.agencyType}: register without parents`);
+  }
+  parents.forEach((p, i) => {
+    if (!isValidBsn(p.bsn)) throw unprocessable('invalid_parent_bsn', `the BSN of parent ${i + 1} is not valid (11-test)`);
+    if (p.bsn === input.bsn) throw unprocessable('invalid_parent_bsn', `parent ${i + 1} has the young person's own BSN`);
+  });
+  if (parents.length === 2 && parents[0]!.bsn === parents[1]!.bsn) throw unprocessable('invalid_parent_bsn', 'the two parents have the same BSN');
 
   const now = clock.now();
   if (!isRealDate(input.birthDate) || birthdayAt(input.birthDate, 0) > now) {
@@ -64,6 +78,8 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
   const ageLimit = birthdayAt(input.birthDate, policy.subjects.maxAgeYears);
   if (ageLimit <= now) throw unprocessable('subject_too_old', `only young people under ${policy.subjects.maxAgeYears} can be registered`);
   const pseudonym = keys.pseudonymize(input.bsn);
+  // The parents' BSNs go no further than this either: only their keyed pseudonyms are kept.
+  const parentPseudonyms = parents.map((p) => keys.pseudonymize(p.bsn));
 
   return inTransaction(ctx.deps.db, (tx) => {
     if (idempotency) {
@@ -105,7 +121,7 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
         endReason: null,
       };
       const sealedPart: SealedSignal = {
-        kind: input.kind,
+        kind,
         district: input.district ?? null,
         informed: input.informed,
         professional: input.professional,
@@ -113,8 +129,9 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
         birthDate: input.birthDate,
       };
       insertSignal(tx).run({ ...row, sealed: sealSignal(dataKey, id, sealedPart) });
+      for (const parent of parentPseudonyms) linkFamily(tx).run({ signalId: id, familyId: findOrCreateSubject(tx, keys, parent, now, 'family').subjectId });
       rememberExemption(tx, keys, { pseudonym, agencyId: ctx.actor.agencyId }, input.informed);
-      reconcileMatch(tx, ctx.deps, { subjectId, dataKey, pseudonym }, ctx.requestId);
+      reconcileMatch(tx, ctx.deps, { subjectId, dataKey, pseudonym, kind: 'person' }, ctx.requestId);
       result = { outcome: 'created', signal: toSignalView({ ...row, sealed: Buffer.alloc(0) }, sealedPart), replayed: false };
     }
     auditAccess(tx, ctx, { action: 'signal.register', subject: pseudonym, resource: result.signal.id, outcome: result.outcome });

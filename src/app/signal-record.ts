@@ -5,6 +5,7 @@ import { preparedQuery, type Tx } from '../store/db.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
 import type { Ctx } from './context.ts';
 import { notFound } from './errors.ts';
+import type { SignalKind } from '../policy/types.ts';
 import type { RegisterSignalInput, SignalView } from './signal-schemas.ts';
 
 export type SignalRow = typeof signals.$inferSelect;
@@ -14,7 +15,7 @@ export type SignalRow = typeof signals.$inferSelect;
  * query needs, so that a stolen database file shows no kind, district or informing exemption.
  */
 export interface SealedSignal {
-  kind: RegisterSignalInput['kind'];
+  kind: SignalKind;
   district: string | null;
   informed: RegisterSignalInput['informed'];
   professional: RegisterSignalInput['professional'];

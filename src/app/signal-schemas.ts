@@ -49,10 +49,23 @@ export const registerSignalSchema = z
       .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a district name as the WIJ teams use it')
       .optional()
       .meta({ example: 'selwerd' }),
-    kind: z.enum(SIGNAL_KINDS).default('involvement'),
+    kind: z.enum(SIGNAL_KINDS).optional().meta({
+      description:
+        'involvement: "we provide care or support to this young person"; concern: "we are worried about this young person and do not provide care". ' +
+        'Both make matches. Absent: the first kind the policy lets the caller\'s agency type register (involvement where it may).',
+    }),
     reference: referenceSchema.optional(),
     professional: professionalSchema,
     informed: informedSchema,
+    parents: z
+      .array(z.strictObject({ bsn: z.string().meta({ description: 'BSN of a parent or guardian; never stored, only its keyed pseudonym.', example: '123456782' }) }))
+      .max(2)
+      .optional()
+      .meta({
+        description:
+          'The young person\'s parents or guardians (at most two), for family matches: two agencies involved with different children of one parent. ' +
+          'Only where the policy has family matching on for the caller\'s agency type.',
+      }),
   })
   .meta({ id: 'RegisterSignal' });
 export type RegisterSignalInput = z.infer<typeof registerSignalSchema>;

@@ -19,7 +19,7 @@ function base32(bytes: Uint8Array): string {
   return out;
 }
 
-export type IdPrefix = 'agy' | 'sig' | 'sub' | 'mat' | 'ntc' | 'cst' | 'req' | 'key';
+export type IdPrefix = 'agy' | 'sig' | 'sub' | 'fam' | 'mat' | 'ntc' | 'cst' | 'req' | 'key';
 
 let lastMs = -1;
 const lastRandom = new Uint8Array(10);

@@ -67,7 +67,9 @@ export const policySchema = z
       .strictObject({
         rule: ruleId,
         route: z.array(z.enum(ROUTES)).min(1).meta({ description: 'Where the coordinator comes from, first match wins.' }),
-        claimDays: days,
+        claimDays: z
+          .union([days, z.strictObject({ involvement: days, concern: days })])
+          .meta({ description: 'Days the coordinator has to claim a match, or per kind: a match that holds a concern may get a shorter deadline.' }),
         caseTableDays: days,
         turning18NoticeDays: days,
       })
@@ -92,6 +94,17 @@ export const policySchema = z
       .default([])
       .meta({ description: 'Party types withheld from subject access answers, always: their registrations, accesses, and matches that exist only through them (rule 7).' }),
     statistics: z.strictObject({ rule: ruleId, minCell: z.number().int().min(1) }),
+    familyMatching: z
+      .strictObject({
+        rule: ruleId,
+        enabled: z.boolean(),
+        types: z.array(z.enum(AGENCY_TYPES)).min(1).meta({ description: 'Agency types whose signals take part in family matches.' }),
+      })
+      .optional()
+      .meta({
+        id: 'FamilyMatching',
+        description: 'Family matches: two agencies involved with different children of the same parent. Off when absent. What each party sees follows the disclosure rules, as for a child match.',
+      }),
   })
   .superRefine((p, ctx) => {
     const ids = new Map<string, string>();
@@ -110,6 +123,7 @@ export const policySchema = z
     for (const [type, rules] of Object.entries(p.disclosure.viewers)) note(rules!.rule, `disclosure.viewers.${type}`);
     p.shielding.forEach((s, i) => note(s.rule, `shielding.${i}`));
     note(p.statistics.rule, 'statistics');
+    if (p.familyMatching) note(p.familyMatching.rule, 'familyMatching');
     // The coordinator convenes everyone: a match it works on must not hold a party it cannot see.
     const coordinatorSees = p.disclosure.coordinator.see;
     for (const type of AGENCY_TYPES) {
@@ -121,6 +135,19 @@ export const policySchema = z
   .meta({ id: 'Policy', title: 'Betrokken policy file' });
 
 export type PolicyDocument = z.infer<typeof policySchema>;
+
+/** The claim deadline of a match, in days: the concern deadline once any of its signals is a concern. */
+export function claimDaysOf(policy: PolicyDocument, kinds: Iterable<SignalKind>): number {
+  const days = policy.coordination.claimDays;
+  if (typeof days === 'number') return days;
+  for (const kind of kinds) if (kind === 'concern') return days.concern;
+  return days.involvement;
+}
+
+/** Whether family matching is on, and for which agency types. */
+export function familyTypes(policy: PolicyDocument): ReadonlySet<AgencyType> {
+  return new Set(policy.familyMatching?.enabled ? policy.familyMatching.types : []);
+}
 
 /** A loaded policy: the document plus its version, a hash of its content. */
 export interface Policy extends PolicyDocument {

@@ -1,5 +1,5 @@
 import { eq, inArray } from 'drizzle-orm';
-import { caseTables, matches, matchEvents, matchRecipients, notices, signals, subjects } from '../../schema/tables.ts';
+import { caseTables, matches, matchEvents, matchRecipients, notices, signalFamilies, signals, subjects } from '../../schema/tables.ts';
 import type { Tx } from './db.ts';
 
 /**
@@ -17,6 +17,11 @@ export function eraseSubject(tx: Tx, subjectId: string): { signals: number; noti
     tx.delete(matchRecipients).where(inArray(matchRecipients.matchId, matchIds)).run();
     tx.delete(matches).where(inArray(matches.id, matchIds)).run();
   }
+  // A young person's signals leave the families they were registered with; a family loses its links.
+  tx.delete(signalFamilies)
+    .where(inArray(signalFamilies.signalId, tx.select({ id: signals.id }).from(signals).where(eq(signals.subjectId, subjectId))))
+    .run();
+  tx.delete(signalFamilies).where(eq(signalFamilies.familyId, subjectId)).run();
   const removedSignals = tx.delete(signals).where(eq(signals.subjectId, subjectId)).run().changes;
   tx.delete(subjects).where(eq(subjects.id, subjectId)).run();
   return { signals: removedSignals, notices: removedNotices, matches: lines.filter((m) => m.lens === '').length };

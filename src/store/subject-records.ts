@@ -13,9 +13,7 @@ export interface AgencyRow {
   status: 'active' | 'disabled';
 }
 
-export function subjectIdOf(tx: Tx, pseudonym: string): string | undefined {
-  return tx.select({ id: subjects.id }).from(subjects).where(eq(subjects.pseudonym, pseudonym)).get()?.id;
-}
+export { subjectIdOf } from './subjects.ts';
 
 /** Every signal of the subject, active and ended, oldest first. */
 export function signalsOfSubject(tx: Tx, subjectId: string): SubjectSignalRow[] {

@@ -1,35 +1,55 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { subjects } from '../../schema/tables.ts';
 import { newId } from '../crypto/ids.ts';
 import type { KeyRing } from '../crypto/key-ring.ts';
 import { newDataKey } from '../crypto/seal.ts';
 import { placeholders, preparedQuery, type Tx } from './db.ts';
 
-const byPseudonym = preparedQuery((db) => db.select().from(subjects).where(eq(subjects.pseudonym, sql.placeholder('pseudonym'))).prepare());
+const byPseudonym = preparedQuery((db) =>
+  db.select().from(subjects).where(and(eq(subjects.kind, sql.placeholder('kind')), eq(subjects.pseudonym, sql.placeholder('pseudonym')))).prepare(),
+);
 const byId = preparedQuery((db) => db.select().from(subjects).where(eq(subjects.id, sql.placeholder('id'))).prepare());
-const insertSubject = preparedQuery((db) => db.insert(subjects).values(placeholders('id', 'pseudonym', 'wrappedKey', 'kekVersion', 'createdAt')).prepare());
+const insertSubject = preparedQuery((db) => db.insert(subjects).values(placeholders('id', 'kind', 'pseudonym', 'wrappedKey', 'kekVersion', 'createdAt')).prepare());
+
+export type SubjectKind = 'person' | 'family';
 
 export interface SubjectKey {
   subjectId: string;
   dataKey: Uint8Array;
 }
 
+/**
+ * How the audit log names a subject: a young person by the pseudonym of their BSN, a family by the
+ * pseudonym of its parent's BSN marked as a family (a parent can be a young person of the index too).
+ */
+export function auditName(kind: SubjectKind, pseudonym: string): string {
+  return kind === 'family' ? `family:${pseudonym}` : pseudonym;
+}
+
 /** Finds the subject by pseudonym, or creates it with a fresh data key wrapped by the current KEK. */
-export function findOrCreateSubject(tx: Tx, keys: KeyRing, pseudonym: string, now: Date): SubjectKey {
-  const existing = byPseudonym(tx).get({ pseudonym });
+export function findOrCreateSubject(tx: Tx, keys: KeyRing, pseudonym: string, now: Date, kind: SubjectKind = 'person'): SubjectKey {
+  const existing = byPseudonym(tx).get({ kind, pseudonym });
   if (existing) {
     return { subjectId: existing.id, dataKey: keys.unwrapDataKey(existing.wrappedKey, existing.kekVersion, existing.id) };
   }
-  const subjectId = newId('sub', now);
+  const subjectId = newId(kind === 'family' ? 'fam' : 'sub', now);
   const dataKey = newDataKey();
   const { wrapped, kekVersion } = keys.wrapDataKey(dataKey, subjectId);
-  insertSubject(tx).run({ id: subjectId, pseudonym, wrappedKey: Buffer.from(wrapped), kekVersion, createdAt: now.toISOString() });
+  insertSubject(tx).run({ id: subjectId, kind, pseudonym, wrappedKey: Buffer.from(wrapped), kekVersion, createdAt: now.toISOString() });
   return { subjectId, dataKey };
 }
 
-/** The subject's data key and pseudonym, to open what was sealed for it. */
-export function loadSubjectKey(tx: Tx, keys: KeyRing, subjectId: string): SubjectKey & { pseudonym: string } {
+/** The id of the young person (or family) of this pseudonym, if the index knows them. */
+export function subjectIdOf(tx: Tx, pseudonym: string, kind: SubjectKind = 'person'): string | undefined {
+  return byPseudonym(tx).get({ kind, pseudonym })?.id;
+}
+
+/**
+ * The subject's data key, kind and name in the audit log (`pseudonym`), to open what was sealed
+ * for it and to record who it concerned.
+ */
+export function loadSubjectKey(tx: Tx, keys: KeyRing, subjectId: string): SubjectKey & { pseudonym: string; kind: SubjectKind } {
   const row = byId(tx).get({ id: subjectId });
   if (!row) throw new Error(`subject ${subjectId} has no key`);
-  return { subjectId, pseudonym: row.pseudonym, dataKey: keys.unwrapDataKey(row.wrappedKey, row.kekVersion, row.id) };
+  return { subjectId, kind: row.kind, pseudonym: auditName(row.kind, row.pseudonym), dataKey: keys.unwrapDataKey(row.wrappedKey, row.kekVersion, row.id) };
 }

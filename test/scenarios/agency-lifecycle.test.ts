@@ -4,6 +4,7 @@ import { addAgencyKey, disableAgency, enableAgency, revokeAgencyKey, setAgencyWe
 import { parseAgencyPublicKey } from '../../src/crypto/agency-keys.ts';
 import { signClientAssertion } from '../../src/crypto/tokens.ts';
 import { runJobs } from '../../src/jobs/index.ts';
+import { claimDaysOf } from '../../src/policy/types.ts';
 import { type DeliveryOptions, deliverDue } from '../../src/notify/delivery.ts';
 import { inTransaction } from '../../src/store/db.ts';
 import { listDeliveries } from '../../src/store/notices.ts';
@@ -184,7 +185,7 @@ describe('the municipality', () => {
     const [school, gp, muni] = [await h.agency('school'), await h.agency('gp'), await h.agency('municipality')];
     await h.call('POST', '/v1/signals', { token: await h.token(school), body: signalBody(validBsn(1)) });
     await h.call('POST', '/v1/signals', { token: await h.token(gp), body: signalBody(validBsn(1)) });
-    h.clock.advanceDays(h.policy.coordination.claimDays + 1);
+    h.clock.advanceDays(claimDaysOf(h.policy, ['involvement']) + 1);
     runJobs(h.deps, ['escalation']);
     const res = await h.call('GET', '/v1/notices', { token: await h.token(muni) });
     expect(res.status).toBe(200);
