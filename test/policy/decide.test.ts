@@ -90,7 +90,7 @@ describe('policy files', () => {
     const text = fs.readFileSync(policyPath('groningen'), 'utf8');
     expect(parsePolicy(text).version).toBe(groningen.version);
     expect(parsePolicy(`${text}\n# a comment changes nothing\n`).version).toBe(groningen.version);
-    expect(parsePolicy(text.replace('claimDays: 5', 'claimDays: 6')).version).not.toBe(groningen.version);
+    expect(parsePolicy(text.replace('caseTableDays: 20', 'caseTableDays: 21')).version).not.toBe(groningen.version);
   });
 });
 

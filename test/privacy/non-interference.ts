@@ -134,7 +134,7 @@ function observe(h: Harness, ids: Map<string, string>, labels: Map<string, strin
       case 'register':
         answer(a.who, () => {
           const informed = a.exempt ? { status: 'exempt', exemption: 'child_safety' } : { status: 'informed' };
-          const input = { kind: 'involvement', ...signalBody(validBsn(a.subject), { district: a.district, informed, professional: { name: `prof ${a.who}`, email: `${a.who}@example.nl` } }) };
+          const input = { ...signalBody(validBsn(a.subject), { district: a.district, informed, professional: { name: `prof ${a.who}`, email: `${a.who}@example.nl` } }) };
           const res = registerSignal({ ctx: ctx(a.who), input: input as never });
           signalIds.set(`${a.who}/${a.subject}`, res.signal.id);
           if (a.exempt && res.outcome === 'created') seen.get(EXEMPTED)!.push(`${a.who}/${a.subject}`);

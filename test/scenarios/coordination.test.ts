@@ -39,11 +39,12 @@ describe('a match nobody picks up', () => {
     });
     const match = await matchOf('wij');
     expect(match.status).toBe('open');
-    expect(match.claimBy).toBe('2026-03-07T09:00:00.000Z'); // five days (policy)
+    expect(match.claimBy).toBe('2026-03-05T09:00:00.000Z'); // three days: the school's is a concern (policy)
+    expect(match.parties.map((p) => [p.agency.type, p.kind])).toEqual([['school', 'concern'], ['gp', 'involvement']]);
     expect((await call('muni', 'GET', '/v1/matches')).status).toBe(200);
     expect(((await (await call('muni', 'GET', '/v1/matches')).json()) as { items: unknown[] }).items).toEqual([]);
 
-    w.h.clock.advanceDays(4.9);
+    w.h.clock.advanceDays(2.9);
     expect(runJobs(w.h.deps, ['escalation'])).toEqual({ escalation: { escalated: 0 } });
     w.h.clock.advanceDays(0.2);
     expect(runJobs(w.h.deps, ['escalation'])).toEqual({ escalation: { escalated: 1 } });
@@ -61,6 +62,22 @@ describe('a match nobody picks up', () => {
     expectFresh({ school: ['match.claimed gp:contact'], gp: ['match.claimed school:contact'], wij: ['match.claimed gp:contact,school:contact'] });
     const notice = w.inbox('school').at(-1)!;
     expect(notice.coordinator).toEqual({ agency: { id: id('muni'), name: 'muni', type: 'municipality' }, contact });
+  });
+
+  it('a match of involvements only has five days; a concern joining it brings the deadline forward', async () => {
+    w.step('+gp');
+    w.step('+jgz');
+    const match = await matchOf('wij');
+    expect(match.claimBy).toBe('2026-03-07T09:00:00.000Z'); // five days (policy, involvement)
+    w.h.clock.advanceDays(1);
+    w.step('+school');
+    const sooner = await matchOf('wij');
+    expect(sooner.claimBy).toBe('2026-03-06T09:00:00.000Z'); // the concern's three days from now, sooner than five from the start
+    w.h.clock.advanceDays(2.9);
+    expect(runJobs(w.h.deps, ['escalation'])).toEqual({ escalation: { escalated: 0 } });
+    w.h.clock.advanceDays(0.2);
+    expect(runJobs(w.h.deps, ['escalation'])).toMatchObject({ escalation: { escalated: 1 } });
+    expect((await matchOf('wij')).status).toBe('escalated');
   });
 
   it('running the jobs twice at the same instant sends nothing twice', async () => {

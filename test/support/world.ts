@@ -57,7 +57,7 @@ export class World {
   }
 
   register(label: string, subject = 1, extra: Record<string, unknown> = {}): void {
-    const input = { kind: 'involvement' as const, ...signalBody(validBsn(subject), { professional: { name: `prof ${label}`, email: `${label}@example.nl` }, ...extra }) };
+    const input = { ...signalBody(validBsn(subject), { professional: { name: `prof ${label}`, email: `${label}@example.nl` }, ...extra }) };
     const res = registerSignal({ ctx: this.ctx(label), input: input as never });
     this.signalIds.set(`${label}/${subject}`, res.signal.id);
   }
