@@ -21,11 +21,11 @@ export interface MatchSpan {
 }
 
 /**
- * The spans in which two or more visible agencies had active signals at once: the matches the
- * family would have had without the shielded ones. At equal instants a registration counts
+ * The spans in which two or more visible agencies had active signals at once (for a family match:
+ * were its parties, `partiesOf`): the matches the family would have had without the shielded ones. At equal instants a registration counts
  * before an ending, so a standing clock still sees a match that came and went.
  */
-export function matchSpans(visible: FamilySignal[]): MatchSpan[] {
+export function matchSpans(visible: FamilySignal[], partiesOf: (active: FamilySignal[]) => FamilySignal[] = (active) => active): MatchSpan[] {
   const events = visible.flatMap((s, order) => [
     { at: s.registeredAt, start: true, order, signal: s },
     ...(s.endedAt ? [{ at: s.endedAt, start: false, order, signal: s }] : []),
@@ -34,15 +34,17 @@ export function matchSpans(visible: FamilySignal[]): MatchSpan[] {
   const active = new Map<string, FamilySignal>();
   const spans: MatchSpan[] = [];
   let open: MatchSpan | null = null;
-  const agencyCount = () => new Set([...active.values()].map((s) => s.agencyId)).size;
+  const latestFirst = (signals: Iterable<FamilySignal>) =>
+    [...signals].sort((a, b) => (a.registeredAt === b.registeredAt ? (a.id < b.id ? 1 : -1) : a.registeredAt < b.registeredAt ? 1 : -1));
   for (const e of events) {
     if (e.start) active.set(e.signal.id, e.signal);
     else active.delete(e.signal.id);
-    const matched = agencyCount() >= 2;
-    if (matched) {
+    const parties = partiesOf(latestFirst(active.values()));
+    const partyIds = new Set(parties.map((s) => s.agencyId));
+    if (partyIds.size >= 2) {
       if (!open) spans.push((open = { from: e.at, until: null, lastParties: [], agencies: new Set() }));
-      for (const a of active.values()) open.agencies.add(a.agencyId);
-      open.lastParties = [...active.values()].sort((a, b) => (a.registeredAt === b.registeredAt ? (a.id < b.id ? 1 : -1) : a.registeredAt < b.registeredAt ? 1 : -1));
+      for (const a of active.values()) if (partyIds.has(a.agencyId)) open.agencies.add(a.agencyId);
+      open.lastParties = parties;
     } else if (open) {
       open.until = e.at;
       open = null;

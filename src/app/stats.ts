@@ -1,7 +1,7 @@
 import { and, eq, gte, isNotNull, isNull, lt } from 'drizzle-orm';
 import { FULL_LENS } from '../policy/lens.ts';
 import { z } from 'zod';
-import { agencies, caseTables, matches, signals } from '../../schema/tables.ts';
+import { agencies, caseTables, matches, signals, subjects } from '../../schema/tables.ts';
 import { inTransaction } from '../store/db.ts';
 import { auditAccess } from './audit.ts';
 import { type Ctx, requireScope } from './context.ts';
@@ -16,7 +16,8 @@ export const statsQuerySchema = z.strictObject({
 export type StatsQuery = z.infer<typeof statsQuerySchema>;
 
 const cell = z.object({ value: z.number().nullable(), suppressed: z.boolean() });
-const COLUMNS = ['signals', 'matches', 'claimedWithinDeadline', 'medianDaysToClaim', 'caseTablesHeld'] as const;
+/** matches: child matches (the claim figures are theirs); familyMatches: of the children of one parent, counted apart. */
+const COLUMNS = ['signals', 'matches', 'familyMatches', 'claimedWithinDeadline', 'medianDaysToClaim', 'caseTablesHeld'] as const;
 type Column = (typeof COLUMNS)[number];
 const rowSchema = z.object({ key: z.string(), ...Object.fromEntries(COLUMNS.map((c) => [c, cell])) } as { key: z.ZodString } & Record<Column, typeof cell>);
 export const statsSchema = z
@@ -28,11 +29,12 @@ export type Stats = z.infer<typeof statsSchema>;
 interface Raw {
   signals: number;
   matches: number;
+  familyMatches: number;
   claimedInTime: number;
   claimDays: number[];
   caseTablesHeld: number;
 }
-const empty = (): Raw => ({ signals: 0, matches: 0, claimedInTime: 0, claimDays: [], caseTablesHeld: 0 });
+const empty = (): Raw => ({ signals: 0, matches: 0, familyMatches: 0, claimedInTime: 0, claimDays: [], caseTablesHeld: 0 });
 
 function median(xs: number[]): number | null {
   if (xs.length === 0) return null;
@@ -47,6 +49,7 @@ function toRow(key: string, r: Raw): Row {
     key,
     signals: c(r.signals),
     matches: c(r.matches),
+    familyMatches: c(r.familyMatches),
     claimedWithinDeadline: c(r.matches ? Math.round((r.claimedInTime / r.matches) * 1000) / 1000 : null),
     medianDaysToClaim: c(median(r.claimDays)),
     caseTablesHeld: c(r.caseTablesHeld),
@@ -66,7 +69,7 @@ export function suppress(rows: Row[], total: Row, minCell: number): void {
       r.medianDaysToClaim = { value: null, suppressed: true };
     }
   };
-  for (const col of ['signals', 'matches', 'caseTablesHeld'] as const) {
+  for (const col of ['signals', 'matches', 'familyMatches', 'caseTablesHeld'] as const) {
     for (const r of [...rows, total]) {
       const v = r[col].value ?? 0;
       if (v > 0 && v < minCell) hide(r, col);
@@ -103,12 +106,17 @@ export function statistics({ ctx, query }: { ctx: Ctx; query: StatsQuery }): Sta
       .all()) at(keyOf(s.at, s.municipality, s.type)).signals++;
 
     for (const m of tx
-      .select({ createdAt: matches.createdAt, municipality: matches.municipality, claimBy: matches.claimBy, claimedAt: matches.claimedAt, type: agencies.type })
+      .select({ createdAt: matches.createdAt, municipality: matches.municipality, claimBy: matches.claimBy, claimedAt: matches.claimedAt, type: agencies.type, kind: subjects.kind })
       .from(matches)
+      .innerJoin(subjects, eq(subjects.id, matches.subjectId))
       .leftJoin(agencies, eq(agencies.id, matches.coordinatorId))
       .where(and(eq(matches.lens, FULL_LENS), gte(matches.createdAt, start), lt(matches.createdAt, end)))
       .all()) {
       const g = at(keyOf(m.createdAt, m.municipality, m.type));
+      if (m.kind === 'family') {
+        g.familyMatches++;
+        continue;
+      }
       g.matches++;
       if (m.claimedAt) {
         if (m.claimedAt <= m.claimBy) g.claimedInTime++;
@@ -129,6 +137,7 @@ export function statistics({ ctx, query }: { ctx: Ctx; query: StatsQuery }): Sta
     for (const g of groups.values()) {
       all.signals += g.signals;
       all.matches += g.matches;
+      all.familyMatches += g.familyMatches;
       all.claimedInTime += g.claimedInTime;
       all.claimDays.push(...g.claimDays);
       all.caseTablesHeld += g.caseTablesHeld;

@@ -8,8 +8,12 @@ import { inTransaction, type Tx } from '../store/db.ts';
 import { eraseSubject } from '../store/erase.ts';
 import { insertSubjectlessNotice } from '../store/notices.ts';
 import { markShielded } from '../store/shield-markers.ts';
-import { agenciesByIds, auditOfSubject, coordinatorsOf, signalsOfSubject, subjectIdOf, type SubjectSignalRow } from '../store/subject-records.ts';
+import {
+  agenciesByIds, auditOfSubject, coordinatorsOf, signalsOfFamily, signalsOfSubject, subjectIdOf, type SubjectSignalRow, unlinkFamily,
+} from '../store/subject-records.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
+import { familyParties } from '../policy/family.ts';
+import { familiesOf, reconcileFamilies } from './matching.ts';
 import { type Ctx, requireScope } from './context.ts';
 import { unprocessable } from './errors.ts';
 import { type FamilySignal, familyAccesses, matchSpans } from './family-view.ts';
@@ -29,6 +33,13 @@ export const erasureRequestSchema = z
 const agencyBrief = z.object({ name: z.string(), type: z.enum(AGENCY_TYPES) });
 type AgencyBrief = z.infer<typeof agencyBrief>;
 
+const matchBrief = z.strictObject({
+  status: z.enum(['open', 'ended']),
+  createdAt: z.iso.datetime(),
+  endedAt: z.iso.datetime().nullable(),
+  coordinator: agencyBrief.nullable().meta({ description: 'The coordinator the match is routed to, as its kind and name.' }),
+});
+
 export const accessReportSchema = z
   .strictObject({
     registrations: z.array(
@@ -44,15 +55,13 @@ export const accessReportSchema = z
       }),
     ),
     matches: z
-      .array(
-        z.strictObject({
-          status: z.enum(['open', 'ended']),
-          createdAt: z.iso.datetime(),
-          endedAt: z.iso.datetime().nullable(),
-          coordinator: agencyBrief.nullable().meta({ description: 'The coordinator the match is routed to, as its kind and name.' }),
-        }),
-      )
+      .array(matchBrief)
       .meta({ description: 'The times two or more of the agencies listed were involved at once, and who coordinates.' }),
+    familyMatches: z.array(matchBrief).meta({
+      description:
+        'For a parent: the times two or more agencies were involved with different children of theirs at once (family matches), and who coordinates. ' +
+        'The agencies and children are not named here: each child\'s own request shows its registrations.',
+    }),
     accesses: z.array(z.strictObject({ at: z.iso.datetime(), agency: agencyBrief, action: z.string(), outcome: z.string() })),
   })
   .meta({
@@ -65,7 +74,7 @@ export const erasureResultSchema = z
   .strictObject({
     erased: z.literal(true).meta({ description: 'Nothing of the young person remains but the audit records (also when nothing was registered).' }),
     signals: z.number().int().meta({ description: 'Registrations erased, as the access request would have listed them.' }),
-    matches: z.number().int().meta({ description: 'Matches erased, as the access request would have listed them.' }),
+    matches: z.number().int().meta({ description: 'Matches erased (child and family matches), as the access request would have listed them.' }),
   })
   .meta({ id: 'SubjectErasureResult' });
 export type ErasureResult = z.infer<typeof erasureResultSchema>;
@@ -138,6 +147,7 @@ function assess(tx: Tx, ctx: Ctx, pseudonym: string): Assessed {
       coordinator: coordinators[i] ? brief(coordinators[i]) : null,
     })),
     accesses: accesses.map((a) => ({ at: a.at, agency: brief(a.agencyId), action: a.action, outcome: a.outcome })),
+    familyMatches: familyMatches(tx, ctx, pseudonym),
   };
   const withheld = [...shielding.values()]
     .map((s) => ({
@@ -147,6 +157,44 @@ function assess(tx: Tx, ctx: Ctx, pseudonym: string): Assessed {
     }))
     .filter((s) => s.registrations + s.accesses > 0);
   return { report, subjectId, signals, withheld };
+}
+
+/**
+ * The family matches of a parent, as the family may see them: worked out from the signals of the
+ * agencies it may see (every shielded type, and every registrant exempted from informing for the
+ * safety of one of the children, left out), as the index makes them (policy/family.ts).
+ */
+function familyMatches(tx: Tx, ctx: Ctx, pseudonym: string): AccessReport['familyMatches'] {
+  const { keys, policy } = ctx.deps;
+  const familyId = subjectIdOf(tx, pseudonym, 'family');
+  if (!familyId) return [];
+  const rows = signalsOfFamily(tx, familyId);
+  const dataKeys = new Map<string, Uint8Array>();
+  const keyOf = (subjectId: string) => {
+    let key = dataKeys.get(subjectId);
+    if (!key) dataKeys.set(subjectId, (key = loadSubjectKey(tx, keys, subjectId).dataKey));
+    return key;
+  };
+  const signals: FamilySignal[] = rows.map(({ signal }) => {
+    const { kind, district, informed } = openSignal(keyOf(signal.subjectId), signal);
+    return { ...signal, kind, district, informed };
+  });
+  const involved = agenciesByIds(tx, signals.map((s) => s.agencyId));
+  const types = new Map([...involved].map(([id, a]) => [id, { type: a.type as AgencyType }]));
+  const shielded = new Set<string>();
+  for (const child of new Set(rows.map((r) => r.childPseudonym))) for (const id of shieldedAgencies(tx, keys, policy, child, types).keys()) shielded.add(id);
+  const visible = signals.filter((s) => !shielded.has(s.agencyId));
+  const spans = matchSpans(visible, (active) => familyParties(policy, active, (s) => ({ agencyId: s.agencyId, subjectId: s.subjectId, type: types.get(s.agencyId)!.type })));
+  return spans.map((span) => {
+    const coordinator = routedCoordinator(tx, ctx, span.lastParties, involved);
+    const a = coordinator ? agenciesByIds(tx, [coordinator]).get(coordinator)! : null;
+    return {
+      status: span.until === null ? ('open' as const) : ('ended' as const),
+      createdAt: span.from,
+      endedAt: span.until,
+      coordinator: a ? { name: a.name, type: a.type as AgencyType } : null,
+    };
+  });
 }
 
 /**
@@ -233,7 +281,19 @@ export function subjectErasure({ ctx, bsn, reason }: { ctx: Ctx; bsn: string; re
     let removed = { signals: 0, notices: 0, matches: 0 };
     if (subjectId) {
       notified.push(...tellRegistrants(tx, ctx, subjectId, pseudonym, signals));
+      const families = familiesOf(tx, subjectId);
       removed = eraseSubject(tx, subjectId);
+      // The young person's signals leave their family matches, which shrink or end as a withdrawal would.
+      reconcileFamilies(tx, ctx.deps, families, ctx.requestId);
+    }
+    // A parent's request erases their link to every registration that named them, and their family
+    // matches with it; the parties of a live one are told it ended, by notices that outlive it.
+    const familyId = subjectIdOf(tx, pseudonym, 'family');
+    if (familyId) {
+      unlinkFamily(tx, familyId);
+      reconcileFamilies(tx, ctx.deps, [familyId], ctx.requestId, { subjectless: true });
+      const family = eraseSubject(tx, familyId);
+      removed = { ...removed, matches: removed.matches + family.matches, notices: removed.notices + family.notices };
     }
     appendAudit(tx, {
       at: ctx.deps.clock.now().toISOString(),
@@ -245,7 +305,7 @@ export function subjectErasure({ ctx, bsn, reason }: { ctx: Ctx; bsn: string; re
       outcome: reason,
       requestId: ctx.requestId,
     });
-    return { erased: true, signals: report.registrations.length, matches: report.matches.length };
+    return { erased: true, signals: report.registrations.length, matches: report.matches.length + report.familyMatches.length };
   });
 }
 

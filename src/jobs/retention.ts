@@ -1,5 +1,5 @@
 import { and, count, eq, gt, inArray, lte, max, notExists, sql } from 'drizzle-orm';
-import { matches, signals, subjects } from '../../schema/tables.ts';
+import { matches, signalFamilies, signals, subjects } from '../../schema/tables.ts';
 import type { Deps } from '../app/context.ts';
 import { addDays, addMonths } from '../app/dates.ts';
 import { LIVE_STATUSES, reconcileMatch, type SubjectHandle } from '../app/matching.ts';
@@ -7,7 +7,7 @@ import { type AuditEntry, appendAudit } from '../store/audit.ts';
 import { inTransaction, preparedQuery, updateSet } from '../store/db.ts';
 import { eraseSubject } from '../store/erase.ts';
 import { markOnce } from '../store/job-marks.ts';
-import { loadSubjectKey } from '../store/subjects.ts';
+import { auditName, loadSubjectKey } from '../store/subjects.ts';
 import { notifyRegistrant } from './notify-registrant.ts';
 
 export interface RetentionResult {
@@ -24,7 +24,9 @@ const dueBatch = preparedQuery((db) =>
       id: signals.id,
       subjectId: signals.subjectId,
       pseudonym: subjects.pseudonym,
-      live: sql<number>`exists (select 1 from ${matches} where ${matches.subjectId} = ${signals.subjectId} and ${inArray(matches.status, [...LIVE_STATUSES])})`,
+      // Whether ending it can change a match: the young person's, or a family match it counts in.
+      live: sql<number>`exists (select 1 from ${matches} where ${matches.subjectId} = ${signals.subjectId} and ${inArray(matches.status, [...LIVE_STATUSES])})
+        or exists (select 1 from ${signalFamilies} where ${signalFamilies.signalId} = ${signals.id})`,
     })
     .from(signals)
     .innerJoin(subjects, eq(subjects.id, signals.subjectId))
@@ -96,7 +98,7 @@ export function runRetention(deps: Deps, progress: Progress = () => undefined): 
         result.expired += ended;
         audit.push({ at, agencyId: null, actor: 'retention', action: 'signal.expire', subject: pseudonym, resource: null, outcome: `${ended} ended`, requestId: null });
         // Ending signals only takes parties away: without a live match, none can arise.
-        if (live) reconcile.push({ subjectId, pseudonym, dataKey: loadSubjectKey(tx, deps.keys, subjectId).dataKey });
+        if (live) reconcile.push(loadSubjectKey(tx, deps.keys, subjectId));
       }
       // The expiries are recorded before the notices they cause.
       appendAudit(tx, ...audit);
@@ -120,6 +122,13 @@ export function runRetention(deps: Deps, progress: Progress = () => undefined): 
       ),
     )
     .all();
+  // A family goes with the last of its children's signals (its matches ended when they did).
+  const doomedFamilies = (tx: typeof deps.db) =>
+    tx
+      .select({ id: subjects.id, pseudonym: subjects.pseudonym })
+      .from(subjects)
+      .where(and(eq(subjects.kind, 'family'), notExists(tx.select({ x: sql`1` }).from(signalFamilies).where(eq(signalFamilies.familyId, subjects.id)))))
+      .all();
   for (let i = 0; i < doomed.length; i += BATCH) {
     inTransaction(deps.db, (tx) => {
       for (const s of doomed.slice(i, i + BATCH)) {
@@ -130,5 +139,11 @@ export function runRetention(deps: Deps, progress: Progress = () => undefined): 
     });
     progress('destroyed', Math.min(i + BATCH, doomed.length), doomed.length);
   }
+  inTransaction(deps.db, (tx) => {
+    for (const f of doomedFamilies(tx)) {
+      const removed = eraseSubject(tx, f.id);
+      appendAudit(tx, { at, agencyId: null, actor: 'retention', action: 'subject.destroy', subject: auditName('family', f.pseudonym), resource: null, outcome: `no registrations left: ${removed.notices} notices`, requestId: null });
+    }
+  });
   return result;
 }

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
-import { agencies, auditLog, signals, subjects } from '../../schema/tables.ts';
+import { agencies, auditLog, signalFamilies, signals, subjects } from '../../schema/tables.ts';
 import type { Tx } from './db.ts';
 
 /** The queries behind a family's access and erasure requests. */
@@ -18,6 +18,23 @@ export { subjectIdOf } from './subjects.ts';
 /** Every signal of the subject, active and ended, oldest first. */
 export function signalsOfSubject(tx: Tx, subjectId: string): SubjectSignalRow[] {
   return tx.select().from(signals).where(eq(signals.subjectId, subjectId)).orderBy(asc(signals.registeredAt), asc(signals.id)).all();
+}
+
+/** Every signal registered with the family's parent, active and ended, oldest first, with its child's pseudonym. */
+export function signalsOfFamily(tx: Tx, familyId: string): Array<{ signal: SubjectSignalRow; childPseudonym: string }> {
+  return tx
+    .select({ signal: signals, childPseudonym: subjects.pseudonym })
+    .from(signalFamilies)
+    .innerJoin(signals, eq(signals.id, signalFamilies.signalId))
+    .innerJoin(subjects, eq(subjects.id, signals.subjectId))
+    .where(eq(signalFamilies.familyId, familyId))
+    .orderBy(asc(signals.registeredAt), asc(signals.id))
+    .all();
+}
+
+/** Takes a parent's name off every registration that gave it: the family's signals are its no more. */
+export function unlinkFamily(tx: Tx, familyId: string): number {
+  return tx.delete(signalFamilies).where(eq(signalFamilies.familyId, familyId)).run().changes;
 }
 
 /** Every audit record about the subject, in chain order. */
