@@ -242,6 +242,11 @@ export function coordinatorOf(tx: Tx, match: MatchRow, dataKey: Uint8Array): { a
 export class MatchState {
   readonly rows: ActiveRow[];
   readonly byAgency: Map<string, ActiveRow>;
+  /**
+   * Every agency with a signal seen through the lens, by its newest: the parties, and in a family
+   * those whose children have no match with another agency's (they are told when it ends).
+   */
+  readonly involved: Map<string, ActiveRow>;
   readonly decision: Decision;
   readonly location: Facts['location'];
   /** The line of matches this state belongs to; only recipients looking through it hear from it. */
@@ -266,6 +271,7 @@ export class MatchState {
     this.rows = subject.kind === 'family'
       ? familyParties(deps.policy, seen, (r) => ({ agencyId: r.agency.id, subjectId: r.signal.subjectId, type: r.agency.type }))
       : seen;
+    this.involved = new Map([...seen].reverse().map((r) => [r.agency.id, r]));
     this.byAgency = new Map(this.rows.map((r) => [r.agency.id, r]));
     this.location = this.rows.length > 0
       ? locate(deps.policy, this.rows.map((r) => ({ type: r.agency.type, municipality: r.signal.municipality, district: () => this.opened(r.signal).district })))
@@ -365,7 +371,7 @@ export class MatchState {
   ): void {
     if (!this.hears(agencyId, opts.role ?? this.roleOf(agencyId))) return;
     const now = this.deps.clock.now();
-    const own = this.byAgency.get(agencyId);
+    const own = this.involved.get(agencyId);
     const match = this.match;
     const coordinator = this.coordinator();
     const body: NoticeBody = noticeBodySchema.parse({
@@ -462,23 +468,29 @@ export function reconcileMatch(tx: Tx, deps: Deps, subject: SubjectHandle, reque
   return full;
 }
 
+/** Brings the family matches of these families in line with their children's signals. */
+export function reconcileFamilies(tx: Tx, deps: Deps, familyIds: Iterable<string>, requestId: string | null): void {
+  for (const familyId of familyIds) reconcileLines(tx, deps, loadSubjectKey(tx, deps.keys, familyId), requestId);
+}
+
 /**
- * Brings the family matches of these families in line with their children's signals. `subjectless`:
- * the family is being erased, so what its parties are told must outlive it.
+ * Ends every live match of a subject that is about to be erased, as a dissolve would, by notices
+ * that outlive it (a parent's erasure: the family's matches go, its children's signals stay).
  */
-export function reconcileFamilies(tx: Tx, deps: Deps, familyIds: Iterable<string>, requestId: string | null, opts: { subjectless?: boolean } = {}): void {
-  for (const familyId of familyIds) {
-    const family = loadSubjectKey(tx, deps.keys, familyId);
-    reconcileLines(tx, deps, family, requestId, opts);
+export function endBeforeErasure(tx: Tx, deps: Deps, subject: SubjectHandle, requestId: string | null): void {
+  const active = activeSignals(tx, subject);
+  const at = deps.clock.now().toISOString();
+  for (const live of liveMatchesOf(tx, subject.subjectId)) {
+    dissolve(tx, new MatchState(tx, deps, subject, live, { active, subjectless: true }), live, requestId, at);
   }
 }
 
-function reconcileLines(tx: Tx, deps: Deps, subject: SubjectHandle, requestId: string | null, opts: { subjectless?: boolean } = {}): Decision {
+function reconcileLines(tx: Tx, deps: Deps, subject: SubjectHandle, requestId: string | null): Decision {
   const active = activeSignals(tx, subject);
   const live = liveMatchesOf(tx, subject.subjectId);
   let full: Decision | undefined;
   for (const lens of lensesOf(deps.policy)) {
-    const decision = reconcileLine(tx, deps, subject, lens, live.find((m) => m.lens === lens), active, requestId, opts);
+    const decision = reconcileLine(tx, deps, subject, lens, live.find((m) => m.lens === lens), active, requestId);
     if (lens === FULL_LENS) full = decision;
   }
   return full!;
@@ -501,11 +513,10 @@ function reconcileLine(
   live: MatchRow | undefined,
   active: ActiveRow[],
   requestId: string | null,
-  opts: { subjectless?: boolean } = {},
 ): Decision {
   const now = deps.clock.now();
   const at = now.toISOString();
-  const state = new MatchState(tx, deps, subject, live, { lens, active, subjectless: opts.subjectless });
+  const state = new MatchState(tx, deps, subject, live, { lens, active });
   const { decision, location } = state;
 
   if (!decision.match) {
@@ -566,7 +577,7 @@ function reconcileLine(
   }
   for (const [agencyId, before] of previous) {
     if (recipients.has(agencyId)) continue;
-    const stillParty = current.byAgency.has(agencyId);
+    const stillParty = current.involved.has(agencyId);
     if (before.role === 'coordinator' || before.role === 'party_coordinator') {
       // The family moved: the former coordinator hears who took the match over.
       current.notify(agencyId, 'match.transferred', { parties: [], rules: [decision.coordinator?.rule ?? deps.policy.coordination.rule], requestId, role: before.role });
@@ -593,7 +604,7 @@ function dissolve(tx: Tx, state: MatchState, match: MatchRow, requestId: string 
   const recipients = readRecipients(tx, match.id, state.subject.dataKey);
   for (const r of recipients) {
     if (r.role === 'party') {
-      if (state.byAgency.has(r.agencyId) && r.visible.length > 0) state.notify(r.agencyId, 'match.party_left', { parties: [], requestId, role: 'party' });
+      if (state.involved.has(r.agencyId) && r.visible.length > 0) state.notify(r.agencyId, 'match.party_left', { parties: [], requestId, role: 'party' });
     } else {
       state.notify(r.agencyId, 'match.closed', { parties: [], requestId, role: r.role });
     }

@@ -13,7 +13,7 @@ import {
 } from '../store/subject-records.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
 import { familyParties } from '../policy/family.ts';
-import { familiesOf, reconcileFamilies } from './matching.ts';
+import { endBeforeErasure, familiesOf, reconcileFamilies } from './matching.ts';
 import { type Ctx, requireScope } from './context.ts';
 import { unprocessable } from './errors.ts';
 import { type FamilySignal, familyAccesses, matchSpans } from './family-view.ts';
@@ -290,8 +290,8 @@ export function subjectErasure({ ctx, bsn, reason }: { ctx: Ctx; bsn: string; re
     // matches with it; the parties of a live one are told it ended, by notices that outlive it.
     const familyId = subjectIdOf(tx, pseudonym, 'family');
     if (familyId) {
+      endBeforeErasure(tx, ctx.deps, loadSubjectKey(tx, ctx.deps.keys, familyId), ctx.requestId);
       unlinkFamily(tx, familyId);
-      reconcileFamilies(tx, ctx.deps, [familyId], ctx.requestId, { subjectless: true });
       const family = eraseSubject(tx, familyId);
       removed = { ...removed, matches: removed.matches + family.matches, notices: removed.notices + family.notices };
     }

@@ -8,6 +8,7 @@ const row = (key: string, signals: number): Row => ({
   key,
   signals: { value: signals, suppressed: false },
   matches: { value: 0, suppressed: false },
+  familyMatches: { value: 0, suppressed: false },
   claimedWithinDeadline: { value: null, suppressed: false },
   medianDaysToClaim: { value: null, suppressed: false },
   caseTablesHeld: { value: 0, suppressed: false },

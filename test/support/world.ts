@@ -7,6 +7,9 @@ import { allowedScopes } from '../../src/policy/grants.ts';
 import type { AgencyType } from '../../src/policy/types.ts';
 import { createHarness, type Harness, signalBody, type TestAgency, validBsn } from './harness.ts';
 
+/** The BSN of parent "a", "b", …: valid, and apart from every young person's. */
+export const parentBsn = (label: string) => validBsn(900 + label.charCodeAt(0) - 96);
+
 /** Labels used in scenarios, and the agency type behind each. */
 export const CAST: Record<string, { type: AgencyType; districts?: string[]; municipality?: string }> = {
   school: { type: 'school' },
@@ -68,15 +71,22 @@ export class World {
 
   /**
    * Applies "+gp" (register) or "-gp" (withdraw); "#2" names another subject, "@none" registers
-   * without a district, "@0017" in another municipality.
+   * without a district, "@0017" in another municipality, "^a" (up to two) names parent a.
    */
   step(step: string): void {
-    const m = /^([+-])(\w+)(?:#(\d+))?(?:@(\w+))?$/.exec(step);
+    const m = /^([+-])(\w+)(?:#(\d+))?(?:@(\w+))?((?:\^[a-z])*)$/.exec(step);
     if (!m) throw new Error(`bad step ${step}`);
-    const [, op, label, subject = '1', where] = m;
+    const [, op, label, subject = '1', where, parents = ''] = m;
     if (op === '-') return this.withdraw(label!, Number(subject));
-    const extra = where === 'none' ? { district: undefined } : where ? { municipality: where, district: 'centrum' } : {};
+    const extra: Record<string, unknown> = where === 'none' ? { district: undefined } : where ? { municipality: where, district: 'centrum' } : {};
+    if (parents) extra.parents = parents.split('^').slice(1).map((p) => ({ bsn: parentBsn(p) }));
     this.register(label!, Number(subject), extra);
+  }
+
+  /** The subject number of an agency's signal, from its id. */
+  subjectOfSignal(signalId: string): string | undefined {
+    for (const [key, id] of this.signalIds) if (id === signalId) return key.split('/')[1];
+    return undefined;
   }
 
   /** All notices of an agency so far. */
@@ -103,6 +113,8 @@ export class World {
     const parties = n.parties
       .map((p) => (p.view === 'contact' ? `${this.label.get(p.agency.id)}:contact` : `${p.agencyType}:type`))
       .sort();
-    return `${n.type} ${parties.join(',')}`.trim();
+    // A family match notice names the recipient's own signal: which of its children it concerns.
+    const own = n.type.startsWith('family_match.') && n.signalId ? ` own#${this.subjectOfSignal(n.signalId)}` : '';
+    return `${n.type} ${parties.join(',')}${own}`.trim().replace(/ {2,}/g, ' ');
   }
 }
