@@ -19,6 +19,7 @@ import type { Progress } from './jobs/retention.ts';
 import { createLogger } from './log.ts';
 import { decide, type Decision } from './policy/decide.ts';
 import { policyJsonSchema } from './policy/json-schema.ts';
+import { describeLegalBasis } from './policy/legal-basis.ts';
 import { loadPolicy, PolicyError } from './policy/load.ts';
 import { AGENCY_TYPES } from './policy/types.ts';
 import { encryptConfiguredDatabase, openConfiguredDatabase, openRuntime } from './runtime.ts';
@@ -284,7 +285,11 @@ function policyCommand(args: string[]): number {
       const facts = factsSchema.safeParse(raw);
       if (!facts.success) throw new UsageError(`the facts do not fit: ${facts.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       const decision = decide(policy, facts.data);
-      console.log(values.json ? JSON.stringify(decision, null, 2) : explain(decision));
+      console.log(
+        values.json
+          ? JSON.stringify({ ...decision, legalBasis: policy.legalBasis }, null, 2)
+          : `${explain(decision)}\n\nlegal basis (as the policy names it):\n${describeLegalBasis(policy.legalBasis)}`,
+      );
       return 0;
     }
     case 'schema':

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isValidBsn } from '../crypto/bsn.ts';
 import { newId } from '../crypto/ids.ts';
 import { decide } from '../policy/decide.ts';
-import { AGENCY_TYPES, type AgencyType } from '../policy/types.ts';
+import { AGENCY_TYPES, type AgencyType, legalBasisSchema } from '../policy/types.ts';
 import { appendAudit } from '../store/audit.ts';
 import { inTransaction, type Tx } from '../store/db.ts';
 import { eraseSubject } from '../store/erase.ts';
@@ -63,6 +63,9 @@ export const accessReportSchema = z
         'The agencies and children are not named here: each child\'s own request shows its registrations.',
     }),
     accesses: z.array(z.strictObject({ at: z.iso.datetime(), agency: agencyBrief, action: z.string(), outcome: z.string() })),
+    explanation: z
+      .strictObject({ index: z.string().meta({ description: 'The name of the index, as its policy gives it.' }), legalBasis: legalBasisSchema })
+      .meta({ description: 'Why the index exists and what it relies on, exactly as its policy names it: the same for every young person.' }),
   })
   .meta({
     id: 'SubjectAccessReport',
@@ -148,6 +151,7 @@ function assess(tx: Tx, ctx: Ctx, pseudonym: string): Assessed {
     })),
     accesses: accesses.map((a) => ({ at: a.at, agency: brief(a.agencyId), action: a.action, outcome: a.outcome })),
     familyMatches: familyMatches(tx, ctx, pseudonym),
+    explanation: { index: policy.name, legalBasis: policy.legalBasis },
   };
   const withheld = [...shielding.values()]
     .map((s) => ({

@@ -46,11 +46,43 @@ const viewerRules = z.strictObject({ rule: ruleId, see: seeMap }).meta({ id: 'Vi
 
 const days = z.number().int().min(1).max(3650);
 
+const legalGround = z
+  .strictObject({
+    title: z.string().min(1).meta({ description: 'The instrument and, where it has them, its articles, as it is cited.' }),
+    reference: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'Where its text can be found: an official citation, or (for a covenant) who keeps the signed copy and its reference.' }),
+    text: z.string().min(1).optional().meta({ description: 'What this ground lets the index do, in plain words.' }),
+  })
+  .meta({ id: 'LegalGround' });
+
+/**
+ * Why the index may exist and process what it does. The product states no legal basis of its own:
+ * whatever it shows (policy explain, the family's answer, the API description) comes from here, so
+ * a region whose covenant stands alone (should the national duty be repealed) names only that.
+ */
+export const legalBasisSchema = z
+  .strictObject(
+    {
+      summary: z.string().min(1).meta({ description: 'What the index may do and why, for the young person and their parents (in Dutch).' }),
+      grounds: z.array(legalGround).min(1).meta({ description: 'The covenant, laws and articles the index relies on; nothing else is claimed.' }),
+    },
+    {
+      error: (issue) =>
+        issue.input === undefined ? 'required: the legal basis the index relies on (summary and grounds, such as the regional covenant)' : undefined,
+    },
+  )
+  .meta({ id: 'LegalBasis' });
+export type LegalBasis = z.infer<typeof legalBasisSchema>;
+
 /** The policy file format. Every rule carries an id, so a decision can name what made it. */
 export const policySchema = z
   .strictObject({
     id: z.string().regex(/^[a-z][a-z0-9-]*$/),
     name: z.string().min(1),
+    legalBasis: legalBasisSchema,
     subjects: z.strictObject({
       rule: ruleId,
       /** Rule 2: only subjects under this age can be registered (Jeugdwet: under 23). */

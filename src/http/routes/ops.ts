@@ -3,6 +3,7 @@ import { swaggerUI } from '@hono/swagger-ui';
 import { z } from 'zod';
 import { ACTING_PROFESSIONAL_PATTERN } from '../../app/authenticate.ts';
 import type { Deps } from '../../app/context.ts';
+import { describeLegalBasis } from '../../policy/legal-basis.ts';
 import { pingDatabase } from '../../store/db.ts';
 import type { AppEnv } from '../env.ts';
 import { json, problem } from '../openapi-shared.ts';
@@ -77,7 +78,10 @@ export function opsRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
           info: {
             title: 'Betrokken',
             version: '0.1.0',
-            description: 'Referral index for youth care: agencies register involvement, never why.',
+            description: [
+              'Referral index for youth care: agencies register involvement, never why.',
+              `## Legal basis\n\nAs the policy in force (\`${deps.policy.id}\`, version ${deps.policy.version}) names it:\n\n${describeLegalBasis(deps.policy.legalBasis)}`,
+            ].join('\n\n'),
           },
         }),
       )),
