@@ -185,9 +185,13 @@ function familyMatches(tx: Tx, ctx: Ctx, pseudonym: string): AccessReport['famil
   });
   const involved = agenciesByIds(tx, signals.map((s) => s.agencyId));
   const types = new Map([...involved].map(([id, a]) => [id, { type: a.type as AgencyType }]));
-  const shielded = new Set<string>();
-  for (const child of new Set(rows.map((r) => r.childPseudonym))) for (const id of shieldedAgencies(tx, keys, policy, child, types).keys()) shielded.add(id);
-  const visible = signals.filter((s) => !shielded.has(s.agencyId));
+  // Shielded per child: an agency exempted from informing for one child's safety is left out for
+  // that child, as that child's own answer leaves it out.
+  const shieldedFor = new Map<string, Set<string>>();
+  for (const { signal, childPseudonym } of rows) {
+    if (!shieldedFor.has(signal.subjectId)) shieldedFor.set(signal.subjectId, new Set(shieldedAgencies(tx, keys, policy, childPseudonym, types).keys()));
+  }
+  const visible = signals.filter((s) => !shieldedFor.get(s.subjectId)!.has(s.agencyId));
   const spans = matchSpans(visible, (active) => familyParties(policy, active, (s) => ({ agencyId: s.agencyId, subjectId: s.subjectId, type: types.get(s.agencyId)!.type })));
   return spans.map((span) => {
     const coordinator = routedCoordinator(tx, ctx, span.lastParties, involved);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ephemeralKeyRing } from '../../src/crypto/key-ring.ts';
 import { loadPolicy } from '../../src/policy/load.ts';
 import { policyPath } from '../support/harness.ts';
-import { createRegion, firstDifference, historyArb } from './non-interference.ts';
+import { createRegion, FAMILY, firstDifference, historyArb, runHistory } from './non-interference.ts';
 
 const RUNS = Number(process.env.NONINTERFERENCE_RUNS ?? 200);
 
@@ -18,5 +18,21 @@ describe.each(['groningen', 'strict'])('non-interference under the %s policy', (
       }),
       { numRuns: RUNS },
     );
+  });
+});
+
+describe('the histories the property draws', () => {
+  it('make family matches, which narrower lenses hear of and parents ask about', { timeout: 300_000 }, async () => {
+    const region = await createRegion('groningen', await ephemeralKeyRing());
+    let heard = 0;
+    let answered = 0;
+    for (const history of fc.sample(historyArb, { numRuns: 40, seed: 13 })) {
+      const seen = await runHistory(region, [...history, { op: 'access', subject: 0 }]);
+      const json = (label: string) => JSON.stringify(seen.get(label) ?? []);
+      if (['school', 'school2', 'jgz', 'yc'].some((l) => json(l).includes('family_match.'))) heard++;
+      if (/"familyMatches":\[\{/.test(json(FAMILY))) answered++;
+    }
+    expect(heard).toBeGreaterThanOrEqual(5);
+    expect(answered).toBeGreaterThanOrEqual(2); // half the registrations are safety-exempted, and so left out of a parent's answer
   });
 });

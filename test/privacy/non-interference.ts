@@ -11,9 +11,10 @@ import type { KeyRing } from '../../src/crypto/key-ring.ts';
 import { runJobs } from '../../src/jobs/index.ts';
 import { allowedScopes } from '../../src/policy/grants.ts';
 import { partyLens } from '../../src/policy/lens.ts';
-import type { AgencyType, Policy } from '../../src/policy/types.ts';
+import { type AgencyType, familyTypes, type Policy } from '../../src/policy/types.ts';
 import { and, desc, eq, isNull } from 'drizzle-orm';
-import { caseTables, subjects } from '../../schema/tables.ts';
+import { caseTables } from '../../schema/tables.ts';
+import { subjectIdOf } from '../../src/store/subjects.ts';
 import { createHarness, type Harness, signalBody, validBsn } from '../support/harness.ts';
 
 /**
@@ -37,11 +38,14 @@ export const CAST: Record<string, { type: AgencyType; districts?: string[] }> = 
   muni: { type: 'municipality' },
 };
 const REGISTRANTS = ['school', 'school2', 'gp', 'vt', 'gi', 'jgz', 'yc', 'wijB'] as const;
-const SUBJECTS = [1, 2] as const;
+/** Young people 1 and 2, siblings when a registration names their parent; 0 is that parent's family. */
+const CHILDREN = [1, 2] as const;
+const SUBJECTS = [0, ...CHILDREN] as const;
+const PARENT = validBsn(900);
 const DISTRICTS = ['selwerd', 'paddepoel'] as const;
 
 export type Action =
-  | { op: 'register'; who: string; subject: number; district: string; exempt: boolean }
+  | { op: 'register'; who: string; subject: number; district: string; exempt: boolean; parent: boolean }
   | { op: 'withdraw'; who: string; subject: number }
   | { op: 'claim'; subject: number; byMunicipality: boolean }
   | { op: 'convene'; subject: number }
@@ -51,9 +55,15 @@ export type Action =
   | { op: 'access'; subject: number };
 
 const subject = fc.constantFrom(...SUBJECTS);
+const child = fc.constantFrom(...CHILDREN);
 export const actionArb: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ op: fc.constant('register' as const), who: fc.constantFrom(...REGISTRANTS), subject, district: fc.constantFrom(...DISTRICTS), exempt: fc.boolean() }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('withdraw' as const), who: fc.constantFrom(...REGISTRANTS), subject }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      op: fc.constant('register' as const), who: fc.constantFrom(...REGISTRANTS), subject: child, district: fc.constantFrom(...DISTRICTS), exempt: fc.boolean(), parent: fc.nat(3).map((n) => n > 0),
+    }),
+  },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('withdraw' as const), who: fc.constantFrom(...REGISTRANTS), subject: child }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('claim' as const), subject, byMunicipality: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('convene' as const), subject }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('outcome' as const), subject }) },
@@ -124,9 +134,10 @@ function observe(h: Harness, ids: Map<string, string>, labels: Map<string, strin
     }
   };
   const signalIds = new Map<string, string>();
+  const bsnOf = (s: number) => (s === 0 ? PARENT : validBsn(s));
   const liveMatch = (s: number) => {
-    const row = h.db.select({ id: subjects.id }).from(subjects).where(eq(subjects.pseudonym, h.keys.pseudonymize(validBsn(s)))).get();
-    return row ? liveMatchOf(h.db, row.id) : undefined;
+    const id = subjectIdOf(h.db, h.keys.pseudonymize(bsnOf(s)), s === 0 ? 'family' : 'person');
+    return id ? liveMatchOf(h.db, id) : undefined;
   };
 
   for (const a of history) {
@@ -134,7 +145,9 @@ function observe(h: Harness, ids: Map<string, string>, labels: Map<string, strin
       case 'register':
         answer(a.who, () => {
           const informed = a.exempt ? { status: 'exempt', exemption: 'child_safety' } : { status: 'informed' };
-          const input = { ...signalBody(validBsn(a.subject), { district: a.district, informed, professional: { name: `prof ${a.who}`, email: `${a.who}@example.nl` } }) };
+          // Where the policy has family matching, a registration may name the siblings' parent.
+          const parents = a.parent && familyTypes(h.policy).has(CAST[a.who]!.type) ? { parents: [{ bsn: PARENT }] } : {};
+          const input = { ...signalBody(validBsn(a.subject), { district: a.district, informed, professional: { name: `prof ${a.who}`, email: `${a.who}@example.nl` }, ...parents }) };
           const res = registerSignal({ ctx: ctx(a.who), input: input as never });
           signalIds.set(`${a.who}/${a.subject}`, res.signal.id);
           if (a.exempt && res.outcome === 'created') seen.get(EXEMPTED)!.push(`${a.who}/${a.subject}`);
@@ -180,7 +193,7 @@ function observe(h: Harness, ids: Map<string, string>, labels: Map<string, strin
         break;
       case 'access':
         // The answer to the family, through the municipality's privacy desk.
-        answer(FAMILY, () => subjectAccess({ ctx: ctx('muni'), bsn: validBsn(a.subject) }));
+        answer(FAMILY, () => subjectAccess({ ctx: ctx('muni'), bsn: bsnOf(a.subject) }));
         break;
     }
   }
