@@ -8,9 +8,10 @@ import { signals } from '../../schema/tables.ts';
 import { resealLegacySignals } from '../../src/app/reseal-legacy-signals.ts';
 import { openSignal } from '../../src/app/signal-record.ts';
 import { ephemeralKeyRing } from '../../src/crypto/key-ring.ts';
-import { sealJson } from '../../src/crypto/seal.ts';
+import { newId } from '../../src/crypto/ids.ts';
+import { newDataKey, sealJson } from '../../src/crypto/seal.ts';
 import { migrateDatabase, openDatabase } from '../../src/store/db.ts';
-import { findOrCreateSubject, loadSubjectKey } from '../../src/store/subjects.ts';
+import { loadSubjectKey } from '../../src/store/subjects.ts';
 import { createHarness, ROOT, signalBody, validBsn } from '../support/harness.ts';
 
 const EXEMPTIONS = ['child_safety', 'others_safety', 'unreachable'];
@@ -112,7 +113,13 @@ describe('what a stolen database file shows', () => {
     migrate(db, { migrationsFolder: old });
 
     const now = new Date('2026-03-02T09:00:00.000Z');
-    const { subjectId, dataKey } = findOrCreateSubject(db, keys, keys.pseudonymize(validBsn(1)), now);
+    // The subject as that schema held it (no kind column yet).
+    const subjectId = newId('sub', now);
+    const dataKey = newDataKey();
+    const { wrapped, kekVersion } = keys.wrapDataKey(dataKey, subjectId);
+    db.$client
+      .prepare('insert into subjects (id, pseudonym, wrapped_key, kek_version, created_at) values (?, ?, ?, ?, ?)')
+      .run(subjectId, keys.pseudonymize(validBsn(1)), Buffer.from(wrapped), kekVersion, now.toISOString());
     const at = now.toISOString();
     const insert = db.$client.prepare(
       `insert into signals (id, agency_id, subject_id, kind, status, municipality, district, informed_status, informed_exemption, sealed, registered_at, expires_at, updated_at)
