@@ -7,6 +7,25 @@ import { World } from '../support/world.ts';
 const types = (w: World, label: string) => w.inbox(label).map((n) => n.type);
 
 describe('retention (time travel with the injected clock)', () => {
+  it('family matches: the siblings\' signals expire and the family match ends; after the archive period the family goes too', async () => {
+    const w = await World.create();
+    w.step('+school#1^a');
+    w.step('+yc#2^a');
+    expect(types(w, 'wij')).toEqual(['family_match.coordinator_assigned']);
+    w.h.clock.set('2028-03-02T09:00:00.000Z');
+    expect(runRetention(w.h.deps).expired).toBe(2);
+    expect(types(w, 'wij')).toEqual(['family_match.coordinator_assigned', 'family_match.closed']);
+    expect(types(w, 'school')).toEqual(['family_match.created']); // both ended at once: nobody is left to tell
+    const families = () => w.h.db.$client.prepare("select count(*) n from subjects where kind = 'family'").get();
+    expect(families()).toEqual({ n: 1 });
+    w.h.clock.set('2033-03-02T09:00:01.000Z');
+    expect(runRetention(w.h.deps).destroyed).toBe(2); // the two young people
+    expect(families()).toEqual({ n: 0 }); // and with their last registrations, the family
+    for (const table of ['matches', 'notices', 'signal_families', 'match_recipients']) {
+      expect(w.h.db.$client.prepare(`select count(*) n from ${table}`).get(), table).toEqual({ n: 0 });
+    }
+  });
+
   it('a signal expires at 24 months: its registrant hears 30 days before, then it leaves the match', async () => {
     const w = await World.create();
     w.step('+school');
