@@ -94,6 +94,15 @@ describe('family matches', () => {
     claimMatch({ ctx, id: family.id, input: { coordinator: { name: 'C. Coördinator', email: 'c@wij.example.nl' } } });
     expect(getMatch({ ctx, id: family.id }).status).toBe('claimed');
     expect(w.fresh('yc').at(-1)).toBe('family_match.claimed gp:contact,school:contact own#2');
+    // A case table for the family, then the family match is closed; the child match stays open.
+    const { conveneCaseTable, closeMatch } = await import('../../src/app/coordination.ts');
+    conveneCaseTable({ ctx, id: family.id, input: { scheduledFor: '2026-03-09T14:00:00.000Z' } });
+    expect(w.fresh('yc')).toEqual(['case_table.convened gp:contact,school:contact']);
+    expect(w.inbox('yc').at(-1)!.matchId).toBe(family.id);
+    closeMatch({ ctx, id: family.id, input: { reason: 'resolved' } });
+    expect(w.fresh('yc')).toEqual(['family_match.closed gp:contact,school:contact own#2']);
+    expect(getMatch({ ctx, id: child.id }).status).toBe('open');
+    expect(getMatch({ ctx, id: family.id })).toMatchObject({ status: 'closed', kind: 'family' });
   });
 
   it("erasing one child ends the family match; erasing a parent's link ends it with notices that outlive it", async () => {
