@@ -34,53 +34,40 @@ export const LIVE_STATUSES = ['open', 'claimed', 'escalated'] as const;
 
 export type ActiveRow = { signal: SignalRow; agency: AgencyRef };
 
-/** A subject's signals with their agencies; the callers add which ones, newest first. */
-const signalsWithAgencies = (db: Tx) =>
-  db.select({ signal: signals, agency: { id: agencies.id, name: agencies.name, type: agencies.type } }).from(signals).innerJoin(agencies, eq(agencies.id, signals.agencyId));
-const activeSignalsOf = preparedQuery((db) =>
-  signalsWithAgencies(db)
-    // A disabled agency's signals are suspended: they do not count until it is enabled again.
-    .where(and(eq(signals.subjectId, sql.placeholder('subjectId')), eq(signals.status, 'active'), eq(agencies.status, 'active')))
-    .orderBy(desc(signals.registeredAt), desc(signals.id))
-    .prepare(),
-);
-const signalsActiveAt = preparedQuery((db) =>
-  signalsWithAgencies(db)
-    .where(
-      and(
-        eq(signals.subjectId, sql.placeholder('subjectId')),
-        lte(signals.registeredAt, sql.placeholder('at')),
-        or(isNull(signals.endedAt), gte(signals.endedAt, sql.placeholder('at'))),
-      ),
-    )
-    .orderBy(desc(signals.registeredAt), desc(signals.id))
-    .prepare(),
-);
-/** A family's signals: those whose registration named its parent. */
-const familySignalsWithAgencies = (db: Tx) =>
-  db
-    .select({ signal: signals, agency: { id: agencies.id, name: agencies.name, type: agencies.type } })
-    .from(signalFamilies)
-    .innerJoin(signals, eq(signals.id, signalFamilies.signalId))
-    .innerJoin(agencies, eq(agencies.id, signals.agencyId));
-const familyActiveSignalsOf = preparedQuery((db) =>
-  familySignalsWithAgencies(db)
-    .where(and(eq(signalFamilies.familyId, sql.placeholder('subjectId')), eq(signals.status, 'active'), eq(agencies.status, 'active')))
-    .orderBy(desc(signals.registeredAt), desc(signals.id))
-    .prepare(),
-);
-const familySignalsActiveAt = preparedQuery((db) =>
-  familySignalsWithAgencies(db)
-    .where(
-      and(
-        eq(signalFamilies.familyId, sql.placeholder('subjectId')),
-        lte(signals.registeredAt, sql.placeholder('at')),
-        or(isNull(signals.endedAt), gte(signals.endedAt, sql.placeholder('at'))),
-      ),
-    )
-    .orderBy(desc(signals.registeredAt), desc(signals.id))
-    .prepare(),
-);
+/**
+ * A young person's signals with their agencies, or a family's (those whose registration named its
+ * parent): the active ones, and those active at an instant; newest first.
+ */
+function signalQueries(of: 'person' | 'family') {
+  const owner = of === 'family' ? signalFamilies.familyId : signals.subjectId;
+  const select = (db: Tx) => {
+    const q = db.select({ signal: signals, agency: { id: agencies.id, name: agencies.name, type: agencies.type } });
+    const from = of === 'family' ? q.from(signalFamilies).innerJoin(signals, eq(signals.id, signalFamilies.signalId)).$dynamic() : q.from(signals).$dynamic();
+    return from.innerJoin(agencies, eq(agencies.id, signals.agencyId));
+  };
+  return {
+    active: preparedQuery((db) =>
+      select(db)
+        // A disabled agency's signals are suspended: they do not count until it is enabled again.
+        .where(and(eq(owner, sql.placeholder('subjectId')), eq(signals.status, 'active'), eq(agencies.status, 'active')))
+        .orderBy(desc(signals.registeredAt), desc(signals.id))
+        .prepare(),
+    ),
+    activeAt: preparedQuery((db) =>
+      select(db)
+        .where(
+          and(
+            eq(owner, sql.placeholder('subjectId')),
+            lte(signals.registeredAt, sql.placeholder('at')),
+            or(isNull(signals.endedAt), gte(signals.endedAt, sql.placeholder('at'))),
+          ),
+        )
+        .orderBy(desc(signals.registeredAt), desc(signals.id))
+        .prepare(),
+    ),
+  };
+}
+const SIGNALS_OF = { person: signalQueries('person'), family: signalQueries('family') };
 const familiesOfSubject = preparedQuery((db) =>
   db
     .selectDistinct({ familyId: signalFamilies.familyId })
@@ -138,14 +125,12 @@ type Whose = Pick<SubjectHandle, 'subjectId' | 'kind'>;
 
 /** The signals that were active up to the instant a match ended, newest first: its parties as they were. */
 export function signalsEndingAt(tx: Tx, subject: Whose, at: string): ActiveRow[] {
-  const query = subject.kind === 'family' ? familySignalsActiveAt : signalsActiveAt;
-  return query(tx).all({ subjectId: subject.subjectId, at }).map(toActiveRow);
+  return SIGNALS_OF[subject.kind ?? 'person'].activeAt(tx).all({ subjectId: subject.subjectId, at }).map(toActiveRow);
 }
 
 /** The subject's (or the family's) active signals with their agencies, newest first. */
 export function activeSignals(tx: Tx, subject: Whose): ActiveRow[] {
-  const query = subject.kind === 'family' ? familyActiveSignalsOf : activeSignalsOf;
-  return query(tx).all({ subjectId: subject.subjectId }).map(toActiveRow);
+  return SIGNALS_OF[subject.kind ?? 'person'].active(tx).all({ subjectId: subject.subjectId }).map(toActiveRow);
 }
 
 /** The families the young person's signals were registered with (by a parent named). */

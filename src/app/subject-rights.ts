@@ -9,7 +9,7 @@ import { eraseSubject } from '../store/erase.ts';
 import { insertSubjectlessNotice } from '../store/notices.ts';
 import { markShielded } from '../store/shield-markers.ts';
 import {
-  agenciesByIds, auditOfSubject, coordinatorsOf, signalsOfFamily, signalsOfSubject, subjectIdOf, type SubjectSignalRow, unlinkFamily,
+  agenciesByIds, auditOfSubject, coordinatorsOf, signalsOfFamily, signalsOfSubject, subjectIdOf, unlinkFamily,
 } from '../store/subject-records.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
 import { familyParties } from '../policy/family.ts';

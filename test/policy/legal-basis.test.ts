@@ -1,20 +1,11 @@
-import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { AccessReport } from '../../src/app/subject-rights.ts';
-import { loadPolicy, parsePolicy, PolicyError } from '../../src/policy/load.ts';
+import { loadPolicy } from '../../src/policy/load.ts';
 import { createHarness, policyPath, validBsn } from '../support/harness.ts';
+import { policyText, problemsOf } from '../support/policy-text.ts';
 import { cli } from '../support/process.ts';
 
-const text = (name: string) => fs.readFileSync(policyPath(name), 'utf8');
-const problemsOf = (yaml: string): string[] => {
-  try {
-    parsePolicy(yaml, 'edited.yaml');
-    return [];
-  } catch (err) {
-    expect(err).toBeInstanceOf(PolicyError);
-    return (err as PolicyError).problems;
-  }
-};
+const text = policyText;
 /** The policy text without its top-level legalBasis block (up to the next top-level key). */
 const withoutLegalBasis = (yaml: string) => yaml.replace(/^legalBasis:\n(?:(?: .*)?\n)+/m, '');
 

@@ -1,18 +1,9 @@
-import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadPolicy, noticeRecipientTypes, parsePolicy, PolicyError } from '../../src/policy/load.ts';
+import { loadPolicy, noticeRecipientTypes } from '../../src/policy/load.ts';
 import { policyPath } from '../support/harness.ts';
+import { policyText, problemsOf } from '../support/policy-text.ts';
 
-const text = (name: string) => fs.readFileSync(policyPath(name), 'utf8');
-const problemsOf = (yaml: string): string[] => {
-  try {
-    parsePolicy(yaml, 'edited.yaml');
-    return [];
-  } catch (err) {
-    expect(err).toBeInstanceOf(PolicyError);
-    return (err as PolicyError).problems;
-  }
-};
+const text = policyText;
 
 describe.each(['groningen', 'strict'])('policy %s: whoever can be sent notices can read them', (name) => {
   it('gives every recipient type notices:read, the municipality included', () => {
