@@ -7,12 +7,13 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { writeCheckpoint } from './app/audit-checkpoint.ts';
 import { addAgency, addAgencyKey, type AgencyRecord, disableAgency, enableAgency, listAgencies, revokeAgencyKey, setAgencyWebhook } from './app/agencies.ts';
+import { checkKeyEncryptionKeys } from './app/check-keys.ts';
 import type { Deps } from './app/context.ts';
 import { DomainError } from './app/errors.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { AgencyKeyError, parseAgencyPublicKey } from './crypto/agency-keys.ts';
 import { type Checkpoint, CheckpointError, verifyCheckpoint } from './crypto/audit-checkpoint.ts';
-import { KeyRingError, loadPublicSigningKeys, rotateKeys } from './crypto/key-ring.ts';
+import { KeyRingError, loadKeyRing, loadPublicSigningKeys, rotateKeys } from './crypto/key-ring.ts';
 import { signClientAssertion } from './crypto/tokens.ts';
 import { JOBS, type JobName, runJobs } from './jobs/index.ts';
 import type { Progress } from './jobs/retention.ts';
@@ -433,8 +434,9 @@ export async function runCli(argv: string[]): Promise<number> {
         return await agencyCommand(args, config, logger);
       case 'keys': {
         if (args[0] !== 'rotate') throw new UsageError('usage: keys rotate');
-        await withRuntime(config, logger, async () => {
+        await withRuntime(config, logger, async (deps) => {
           const v = await rotateKeys(config.keysDir);
+          checkKeyEncryptionKeys(deps.db, await loadKeyRing(config.keysDir), config.keysDir);
           console.log(`key-encryption key v${v.kekVersion} and signing key v${v.signingVersion} created; restart the service to use them`);
         });
         return 0;

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { type Clock, type Deps, systemClock } from './app/context.ts';
+import { checkKeyEncryptionKeys } from './app/check-keys.ts';
 import { resealLegacySignals } from './app/reseal-legacy-signals.ts';
 import type { Config } from './config.ts';
 import { DATABASE_KEY_FILE, databaseKey } from './crypto/database-key.ts';
@@ -83,5 +84,7 @@ async function openKeys(db: Db, keysDir: string, logger: Logger) {
   else if (known !== keys.fingerprint()) {
     throw new KeyRingError(`the keys in ${keysDir} do not belong to this database`);
   }
+  const canaries = checkKeyEncryptionKeys(db, keys, keysDir);
+  if (canaries.length > 0) logger.info({ kekVersions: canaries }, 'sealed a canary for each new key-encryption key version');
   return keys;
 }
