@@ -19,6 +19,12 @@ export const COMMANDS: Record<string, CommandHelp> = {
       'copy the database into DIR while the service runs (SQLite online backup), verify the copy (integrity, audit chain, keys for every\n' +
       'key-encryption key version it uses) and name the keys directory that belongs with it; DIR must not hold a backup already',
   },
+  restore: {
+    usage: 'restore DIR',
+    about:
+      'put the backup in DIR in place as the database (service stopped, no database at BETROKKEN_DB), after verifying it against the\n' +
+      'keys directory; restore that directory first, from the keys backup that belongs with it',
+  },
   'agency add': {
     usage: 'agency add --name N --type T --municipality CODE [--district D]… --public-key FILE [--webhook URL] [--grant SCOPE]… [--json]',
     about: 'register an agency with its public key (JWK or PEM, Ed25519 or P-256); prints its id',

@@ -6,6 +6,7 @@ import type { JSONWebKeySet } from 'jose';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { writeCheckpoint } from './app/audit-checkpoint.ts';
+import { BackupError, backupDatabase, restoreDatabase } from './app/backup.ts';
 import { addAgency, addAgencyKey, type AgencyRecord, disableAgency, enableAgency, listAgencies, revokeAgencyKey, setAgencyWebhook } from './app/agencies.ts';
 import { checkKeyEncryptionKeys } from './app/check-keys.ts';
 import type { Deps } from './app/context.ts';
@@ -458,6 +459,21 @@ export async function runCli(argv: string[]): Promise<number> {
         parseCommand(args, {});
         await withRuntime(config, logger, () => console.log(`database ${config.dbFile} is up to date`));
         return 0;
+      case 'backup': {
+        const [dir] = parseCommand(args, {}, ['DIR']).positionals;
+        const r = await backupDatabase(config, path.resolve(dir!), new Date());
+        console.log(
+          `backup ${r.file} verified: integrity ok, audit chain intact (${r.auditRecords} records), keys present for key-encryption key version ${r.kekVersions.join(', ') || '(none yet)'}${r.encrypted ? ', encrypted under database.key' : ''}`,
+        );
+        console.log(`it belongs with the keys directory ${r.keysDir} (${r.keyFiles.join(', ')}): back that up too, and again after every keys rotate`);
+        return 0;
+      }
+      case 'restore': {
+        const [dir] = parseCommand(args, {}, ['DIR']).positionals;
+        const r = await restoreDatabase(config, path.resolve(dir!));
+        console.log(`restored ${r.file} (audit chain intact, ${r.auditRecords} records; keys in ${r.keysDir} fit it); start the service`);
+        return 0;
+      }
       case 'agency':
         return await agencyCommand(args, config, logger);
       case 'keys': {
@@ -511,7 +527,7 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) return usageError(err.message, named);
     if (isParseArgsError(err)) return usageError(err.message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, ''), named);
-    if (err instanceof ConfigError || err instanceof PolicyError || err instanceof KeyRingError || err instanceof DatabaseKeyError || err instanceof AgencyKeyError) {
+    if (err instanceof BackupError || err instanceof ConfigError || err instanceof PolicyError || err instanceof KeyRingError || err instanceof DatabaseKeyError || err instanceof AgencyKeyError) {
       console.error(`betrokken: ${err.message}`);
       return 1;
     }

@@ -12,7 +12,8 @@ import { loadPolicy } from './policy/load.ts';
 import { DatabaseKeyError, type Db, encryptDatabase, migrateDatabase, openDatabase } from './store/db.ts';
 import { readMeta, writeMeta } from './store/meta.ts';
 
-const KEY_FINGERPRINT = 'pseudonym_key_fingerprint';
+/** Where the database keeps the fingerprint of the pseudonym key it was made with. */
+export const KEY_FINGERPRINT = 'pseudonym_key_fingerprint';
 
 /**
  * Opens what a process of this service needs, in order: policy (fails fast), database and

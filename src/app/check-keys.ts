@@ -9,9 +9,10 @@ const files = (versions: number[]) => versions.map((v) => fileName('kek', v)).jo
  * is present and is the right one: each KEK version opens the canary sealed when the version was
  * first used. A version without a canary yet (a database from before canaries, or the first start
  * after `keys rotate`) is tried on a young person's wrapped data key where one exists, and its
- * canary is made then. Returns the versions whose canary was made now.
+ * canary is made then (unless `sealNew` is false: a backup is checked without writing to it).
+ * Returns the versions whose canary was made now.
  */
-export function checkKeyEncryptionKeys(db: Db, keys: KeyRing, keysDir: string): number[] {
+export function checkKeyEncryptionKeys(db: Db, keys: KeyRing, keysDir: string, opts: { sealNew: boolean } = { sealNew: true }): number[] {
   const canaries = readKekCanaries(db);
   const held = keys.kekVersions();
   const needed = [...new Set([...canaries.keys(), ...kekVersionsInUse(db)])].sort((a, b) => a - b);
@@ -39,6 +40,7 @@ export function checkKeyEncryptionKeys(db: Db, keys: KeyRing, keysDir: string): 
         throw wrong(v);
       }
     }
+    if (!opts.sealNew) continue;
     writeKekCanary(db, v, keys.sealCanary(v));
     created.push(v);
   }
