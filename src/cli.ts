@@ -24,7 +24,7 @@ import { decide, type Decision } from './policy/decide.ts';
 import { policyJsonSchema } from './policy/json-schema.ts';
 import { loadPolicy, PolicyError } from './policy/load.ts';
 import { AGENCY_TYPES } from './policy/types.ts';
-import { encryptConfiguredDatabase, openConfiguredDatabase, openRuntime } from './runtime.ts';
+import { encryptConfiguredDatabase, openConfiguredDatabase, openRuntime, StartupError } from './runtime.ts';
 import { verifyAuditChain } from './store/audit.ts';
 import { DatabaseKeyError, inTransaction } from './store/db.ts';
 import { listDeliveries, requeueFailed } from './store/notices.ts';
@@ -527,7 +527,7 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) return usageError(err.message, named);
     if (isParseArgsError(err)) return usageError(err.message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, ''), named);
-    if (err instanceof BackupError || err instanceof ConfigError || err instanceof PolicyError || err instanceof KeyRingError || err instanceof DatabaseKeyError || err instanceof AgencyKeyError) {
+    if (err instanceof StartupError || err instanceof BackupError || err instanceof ConfigError || err instanceof PolicyError || err instanceof KeyRingError || err instanceof DatabaseKeyError || err instanceof AgencyKeyError) {
       console.error(`betrokken: ${err.message}`);
       return 1;
     }
