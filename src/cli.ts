@@ -24,7 +24,7 @@ import { decide, type Decision } from './policy/decide.ts';
 import { policyJsonSchema } from './policy/json-schema.ts';
 import { loadPolicy, PolicyError } from './policy/load.ts';
 import { AGENCY_TYPES } from './policy/types.ts';
-import { encryptConfiguredDatabase, openConfiguredDatabase, openRuntime, StartupError } from './runtime.ts';
+import { encryptConfiguredDatabase, hasDatabase, openConfiguredDatabase, openRuntime, type RuntimeOptions, StartupError } from './runtime.ts';
 import { verifyAuditChain } from './store/audit.ts';
 import { DatabaseKeyError, inTransaction } from './store/db.ts';
 import { listDeliveries, requeueFailed } from './store/notices.ts';
@@ -67,8 +67,8 @@ function parseCommand<const O extends NonNullable<ParseArgsConfig['options']>>(a
   return { values, positionals };
 }
 
-async function withRuntime<T>(config: Config, logger: Logger, fn: (deps: Deps) => Promise<T> | T): Promise<T> {
-  const deps = await openRuntime(config, logger);
+async function withRuntime<T>(config: Config, logger: Logger, fn: (deps: Deps) => Promise<T> | T, opts: RuntimeOptions = {}): Promise<T> {
+  const deps = await openRuntime(config, logger, undefined, { create: false, ...opts });
   try {
     return await fn(deps);
   } finally {
@@ -207,8 +207,8 @@ async function demo(args: string[], config: Config, logger: Logger): Promise<num
   const asEnv = parseCommand(args, { env: { type: 'boolean' } }).values.env === true;
   const dir = path.join(config.dataDir, 'demo');
   const record = path.join(dir, 'agencies.json');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const created = await withRuntime(config, logger, async (deps) => {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (fs.existsSync(record)) {
       const known = JSON.parse(fs.readFileSync(record, 'utf8')) as DemoAgency[];
       const present = new Set(listAgencies(deps).map((a) => a.id));
@@ -447,7 +447,8 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     if (command === 'policy') return policyCommand(args);
     const config = loadConfig();
-    const logger = createLogger(command === 'start' ? config.logLevel : 'warn');
+    // Commands log warnings and worse, or less where LOG_LEVEL asks for less.
+    const logger = createLogger(command === 'start' || ['error', 'fatal', 'silent'].includes(config.logLevel) ? config.logLevel : 'warn');
     switch (command) {
       case 'start': {
         parseCommand(args, {});
@@ -457,7 +458,9 @@ export async function runCli(argv: string[]): Promise<number> {
       }
       case 'migrate':
         parseCommand(args, {});
-        await withRuntime(config, logger, () => console.log(`database ${config.dbFile} is up to date`));
+        if (!hasDatabase(config)) {
+          await withRuntime(config, logger, () => console.log(`created a new, empty index at ${config.dbFile} with new keys in ${config.keysDir}: back the keys up apart from the database`), { create: true });
+        } else await withRuntime(config, logger, () => console.log(`database ${config.dbFile} is up to date`));
         return 0;
       case 'backup': {
         const [dir] = parseCommand(args, {}, ['DIR']).positionals;

@@ -21,9 +21,15 @@ export const KEY_FINGERPRINT = 'pseudonym_key_fingerprint';
  * generated only for a database that has never had any; a database whose keys are missing or
  * foreign refuses to start.
  */
-export async function openRuntime(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Deps> {
+export async function openRuntime(config: Config, logger: Logger, clock: Clock = systemClock, opts: RuntimeOptions = {}): Promise<Deps> {
   const policy = loadPolicy(config.policyFile);
   checkDataPaths(config);
+  if (checkIndexState(config, opts.create ?? true) === 'new') {
+    logger.warn(
+      { db: config.dbFile, keysDir: config.keysDir },
+      'no database and no keys found: creating a new, empty index with new keys (if you expected an existing index, stop and check BETROKKEN_DATA_DIR)',
+    );
+  }
   const db = onStorage(config.dbFile, () => openConfiguredDatabase(config));
   try {
     onStorage(config.dbFile, () => migrateDatabase(db));
@@ -36,6 +42,33 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock =
     db.$client.close();
     throw err;
   }
+}
+
+export interface RuntimeOptions {
+  /** Whether a new, empty index may be made where there is no database and no keys (start, migrate). */
+  create?: boolean;
+}
+
+/** Whether there is a database at the configured path (an empty file, left by a failed first start, is none). */
+export function hasDatabase(config: Config): boolean {
+  return fs.existsSync(config.dbFile) && fs.statSync(config.dbFile).size > 0;
+}
+
+/**
+ * What the configured paths hold: an index, or nothing (a new index may be made, if `create`).
+ * Keys without a database, or (unless `create`) no index at all, refuse with what to do.
+ */
+function checkIndexState(config: Config, create: boolean): 'existing' | 'new' {
+  if (hasDatabase(config)) return 'existing';
+  if (hasKeys(config.keysDir) || fs.existsSync(path.join(config.keysDir, DATABASE_KEY_FILE))) {
+    throw new StartupError(
+      `${config.keysDir} holds keys but there is no database at ${config.dbFile}: restore the database that belongs with them (betrokken restore DIR) or point BETROKKEN_DATA_DIR or BETROKKEN_DB at it; a new index is never made beside existing keys`,
+    );
+  }
+  if (!create) {
+    throw new StartupError(`there is no index at ${config.dbFile}: check BETROKKEN_DATA_DIR (or BETROKKEN_DB), or create a new, empty one with \`betrokken migrate\``);
+  }
+  return 'new';
 }
 
 /** The configured database, with its page-level encryption key when BETROKKEN_DB_ENCRYPTION is on. */
