@@ -11,7 +11,12 @@ interface CommandHelp {
  * `--help` lists its subcommands) and does nothing else: no configuration read, no file touched.
  */
 export const COMMANDS: Record<string, CommandHelp> = {
-  start: { usage: 'start', about: 'migrate the database, check the keys and the policy, then serve the API (what npm start runs)' },
+  start: {
+    usage: 'start [--allow-orphans]',
+    about:
+      'migrate the database, check the keys and the policy, then serve the API (what npm start runs); a policy that drops a type or\n' +
+      'scope that agencies use refuses to start, naming them, unless --allow-orphans',
+  },
   migrate: { usage: 'migrate', about: 'apply migrations and exit; on an empty or missing data directory this creates a new, empty index with new keys' },
   backup: {
     usage: 'backup DIR',

@@ -451,9 +451,9 @@ export async function runCli(argv: string[]): Promise<number> {
     const logger = createLogger(command === 'start' || ['error', 'fatal', 'silent'].includes(config.logLevel) ? config.logLevel : 'warn');
     switch (command) {
       case 'start': {
-        parseCommand(args, {});
+        const { values } = parseCommand(args, { 'allow-orphans': { type: 'boolean' } });
         const { startServer } = await import('./main.ts');
-        await startServer();
+        await startServer({ allowOrphans: values['allow-orphans'] === true });
         return -1; // keeps running
       }
       case 'migrate':

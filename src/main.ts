@@ -14,10 +14,10 @@ const LISTEN_PROBLEMS: Record<string, string> = {
 };
 
 /** config → runtime (db, migrations, keys, policy) → createApp → serve; nothing else. */
-export async function startServer(): Promise<void> {
+export async function startServer(opts: { allowOrphans?: boolean } = {}): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const deps = await openRuntime(config, logger);
+  const deps = await openRuntime(config, logger, undefined, { create: true, orphans: opts.allowOrphans ? 'allow' : 'refuse' });
   const app = createApp(deps);
   const stopJobs = scheduleJobs(deps, config.jobIntervalS * 1000);
   const stopDelivery = startDeliveryWorker(deps, { ...DEFAULT_DELIVERY, ...config.webhook });

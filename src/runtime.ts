@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { type Clock, type Deps, systemClock } from './app/context.ts';
 import { checkKeyEncryptionKeys } from './app/check-keys.ts';
+import { describeOrphans, findPolicyOrphans, rememberPolicyScopes } from './app/policy-orphans.ts';
 import { resealLegacySignals } from './app/reseal-legacy-signals.ts';
 import type { Config } from './config.ts';
 import { DATABASE_KEY_FILE, databaseKey } from './crypto/database-key.ts';
@@ -37,6 +38,12 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock =
     const resealed = onStorage(config.dbFile, () => resealLegacySignals(db, keys));
     if (resealed > 0) logger.info({ signals: resealed }, 'sealed the kind, district and informing state that older signals kept in the clear');
     onStorage(config.dbFile, () => probeWrite(db));
+    if (opts.orphans) {
+      const orphans = findPolicyOrphans(db, policy);
+      if (orphans.length > 0 && opts.orphans === 'refuse') throw new StartupError(describeOrphans(policy, orphans));
+      if (orphans.length > 0) logger.warn({ agencies: orphans }, 'started with --allow-orphans: the policy drops what these agencies use');
+      rememberPolicyScopes(db, policy);
+    }
     return { db, keys, policy, clock, logger, issuer: config.issuer, metrics: createMetrics(db) };
   } catch (err) {
     db.$client.close();
@@ -47,6 +54,12 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock =
 export interface RuntimeOptions {
   /** Whether a new, empty index may be made where there is no database and no keys (start, migrate). */
   create?: boolean;
+  /**
+   * Whether to check that the policy keeps every type and scope that existing agencies use (on
+   * start): refuse naming them, or allow with a warning (--allow-orphans). Unset: not checked, so
+   * that the operator's commands can still disable such agencies.
+   */
+  orphans?: 'refuse' | 'allow';
 }
 
 /** Whether there is a database at the configured path (an empty file, left by a failed first start, is none). */
