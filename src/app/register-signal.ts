@@ -13,13 +13,16 @@ import { addMonths, birthdayAt, isRealDate, minDate } from './dates.ts';
 import { conflict, forbidden, unprocessable } from './errors.ts';
 import { rememberExemption } from './shielding.ts';
 import { loadOwnSignal, type SealedSignal, sealSignal, toSignalView } from './signal-record.ts';
-import type { RegisterSignalInput, SignalView } from './signal-schemas.ts';
+import { registrationWarnings } from './registration-warnings.ts';
+import type { RegisterSignalInput, RegistrationWarning, SignalView } from './signal-schemas.ts';
 
 export interface RegisterSignalResult {
   /** 'created' (201), 'existing' (200: this agency already has an active signal for the subject). */
   outcome: 'created' | 'existing';
   signal: SignalView;
   replayed: boolean;
+  /** For 'existing': the details given that differ from the active signal and were not applied. */
+  warnings: RegistrationWarning[];
 }
 
 const activeSignalOf = preparedQuery((db) =>
@@ -74,7 +77,9 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
         }
         const { row, sealed } = loadOwnSignal(tx, ctx, prior.resourceId);
         auditAccess(tx, ctx, { action: 'signal.register', subject: pseudonym, resource: row.id, outcome: 'replayed' });
-        return { outcome: prior.status === 201 ? 'created' : 'existing', signal: toSignalView(row, sealed), replayed: true } as const;
+        const outcome = prior.status === 201 ? 'created' : 'existing';
+        const warnings = outcome === 'existing' ? registrationWarnings(row.id, row.municipality, sealed, input) : [];
+        return { outcome, signal: toSignalView(row, sealed), replayed: true, warnings } as const;
       }
     }
     if (input.district && !knownDistricts(tx, input.municipality).has(input.district)) {
@@ -86,7 +91,7 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
     let result: RegisterSignalResult;
     if (active) {
       const { row, sealed } = loadOwnSignal(tx, ctx, active.id);
-      result = { outcome: 'existing', signal: toSignalView(row, sealed), replayed: false };
+      result = { outcome: 'existing', signal: toSignalView(row, sealed), replayed: false, warnings: registrationWarnings(row.id, row.municipality, sealed, input) };
     } else {
       const id = newId('sig', now);
       const at = now.toISOString();
@@ -115,7 +120,7 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
       insertSignal(tx).run({ ...row, sealed: sealSignal(dataKey, id, sealedPart) });
       rememberExemption(tx, keys, { pseudonym, agencyId: ctx.actor.agencyId }, input.informed);
       reconcileMatch(tx, ctx.deps, { subjectId, dataKey, pseudonym }, ctx.requestId);
-      result = { outcome: 'created', signal: toSignalView({ ...row, sealed: Buffer.alloc(0) }, sealedPart), replayed: false };
+      result = { outcome: 'created', signal: toSignalView({ ...row, sealed: Buffer.alloc(0) }, sealedPart), replayed: false, warnings: [] };
     }
     auditAccess(tx, ctx, { action: 'signal.register', subject: pseudonym, resource: result.signal.id, outcome: result.outcome });
     if (idempotency) {
