@@ -15,7 +15,7 @@ import { type Config, ConfigError, loadConfig } from './config.ts';
 import { asksForHelp, COMMANDS, commandOf, helpOf, version } from './cli-help.ts';
 import { AgencyKeyError, parseAgencyPublicKey } from './crypto/agency-keys.ts';
 import { type Checkpoint, CheckpointError, verifyCheckpoint } from './crypto/audit-checkpoint.ts';
-import { KeyRingError, loadKeyRing, loadPublicSigningKeys, rotateKeys } from './crypto/key-ring.ts';
+import { fileName, KeyRingError, loadKeyRing, loadPublicSigningKeys, rotateKeys } from './crypto/key-ring.ts';
 import { signClientAssertion } from './crypto/tokens.ts';
 import { JOBS, type JobName, runJobs } from './jobs/index.ts';
 import type { Progress } from './jobs/retention.ts';
@@ -485,7 +485,9 @@ export async function runCli(argv: string[]): Promise<number> {
         await withRuntime(config, logger, async (deps) => {
           const v = await rotateKeys(config.keysDir);
           checkKeyEncryptionKeys(deps.db, await loadKeyRing(config.keysDir), config.keysDir);
-          console.log(`key-encryption key v${v.kekVersion} and signing key v${v.signingVersion} created; restart the service to use them`);
+          console.log(
+            `key-encryption key v${v.kekVersion} and signing key v${v.signingVersion} created; restart the service to use them, and back up ${config.keysDir} again now: backups of the database from now on need ${fileName('kek', v.kekVersion)}`,
+          );
         });
         return 0;
       }
