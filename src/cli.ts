@@ -26,7 +26,7 @@ import { loadPolicy, PolicyError } from './policy/load.ts';
 import { AGENCY_TYPES } from './policy/types.ts';
 import { encryptConfiguredDatabase, hasDatabase, openConfiguredDatabase, openRuntime, type RuntimeOptions, StartupError } from './runtime.ts';
 import { verifyAuditChain } from './store/audit.ts';
-import { DatabaseKeyError, inTransaction } from './store/db.ts';
+import { DatabaseKeyError, inTransaction, isStorageError } from './store/db.ts';
 import { listDeliveries, requeueFailed } from './store/notices.ts';
 
 const USAGE = `betrokken — referral index for youth care
@@ -538,6 +538,10 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     if (err instanceof DomainError) {
       console.error(`betrokken: ${err.message} (${err.code})`);
+      return 1;
+    }
+    if (isStorageError(err)) {
+      console.error(`betrokken: the database cannot take a write (${(err as { code: string }).code}): the disk may be full, or the file read-only`);
       return 1;
     }
     throw err;
