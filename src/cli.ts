@@ -1,18 +1,21 @@
 import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { JSONWebKeySet } from 'jose';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { writeCheckpoint } from './app/audit-checkpoint.ts';
+import { BackupError, backupDatabase, restoreDatabase } from './app/backup.ts';
 import { addAgency, addAgencyKey, type AgencyRecord, disableAgency, enableAgency, listAgencies, revokeAgencyKey, setAgencyWebhook } from './app/agencies.ts';
+import { checkKeyEncryptionKeys } from './app/check-keys.ts';
 import type { Deps } from './app/context.ts';
 import { DomainError } from './app/errors.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
+import { asksForHelp, COMMANDS, commandOf, helpOf, version } from './cli-help.ts';
 import { AgencyKeyError, parseAgencyPublicKey } from './crypto/agency-keys.ts';
 import { type Checkpoint, CheckpointError, verifyCheckpoint } from './crypto/audit-checkpoint.ts';
-import { KeyRingError, loadPublicSigningKeys, rotateKeys } from './crypto/key-ring.ts';
+import { fileName, KeyRingError, loadKeyRing, loadPublicSigningKeys, rotateKeys } from './crypto/key-ring.ts';
 import { signClientAssertion } from './crypto/tokens.ts';
 import { JOBS, type JobName, runJobs } from './jobs/index.ts';
 import type { Progress } from './jobs/retention.ts';
@@ -22,45 +25,18 @@ import { policyJsonSchema } from './policy/json-schema.ts';
 import { describeLegalBasis } from './policy/legal-basis.ts';
 import { loadPolicy, PolicyError } from './policy/load.ts';
 import { AGENCY_TYPES } from './policy/types.ts';
-import { encryptConfiguredDatabase, openConfiguredDatabase, openRuntime } from './runtime.ts';
+import { encryptConfiguredDatabase, hasDatabase, openConfiguredDatabase, openRuntime, type RuntimeOptions, StartupError } from './runtime.ts';
 import { verifyAuditChain } from './store/audit.ts';
-import { DatabaseKeyError, inTransaction } from './store/db.ts';
+import { DatabaseKeyError, inTransaction, isStorageError } from './store/db.ts';
 import { listDeliveries, requeueFailed } from './store/notices.ts';
 
 const USAGE = `betrokken — referral index for youth care
 
-  start                         migrate, then serve (what npm start runs)
-  migrate                       apply migrations and exit
-  agency add --name N --type T --municipality CODE [--district D]… --public-key FILE
-             [--webhook URL] [--grant SCOPE]… [--json]
-  agency list [--json] | agency disable ID | agency enable ID
-  agency key add ID FILE | agency key revoke ID KID
-  agency webhook ID URL | agency webhook ID --remove
-                                a disabled agency's signals are suspended (they count for no
-                                match) and it is sent nothing until it is enabled again; a revoked
-                                key's assertions and the tokens it earned are refused at once
-  keys rotate                   new key-encryption key and signing key; old ones kept
-  jobs run [retention|escalation|reminders]
-                                run the periodic jobs once (the server runs them on a timer)
-  deliveries list [--agency ID] [--status failed|pending|delivered|all] [--json]
-  deliveries retry (--agency ID | NOTICE_ID)
-                                webhook deliveries per agency; queue failed ones again
-  audit verify [--checkpoint FILE [--jwks FILE]]
-                                check the audit hash chain, and that it still extends a signed
-                                checkpoint kept elsewhere (verified with the JWK Set in FILE, the
-                                service's /.well-known/jwks.json; by default the keys directory's)
-  audit checkpoint [--out FILE] sign a checkpoint of the audit chain now (JSON, as
-                                GET /v1/audit/checkpoint answers)
-  db encrypt                    encrypt an unencrypted database in place (service stopped), with a
-                                new keys/database.key; then start with BETROKKEN_DB_ENCRYPTION=on
-  policy check FILE             validate a policy file
-  policy explain FILE --facts FACTS.json [--json]
-                                the decision for the facts, with every rule that made it
-  policy schema                 print the JSON Schema of the policy file format
-  assertion --agency ID --key FILE [--audience URL]
-                                print a fresh client assertion signed with an agency's private key
-  demo [--env]                  create demo agencies with keys (once) and show how to call the API;
-                                --env prints shell assignments of their ids and key files
+usage: betrokken COMMAND [OPTIONS]    (betrokken COMMAND --help: what it does; betrokken --version)
+
+${Object.values(COMMANDS)
+  .map((c) => `  ${c.usage}\n      ${c.about.replace(/\n/g, '\n      ')}`)
+  .join('\n')}
 
 Settings come from the environment: PORT, HOST, METRICS_PORT, METRICS_HOST, BETROKKEN_DATA_DIR, BETROKKEN_DB, BETROKKEN_KEYS_DIR,
 BETROKKEN_POLICY, BETROKKEN_ISSUER, BETROKKEN_JOB_INTERVAL_S, BETROKKEN_DB_ENCRYPTION, LOG_LEVEL.`;
@@ -80,13 +56,20 @@ function readFile(file: string): string {
   }
 }
 
-function printAgency(a: AgencyRecord): void {
-  const districts = a.districts.length ? ` districts=${a.districts.join(',')}` : '';
-  console.log(`${a.id}  ${a.status.padEnd(8)} ${a.type.padEnd(12)} ${a.municipality}  ${a.name}${districts}  keys=${a.keys.filter((k) => !k.revokedAt).length}`);
+/**
+ * Parses a command's options and positionals strictly: an unknown option is a parse error, a
+ * missing or extra positional a UsageError (`NAME?` marks an optional one).
+ */
+function parseCommand<const O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, names: readonly string[] = []) {
+  const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
+  const required = names.filter((n) => !n.endsWith('?'));
+  if (positionals.length < required.length) throw new UsageError(`missing ${required[positionals.length]}`);
+  if (positionals.length > names.length) throw new UsageError(`unexpected argument ${positionals[names.length]}`);
+  return { values, positionals };
 }
 
-async function withRuntime<T>(config: Config, logger: Logger, fn: (deps: Deps) => Promise<T> | T): Promise<T> {
-  const deps = await openRuntime(config, logger);
+async function withRuntime<T>(config: Config, logger: Logger, fn: (deps: Deps) => Promise<T> | T, opts: RuntimeOptions = {}): Promise<T> {
+  const deps = await openRuntime(config, logger, undefined, { create: false, ...opts });
   try {
     return await fn(deps);
   } finally {
@@ -96,70 +79,95 @@ async function withRuntime<T>(config: Config, logger: Logger, fn: (deps: Deps) =
 
 async function agencyCommand(args: string[], config: Config, logger: Logger): Promise<number> {
   const [verb, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      name: { type: 'string' },
-      type: { type: 'string' },
-      municipality: { type: 'string' },
-      district: { type: 'string', multiple: true },
-      'public-key': { type: 'string' },
-      webhook: { type: 'string' },
-      grant: { type: 'string', multiple: true },
-      json: { type: 'boolean' },
-      remove: { type: 'boolean' },
-    },
-  });
-  return withRuntime(config, logger, async (deps) => {
-    switch (verb) {
-      case 'add': {
-        const publicKey = await parseAgencyPublicKey(readFile(need(values['public-key'], '--public-key FILE')));
-        const agency = addAgency(deps, {
-          name: need(values.name, '--name'),
-          type: need(values.type, '--type'),
-          municipality: need(values.municipality, '--municipality'),
-          districts: values.district ?? [],
-          grants: values.grant ?? [],
-          publicKey,
-          ...(values.webhook ? { webhookUrl: values.webhook } : {}),
-        });
+  switch (verb) {
+    case 'add': {
+      const { values } = parseCommand(rest, {
+        name: { type: 'string' },
+        type: { type: 'string' },
+        municipality: { type: 'string' },
+        district: { type: 'string', multiple: true },
+        'public-key': { type: 'string' },
+        webhook: { type: 'string' },
+        grant: { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+      });
+      const input = {
+        name: need(values.name, '--name'),
+        type: need(values.type, '--type'),
+        municipality: need(values.municipality, '--municipality'),
+        districts: values.district ?? [],
+        grants: values.grant ?? [],
+        ...(values.webhook ? { webhookUrl: values.webhook } : {}),
+      };
+      const publicKey = await parseAgencyPublicKey(readFile(need(values['public-key'], '--public-key FILE')));
+      return withRuntime(config, logger, (deps) => {
+        const agency = addAgency(deps, { ...input, publicKey });
         console.log(values.json ? JSON.stringify(agency, null, 2) : agency.id);
         return 0;
-      }
-      case 'list': {
+      });
+    }
+    case 'list': {
+      const { values } = parseCommand(rest, { json: { type: 'boolean' } });
+      return withRuntime(config, logger, (deps) => {
         const all = listAgencies(deps);
         if (values.json) console.log(JSON.stringify(all, null, 2));
         else if (all.length === 0) console.log('no agencies yet: add one with `betrokken agency add`');
-        else all.forEach(printAgency);
+        else console.log(agencyTable(all));
         return 0;
-      }
-      case 'disable':
-        printAgency(disableAgency(deps, need(positionals[0], 'agency id')));
-        return 0;
-      case 'enable':
-        printAgency(enableAgency(deps, need(positionals[0], 'agency id')));
-        return 0;
-      case 'key': {
-        if (positionals[0] === 'revoke') {
-          printAgency(revokeAgencyKey(deps, need(positionals[1], 'agency id'), need(positionals[2], 'key id (KID)')));
-          return 0;
-        }
-        if (positionals[0] !== 'add') throw new UsageError('usage: agency key add ID FILE | agency key revoke ID KID');
-        const key = await parseAgencyPublicKey(readFile(need(positionals[2], 'key FILE')));
-        printAgency(addAgencyKey(deps, need(positionals[1], 'agency id'), key));
-        return 0;
-      }
-      case 'webhook': {
-        const id = need(positionals[0], 'agency id');
-        if (values.remove === (positionals[1] !== undefined)) throw new UsageError('usage: agency webhook ID URL | agency webhook ID --remove');
-        printAgency(setAgencyWebhook(deps, id, values.remove ? null : need(positionals[1], 'URL')));
-        return 0;
-      }
-      default:
-        throw new UsageError(`unknown agency command ${verb ?? ''}`);
+      });
     }
-  });
+    case 'disable':
+    case 'enable': {
+      const [id] = parseCommand(rest, {}, ['ID']).positionals;
+      return withRuntime(config, logger, (deps) => {
+        console.log(agencyTable([(verb === 'disable' ? disableAgency : enableAgency)(deps, id!)]));
+        return 0;
+      });
+    }
+    case 'key': {
+      const [keyVerb, ...keyArgs] = rest;
+      if (keyVerb === 'revoke') {
+        const [id, kid] = parseCommand(keyArgs, {}, ['ID', 'KID']).positionals;
+        return withRuntime(config, logger, (deps) => {
+          console.log(agencyTable([revokeAgencyKey(deps, id!, kid!)]));
+          return 0;
+        });
+      }
+      if (keyVerb !== 'add') throw new UsageError(keyVerb ? `unknown command agency key ${keyVerb}` : 'missing add or revoke');
+      const [id, file] = parseCommand(keyArgs, {}, ['ID', 'FILE']).positionals;
+      const key = await parseAgencyPublicKey(readFile(file!));
+      return withRuntime(config, logger, (deps) => {
+        console.log(agencyTable([addAgencyKey(deps, id!, key)]));
+        return 0;
+      });
+    }
+    case 'webhook': {
+      const { values, positionals } = parseCommand(rest, { remove: { type: 'boolean' } }, ['ID', 'URL?']);
+      const [id, url] = positionals;
+      if (values.remove === (url !== undefined)) throw new UsageError('give either a URL or --remove');
+      return withRuntime(config, logger, (deps) => {
+        console.log(agencyTable([setAgencyWebhook(deps, id!, values.remove ? null : url!)]));
+        return 0;
+      });
+    }
+    default:
+      throw new UsageError(verb ? `unknown command agency ${verb}` : 'missing agency command');
+  }
+}
+
+/** Agencies as aligned columns (widths from the longest value), one a line. */
+function agencyTable(agencies: AgencyRecord[]): string {
+  const rows = agencies.map((a) => [
+    a.id,
+    a.status,
+    a.type,
+    a.municipality,
+    `keys=${a.keys.filter((k) => !k.revokedAt).length}`,
+    a.districts.length ? `districts=${a.districts.join(',')}` : '-',
+    a.name,
+  ]);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
 const DEMO_AGENCIES = [
@@ -194,14 +202,14 @@ interface DemoAgency {
 
 /**
  * Creates the demo agencies once (a second run reuses them) and prints how to act as each.
- * With --env it prints only shell assignments, for `eval "$(npx betrokken demo --env)"`.
+ * With --env it prints only shell assignments, for `eval "$(node bin/betrokken.js demo --env)"`.
  */
 async function demo(args: string[], config: Config, logger: Logger): Promise<number> {
-  const asEnv = args.includes('--env');
+  const asEnv = parseCommand(args, { env: { type: 'boolean' } }).values.env === true;
   const dir = path.join(config.dataDir, 'demo');
   const record = path.join(dir, 'agencies.json');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const created = await withRuntime(config, logger, async (deps) => {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (fs.existsSync(record)) {
       const known = JSON.parse(fs.readFileSync(record, 'utf8')) as DemoAgency[];
       const present = new Set(listAgencies(deps).map((a) => a.id));
@@ -234,7 +242,7 @@ async function demo(args: string[], config: Config, logger: Logger): Promise<num
   console.log(`Demo agencies in municipality 0014 (Groningen); private keys in ${dir}:\n`);
   for (const a of created) console.log(`  ${a.type.padEnd(13)} ${a.id}  key: ${a.keyFile}`);
   console.log(`
-Put their ids and keys in your shell with:  eval "$(npx betrokken demo --env)"
+Put their ids and keys in your shell with:  eval "$(node bin/betrokken.js demo --env)"
 then follow the quick start in README.md.`);
   return 0;
 }
@@ -265,26 +273,28 @@ function explain(decision: Decision): string {
 }
 
 function policyCommand(args: string[]): number {
-  const [verb, file, ...rest] = args;
+  const [verb, ...rest] = args;
   switch (verb) {
     case 'check': {
-      const policy = loadPolicy(need(file, 'policy FILE'));
+      const [file] = parseCommand(rest, {}, ['FILE']).positionals;
+      const policy = loadPolicy(file!);
       console.log(`policy ${policy.id} is valid (version ${policy.version})`);
       return 0;
     }
     case 'explain': {
-      const policy = loadPolicy(need(file, 'policy FILE'));
-      const { values } = parseArgs({ args: rest, options: { facts: { type: 'string' }, json: { type: 'boolean' } } });
+      const { values, positionals } = parseCommand(rest, { facts: { type: 'string' }, json: { type: 'boolean' } }, ['FILE']);
+      const facts = need(values.facts, '--facts FACTS.json');
+      const policy = loadPolicy(positionals[0]!);
       let raw: unknown;
       try {
-        raw = JSON.parse(readFile(need(values.facts, '--facts FACTS.json')));
+        raw = JSON.parse(readFile(facts));
       } catch (err) {
         if (err instanceof UsageError) throw err;
         throw new UsageError('the facts file is not JSON');
       }
-      const facts = factsSchema.safeParse(raw);
-      if (!facts.success) throw new UsageError(`the facts do not fit: ${facts.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-      const decision = decide(policy, facts.data);
+      const parsed = factsSchema.safeParse(raw);
+      if (!parsed.success) throw new UsageError(`the facts do not fit: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const decision = decide(policy, parsed.data);
       console.log(
         values.json
           ? JSON.stringify({ ...decision, legalBasis: policy.legalBasis }, null, 2)
@@ -293,24 +303,21 @@ function policyCommand(args: string[]): number {
       return 0;
     }
     case 'schema':
+      parseCommand(rest, {});
       console.log(JSON.stringify(policyJsonSchema(), null, 2));
       return 0;
     default:
-      throw new UsageError('usage: policy check FILE | policy explain FILE --facts FACTS.json [--json] | policy schema');
+      throw new UsageError(verb ? `unknown command policy ${verb}` : 'missing policy command');
   }
 }
 
 async function deliveriesCommand(args: string[], config: Config, logger: Logger): Promise<number> {
   const [verb, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: { agency: { type: 'string' }, status: { type: 'string' }, json: { type: 'boolean' } },
-  });
-  return withRuntime(config, logger, (deps) => {
-    if (verb === 'list') {
-      const status = values.status ?? 'failed';
-      if (!['pending', 'delivered', 'failed', 'all'].includes(status)) throw new UsageError('--status is pending, delivered, failed or all');
+  if (verb === 'list') {
+    const { values } = parseCommand(rest, { agency: { type: 'string' }, status: { type: 'string' }, json: { type: 'boolean' } });
+    const status = values.status ?? 'failed';
+    if (!['pending', 'delivered', 'failed', 'all'].includes(status)) throw new UsageError('--status is pending, delivered, failed or all');
+    return withRuntime(config, logger, (deps) => {
       const rows = inTransaction(deps.db, (tx) =>
         listDeliveries(tx, { ...(values.agency ? { agencyId: values.agency } : {}), ...(status === 'all' ? {} : { status: status as 'failed' }) }),
       );
@@ -318,17 +325,20 @@ async function deliveriesCommand(args: string[], config: Config, logger: Logger)
       else if (rows.length === 0) console.log(`no ${status === 'all' ? '' : `${status} `}deliveries`);
       else for (const r of rows) console.log(`${r.id}  ${r.agencyId}  ${r.delivery.padEnd(9)} attempts=${r.attempts}  ${r.type}${r.lastError ? `  last error: ${r.lastError}` : ''}`);
       return 0;
-    }
-    if (verb === 'retry') {
-      if (!values.agency && !positionals[0]) throw new UsageError('usage: deliveries retry (--agency ID | NOTICE_ID)');
+    });
+  }
+  if (verb === 'retry') {
+    const { values, positionals } = parseCommand(rest, { agency: { type: 'string' } }, ['NOTICE_ID?']);
+    if (!values.agency && !positionals[0]) throw new UsageError('missing --agency ID or NOTICE_ID');
+    return withRuntime(config, logger, (deps) => {
       const n = inTransaction(deps.db, (tx) =>
         requeueFailed(tx, { ...(values.agency ? { agencyId: values.agency } : {}), ...(positionals[0] ? { noticeId: positionals[0] } : {}) }, deps.clock.now().toISOString()),
       );
       console.log(`${n} failed ${n === 1 ? 'delivery' : 'deliveries'} queued again`);
       return 0;
-    }
-    throw new UsageError('usage: deliveries list [--agency ID] [--status failed|pending|delivered|all] [--json] | deliveries retry (--agency ID | NOTICE_ID)');
-  });
+    });
+  }
+  throw new UsageError(verb ? `unknown command deliveries ${verb}` : 'missing deliveries command');
 }
 
 /** The checkpoint in a file: the JSON that GET /v1/audit/checkpoint answers, or its bare `jws`. */
@@ -359,8 +369,8 @@ function readPublicKeys(jwksFile: string | undefined, keysDir: string): JSONWebK
 
 async function auditCommand(args: string[], config: Config, logger: Logger): Promise<number> {
   const [verb, ...rest] = args;
-  const { values } = parseArgs({ args: rest, options: { checkpoint: { type: 'string' }, jwks: { type: 'string' }, out: { type: 'string' } } });
   if (verb === 'checkpoint') {
+    const { values } = parseCommand(rest, { out: { type: 'string' } });
     const checkpoint = await withRuntime(config, logger, (deps) => writeCheckpoint(deps));
     const text = `${JSON.stringify(checkpoint, null, 2)}\n`;
     if (!values.out) process.stdout.write(text);
@@ -370,7 +380,8 @@ async function auditCommand(args: string[], config: Config, logger: Logger): Pro
     }
     return 0;
   }
-  if (verb !== 'verify') throw new UsageError('usage: audit verify [--checkpoint FILE [--jwks FILE]] | audit checkpoint [--out FILE]');
+  if (verb !== 'verify') throw new UsageError(verb ? `unknown command audit ${verb}` : 'missing audit command');
+  const { values } = parseCommand(rest, { checkpoint: { type: 'string' }, jwks: { type: 'string' } });
   if (values.jwks && !values.checkpoint) throw new UsageError('--jwks verifies a checkpoint: give --checkpoint FILE too');
   // Needs no keys: a backup copy can be checked on its own; a checkpoint needs only public keys.
   let anchor: Checkpoint | undefined;
@@ -417,44 +428,86 @@ async function auditCommand(args: string[], config: Config, logger: Logger): Pro
 /** Runs one command; returns the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
+  if (command === '--version' || command === '-V') {
+    console.log(version());
+    return 0;
+  }
+  if (command === 'help' && args.length > 0) {
+    const topic = commandOf(args);
+    if (!topic) return usageError(`unknown command ${args.join(' ')}`, undefined);
+    console.log(helpOf(topic));
+    return 0;
+  }
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);
     return command ? 0 : 2;
   }
+  // Help is answered before anything else is read or opened: it must change nothing.
+  const named = commandOf(argv);
+  if (asksForHelp(argv)) {
+    if (!named) return usageError(`unknown command ${command}`, undefined);
+    console.log(helpOf(named));
+    return 0;
+  }
   try {
     if (command === 'policy') return policyCommand(args);
     const config = loadConfig();
-    const logger = createLogger(command === 'start' ? config.logLevel : 'warn');
+    // Commands log warnings and worse, or less where LOG_LEVEL asks for less.
+    const logger = createLogger(command === 'start' || ['error', 'fatal', 'silent'].includes(config.logLevel) ? config.logLevel : 'warn');
     switch (command) {
       case 'start': {
+        const { values } = parseCommand(args, { 'allow-orphans': { type: 'boolean' } });
         const { startServer } = await import('./main.ts');
-        await startServer();
+        await startServer({ allowOrphans: values['allow-orphans'] === true });
         return -1; // keeps running
       }
       case 'migrate':
-        await withRuntime(config, logger, () => console.log(`database ${config.dbFile} is up to date`));
+        parseCommand(args, {});
+        if (!hasDatabase(config)) {
+          await withRuntime(config, logger, () => console.log(`created a new, empty index at ${config.dbFile} with new keys in ${config.keysDir}: back the keys up apart from the database`), { create: true });
+        } else await withRuntime(config, logger, () => console.log(`database ${config.dbFile} is up to date`));
         return 0;
+      case 'backup': {
+        const [dir] = parseCommand(args, {}, ['DIR']).positionals;
+        const r = await backupDatabase(config, path.resolve(dir!), new Date());
+        console.log(
+          `backup ${r.file} verified: integrity ok, audit chain intact (${r.auditRecords} records), keys present for key-encryption key version ${r.kekVersions.join(', ') || '(none yet)'}${r.encrypted ? ', encrypted under database.key' : ''}`,
+        );
+        console.log(`it belongs with the keys directory ${r.keysDir} (${r.keyFiles.join(', ')}): back that up too, and again after every keys rotate`);
+        return 0;
+      }
+      case 'restore': {
+        const [dir] = parseCommand(args, {}, ['DIR']).positionals;
+        const r = await restoreDatabase(config, path.resolve(dir!));
+        console.log(`restored ${r.file} (audit chain intact, ${r.auditRecords} records; keys in ${r.keysDir} fit it); start the service`);
+        return 0;
+      }
       case 'agency':
         return await agencyCommand(args, config, logger);
       case 'keys': {
-        if (args[0] !== 'rotate') throw new UsageError('usage: keys rotate');
-        await withRuntime(config, logger, async () => {
+        if (args[0] !== 'rotate') throw new UsageError(args[0] ? `unknown command keys ${args[0]}` : 'missing keys command');
+        parseCommand(args.slice(1), {});
+        await withRuntime(config, logger, async (deps) => {
           const v = await rotateKeys(config.keysDir);
-          console.log(`key-encryption key v${v.kekVersion} and signing key v${v.signingVersion} created; restart the service to use them`);
+          checkKeyEncryptionKeys(deps.db, await loadKeyRing(config.keysDir), config.keysDir);
+          console.log(
+            `key-encryption key v${v.kekVersion} and signing key v${v.signingVersion} created; restart the service to use them, and back up ${config.keysDir} again now: backups of the database from now on need ${fileName('kek', v.kekVersion)}`,
+          );
         });
         return 0;
       }
       case 'audit':
         return await auditCommand(args, config, logger);
       case 'db': {
-        if (args[0] !== 'encrypt') throw new UsageError('usage: db encrypt');
+        if (args[0] !== 'encrypt') throw new UsageError(args[0] ? `unknown command db ${args[0]}` : 'missing db command');
+        parseCommand(args.slice(1), {});
         const keyFile = encryptConfiguredDatabase(config);
         console.log(`database ${config.dbFile} encrypted; its key is ${keyFile} (back it up with the other keys); start with BETROKKEN_DB_ENCRYPTION=on`);
         return 0;
       }
       case 'jobs': {
-        if (args[0] !== 'run') throw new UsageError('usage: jobs run [retention|escalation|reminders]');
-        const names = args.slice(1);
+        if (args[0] !== 'run') throw new UsageError(args[0] ? `unknown command jobs ${args[0]}` : 'missing jobs command');
+        const names = parseCommand(args.slice(1), {}, JOBS.map((j) => `${j}?`)).positionals;
         const unknown = names.find((n) => !(JOBS as readonly string[]).includes(n));
         if (unknown) throw new UsageError(`unknown job ${unknown}; jobs are ${JOBS.join(', ')}`);
         return await withRuntime(config, logger, (deps) => {
@@ -466,10 +519,11 @@ export async function runCli(argv: string[]): Promise<number> {
       case 'deliveries':
         return await deliveriesCommand(args, config, logger);
       case 'assertion': {
-        const { values } = parseArgs({ args, options: { agency: { type: 'string' }, key: { type: 'string' }, audience: { type: 'string' } } });
+        const { values } = parseCommand(args, { agency: { type: 'string' }, key: { type: 'string' }, audience: { type: 'string' } });
+        const agencyId = need(values.agency, '--agency ID');
         console.log(
           await signClientAssertion(readFile(need(values.key, '--key FILE')), {
-            agencyId: need(values.agency, '--agency ID'),
+            agencyId,
             audience: values.audience ?? config.issuer,
           }),
         );
@@ -481,11 +535,9 @@ export async function runCli(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command ${command}`);
     }
   } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`betrokken: ${err.message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (err instanceof ConfigError || err instanceof PolicyError || err instanceof KeyRingError || err instanceof DatabaseKeyError || err instanceof AgencyKeyError) {
+    if (err instanceof UsageError) return usageError(err.message, named);
+    if (isParseArgsError(err)) return usageError(err.message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, ''), named);
+    if (err instanceof StartupError || err instanceof BackupError || err instanceof ConfigError || err instanceof PolicyError || err instanceof KeyRingError || err instanceof DatabaseKeyError || err instanceof AgencyKeyError) {
       console.error(`betrokken: ${err.message}`);
       return 1;
     }
@@ -493,10 +545,20 @@ export async function runCli(argv: string[]): Promise<number> {
       console.error(`betrokken: ${err.message} (${err.code})`);
       return 1;
     }
-    if (err instanceof TypeError && /parseArgs|Unknown option/i.test(String((err as { code?: string }).code ?? err.message))) {
-      console.error(`betrokken: ${err.message}`);
-      return 2;
+    if (isStorageError(err)) {
+      console.error(`betrokken: the database cannot take a write (${(err as { code: string }).code}): the disk may be full, or the file read-only`);
+      return 1;
     }
     throw err;
   }
+}
+
+/** One line on stderr naming what is wrong and where the command's help is; exit code 2. */
+function usageError(message: string, command: string | undefined): number {
+  console.error(`betrokken: ${message} (see \`betrokken ${command ? `${command} ` : ''}--help\`)`);
+  return 2;
+}
+
+function isParseArgsError(err: unknown): err is Error {
+  return err instanceof TypeError && String((err as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS');
 }

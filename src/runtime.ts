@@ -2,16 +2,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { type Clock, type Deps, systemClock } from './app/context.ts';
+import { checkKeyEncryptionKeys } from './app/check-keys.ts';
+import { describeOrphans, findPolicyOrphans, rememberPolicyScopes } from './app/policy-orphans.ts';
 import { resealLegacySignals } from './app/reseal-legacy-signals.ts';
 import type { Config } from './config.ts';
 import { DATABASE_KEY_FILE, databaseKey } from './crypto/database-key.ts';
 import { generateKeys, hasKeys, KeyRingError, loadKeyRing } from './crypto/key-ring.ts';
 import { createMetrics } from './metrics.ts';
 import { loadPolicy } from './policy/load.ts';
-import { DatabaseKeyError, type Db, encryptDatabase, migrateDatabase, openDatabase } from './store/db.ts';
+import { DatabaseKeyError, type Db, encryptDatabase, isStorageError, migrateDatabase, openDatabase, probeWrite } from './store/db.ts';
 import { readMeta, writeMeta } from './store/meta.ts';
 
-const KEY_FINGERPRINT = 'pseudonym_key_fingerprint';
+/** Where the database keeps the fingerprint of the pseudonym key it was made with. */
+export const KEY_FINGERPRINT = 'pseudonym_key_fingerprint';
 
 /**
  * Opens what a process of this service needs, in order: policy (fails fast), database and
@@ -19,19 +22,66 @@ const KEY_FINGERPRINT = 'pseudonym_key_fingerprint';
  * generated only for a database that has never had any; a database whose keys are missing or
  * foreign refuses to start.
  */
-export async function openRuntime(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Deps> {
+export async function openRuntime(config: Config, logger: Logger, clock: Clock = systemClock, opts: RuntimeOptions = {}): Promise<Deps> {
   const policy = loadPolicy(config.policyFile);
-  const db = openConfiguredDatabase(config);
+  checkDataPaths(config);
+  if (checkIndexState(config, opts.create ?? true) === 'new') {
+    logger.warn(
+      { db: config.dbFile, keysDir: config.keysDir },
+      'no database and no keys found: creating a new, empty index with new keys (if you expected an existing index, stop and check BETROKKEN_DATA_DIR)',
+    );
+  }
+  const db = onStorage(config.dbFile, () => openConfiguredDatabase(config));
   try {
-    migrateDatabase(db);
-    const keys = await openKeys(db, config.keysDir, logger);
-    const resealed = resealLegacySignals(db, keys);
+    onStorage(config.dbFile, () => migrateDatabase(db));
+    const keys = await onStorage(config.keysDir, () => openKeys(db, config.keysDir, logger));
+    const resealed = onStorage(config.dbFile, () => resealLegacySignals(db, keys));
     if (resealed > 0) logger.info({ signals: resealed }, 'sealed the kind, district and informing state that older signals kept in the clear');
+    onStorage(config.dbFile, () => probeWrite(db));
+    if (opts.orphans) {
+      const orphans = findPolicyOrphans(db, policy);
+      if (orphans.length > 0 && opts.orphans === 'refuse') throw new StartupError(describeOrphans(policy, orphans));
+      if (orphans.length > 0) logger.warn({ agencies: orphans }, 'started with --allow-orphans: the policy drops what these agencies use');
+      rememberPolicyScopes(db, policy);
+    }
     return { db, keys, policy, clock, logger, issuer: config.issuer, metrics: createMetrics(db) };
   } catch (err) {
     db.$client.close();
     throw err;
   }
+}
+
+export interface RuntimeOptions {
+  /** Whether a new, empty index may be made where there is no database and no keys (start, migrate). */
+  create?: boolean;
+  /**
+   * Whether to check that the policy keeps every type and scope that existing agencies use (on
+   * start): refuse naming them, or allow with a warning (--allow-orphans). Unset: not checked, so
+   * that the operator's commands can still disable such agencies.
+   */
+  orphans?: 'refuse' | 'allow';
+}
+
+/** Whether there is a database at the configured path (an empty file, left by a failed first start, is none). */
+export function hasDatabase(config: Config): boolean {
+  return fs.existsSync(config.dbFile) && fs.statSync(config.dbFile).size > 0;
+}
+
+/**
+ * What the configured paths hold: an index, or nothing (a new index may be made, if `create`).
+ * Keys without a database, or (unless `create`) no index at all, refuse with what to do.
+ */
+function checkIndexState(config: Config, create: boolean): 'existing' | 'new' {
+  if (hasDatabase(config)) return 'existing';
+  if (hasKeys(config.keysDir) || fs.existsSync(path.join(config.keysDir, DATABASE_KEY_FILE))) {
+    throw new StartupError(
+      `${config.keysDir} holds keys but there is no database at ${config.dbFile}: restore the database that belongs with them (betrokken restore DIR) or point BETROKKEN_DATA_DIR or BETROKKEN_DB at it; a new index is never made beside existing keys`,
+    );
+  }
+  if (!create) {
+    throw new StartupError(`there is no index at ${config.dbFile}: check BETROKKEN_DATA_DIR (or BETROKKEN_DB), or create a new, empty one with \`betrokken migrate\``);
+  }
+  return 'new';
 }
 
 /** The configured database, with its page-level encryption key when BETROKKEN_DB_ENCRYPTION is on. */
@@ -83,5 +133,64 @@ async function openKeys(db: Db, keysDir: string, logger: Logger) {
   else if (known !== keys.fingerprint()) {
     throw new KeyRingError(`the keys in ${keysDir} do not belong to this database`);
   }
+  const canaries = checkKeyEncryptionKeys(db, keys, keysDir);
+  if (canaries.length > 0) logger.info({ kekVersions: canaries }, 'sealed a canary for each new key-encryption key version');
   return keys;
+}
+
+/** Thrown when the data directory or the disk cannot serve the service; the message names the path. */
+export class StartupError extends Error {
+  readonly code = 'ERR_STARTUP';
+}
+
+// A file that cannot grow: a full disk, a quota, or a file size limit (SQLite's shared-memory file is grown first).
+const NO_SPACE = /^(SQLITE_FULL|SQLITE_IOERR_SHMSIZE|ENOSPC|EDQUOT|EFBIG)/;
+const NOT_WRITABLE = /^(SQLITE_READONLY|EROFS|EACCES|EPERM)/;
+
+/** What a storage failure on `where` means, in one line. */
+function storageProblem(where: string, code: string): string {
+  if (NO_SPACE.test(code)) return `${where}: no room to write (${code}): the disk is full or a file size limit is reached; free space, or move the data directory to a disk with room`;
+  if (NOT_WRITABLE.test(code)) return `${where} is not readable and writable by this user (${code}): the service writes its database, WAL and keys there`;
+  if (code.startsWith('SQLITE_CANTOPEN')) return `cannot open ${where} (${code}): its directory is missing, unreadable or not writable by this user`;
+  return `${where}: input/output error (${code})`;
+}
+
+/** Runs `fn`, turning a storage failure (disk full, read-only, unreadable, I/O) into a StartupError naming `where`. */
+function onStorage<T>(where: string, fn: () => T): T {
+  const rethrow = (err: unknown): never => {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && (isStorageError(err) || NO_SPACE.test(code) || NOT_WRITABLE.test(code))) throw new StartupError(storageProblem(where, code));
+    throw err;
+  };
+  try {
+    const result = fn();
+    return (result instanceof Promise ? result.catch(rethrow) : result) as T;
+  } catch (err) {
+    return rethrow(err);
+  }
+}
+
+/**
+ * Checks before opening anything that the database's directory and the keys directory (or the
+ * nearest parent that exists, where they are still to be made) are directories this user can read
+ * and write, and that an existing database file is readable and writable.
+ */
+function checkDataPaths(config: Config): void {
+  for (const dir of [path.dirname(config.dbFile), config.keysDir]) {
+    let existing = dir;
+    while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+    if (!fs.statSync(existing).isDirectory()) throw new StartupError(`${existing} is not a directory (the data directory must be one)`);
+    try {
+      fs.accessSync(existing, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK);
+    } catch (err) {
+      throw new StartupError(storageProblem(existing, (err as NodeJS.ErrnoException).code ?? 'EACCES'));
+    }
+  }
+  if (fs.existsSync(config.dbFile)) {
+    try {
+      fs.accessSync(config.dbFile, fs.constants.R_OK | fs.constants.W_OK);
+    } catch (err) {
+      throw new StartupError(storageProblem(config.dbFile, (err as NodeJS.ErrnoException).code ?? 'EACCES'));
+    }
+  }
 }

@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { signalFamilies, signals } from '../../schema/tables.ts';
+import { signalFamilies, signals, subjects } from '../../schema/tables.ts';
 import { isValidBsn } from '../crypto/bsn.ts';
 import { newId } from '../crypto/ids.ts';
 import { registrableKinds } from '../policy/grants.ts';
@@ -13,7 +13,8 @@ import { addMonths, birthdayAt, isRealDate, minDate } from './dates.ts';
 import { conflict, forbidden, unprocessable } from './errors.ts';
 import { rememberExemption } from './shielding.ts';
 import { loadOwnSignal, type SealedSignal, sealSignal, toSignalView } from './signal-record.ts';
-import type { RegisterSignalInput, SignalView } from './signal-schemas.ts';
+import type { RegisterSignalInput, RegistrationWarning, SignalView } from './signal-schemas.ts';
+import { registrationWarnings } from './registration-warnings.ts';
 import { familyTypes } from '../policy/types.ts';
 
 export interface RegisterSignalResult {
@@ -21,6 +22,8 @@ export interface RegisterSignalResult {
   outcome: 'created' | 'existing';
   signal: SignalView;
   replayed: boolean;
+  /** For 'existing': the details given that differ from the active signal and were not applied. */
+  warnings: RegistrationWarning[];
 }
 
 const activeSignalOf = preparedQuery((db) =>
@@ -41,6 +44,14 @@ const insertSignal = preparedQuery((db) =>
     .prepare(),
 );
 
+const familyPseudonymsOf = preparedQuery((db) =>
+  db
+    .select({ pseudonym: subjects.pseudonym })
+    .from(signalFamilies)
+    .innerJoin(subjects, eq(subjects.id, signalFamilies.familyId))
+    .where(eq(signalFamilies.signalId, sql.placeholder('signalId')))
+    .prepare(),
+);
 const linkFamily = preparedQuery((db) => db.insert(signalFamilies).values(placeholders('signalId', 'familyId')).prepare());
 
 /** Districts are known from the agencies that declare they serve them. */
@@ -90,7 +101,9 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
         }
         const { row, sealed } = loadOwnSignal(tx, ctx, prior.resourceId);
         auditAccess(tx, ctx, { action: 'signal.register', subject: pseudonym, resource: row.id, outcome: 'replayed' });
-        return { outcome: prior.status === 201 ? 'created' : 'existing', signal: toSignalView(row, sealed), replayed: true } as const;
+        const outcome = prior.status === 201 ? 'created' : 'existing';
+        const warnings = outcome === 'existing' ? registrationWarnings(row.id, row.municipality, sealed, input) : [];
+        return { outcome, signal: toSignalView(row, sealed), replayed: true, warnings } as const;
       }
     }
     if (input.district && !knownDistricts(tx, input.municipality).has(input.district)) {
@@ -102,7 +115,8 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
     let result: RegisterSignalResult;
     if (active) {
       const { row, sealed } = loadOwnSignal(tx, ctx, active.id);
-      result = { outcome: 'existing', signal: toSignalView(row, sealed), replayed: false };
+      const parents = { given: parentPseudonyms, current: familyPseudonymsOf(tx).all({ signalId: row.id }).map((f) => f.pseudonym) };
+      result = { outcome: 'existing', signal: toSignalView(row, sealed), replayed: false, warnings: registrationWarnings(row.id, row.municipality, sealed, input, parents) };
     } else {
       const id = newId('sig', now);
       const at = now.toISOString();
@@ -132,7 +146,7 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
       for (const parent of parentPseudonyms) linkFamily(tx).run({ signalId: id, familyId: findOrCreateSubject(tx, keys, parent, now, 'family').subjectId });
       rememberExemption(tx, keys, { pseudonym, agencyId: ctx.actor.agencyId }, input.informed);
       reconcileMatch(tx, ctx.deps, { subjectId, dataKey, pseudonym, kind: 'person' }, ctx.requestId);
-      result = { outcome: 'created', signal: toSignalView({ ...row, sealed: Buffer.alloc(0) }, sealedPart), replayed: false };
+      result = { outcome: 'created', signal: toSignalView({ ...row, sealed: Buffer.alloc(0) }, sealedPart), replayed: false, warnings: [] };
     }
     auditAccess(tx, ctx, { action: 'signal.register', subject: pseudonym, resource: result.signal.id, outcome: result.outcome });
     if (idempotency) {

@@ -103,6 +103,21 @@ export const signalSchema = z
   .meta({ id: 'Signal', description: "One of the caller's own signals. It never holds the BSN." });
 export type SignalView = z.infer<typeof signalSchema>;
 
+export const registrationWarningSchema = z
+  .object({
+    code: z.literal('detail_not_applied'),
+    title: z.string(),
+    detail: z.string(),
+    field: z.enum(['kind', 'municipality', 'district', 'birthDate', 'reference', 'professional', 'informed', 'parents']),
+  })
+  .meta({ id: 'RegistrationWarning', description: 'A detail of a repeated registration that was not applied to the active signal.' });
+export type RegistrationWarning = z.infer<typeof registrationWarningSchema>;
+
+/** The answer to a registration: the signal, and for a repeated one what it did not change. */
+export const registeredSignalSchema = signalSchema
+  .extend({ warnings: z.array(registrationWarningSchema).optional() })
+  .meta({ id: 'RegisteredSignal', description: 'The signal; `warnings` names details of a repeated registration that were not applied.' });
+
 export const signalListSchema = z
   .object({ items: z.array(signalSchema), next: z.string().nullable() })
   .meta({ id: 'SignalList' });

@@ -18,6 +18,7 @@ export interface SigningKey {
 }
 
 const PSEUDONYM_FILE = 'pseudonym.key';
+const CANARY = Buffer.from('betrokken kek canary');
 const KEK_FILE = /^kek-(\d{4})\.key$/;
 const SIGNING_FILE = /^signing-(\d{4})\.jwk$/;
 
@@ -61,6 +62,32 @@ export class KeyRing {
 
   get currentKekVersion(): number {
     return this.#currentKek;
+  }
+
+  /** The KEK versions this ring holds, oldest first. */
+  kekVersions(): number[] {
+    return [...this.#keks.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * A canary for one KEK version: a known value sealed under it, kept in the database when the
+   * version is first used, so that a start with a missing or wrong KEK stops before it listens.
+   */
+  sealCanary(version: number): Uint8Array {
+    const kek = this.#keks.get(version);
+    if (!kek) throw new KeyRingError(`key-encryption key version ${version} is missing`);
+    return seal(kek, CANARY, `kek-canary:${version}`);
+  }
+
+  /** Whether the KEK of that version is present and opens its canary. */
+  opensCanary(version: number, sealed: Uint8Array): boolean {
+    const kek = this.#keks.get(version);
+    if (!kek) return false;
+    try {
+      return Buffer.from(open(kek, sealed, `kek-canary:${version}`)).equals(CANARY);
+    } catch {
+      return false;
+    }
   }
 
   /** Wraps a subject's data key under the current KEK, bound to the subject id. */
@@ -159,7 +186,7 @@ function versioned(files: string[], pattern: RegExp): Array<[number, string]> {
     .sort((a, b) => a[0] - b[0]);
 }
 
-const fileName = (kind: 'kek' | 'signing', v: number) =>
+export const fileName = (kind: 'kek' | 'signing', v: number) =>
   `${kind}-${v.toString().padStart(4, '0')}.${kind === 'kek' ? 'key' : 'jwk'}`;
 
 /** Whether the directory holds any key of the service. */

@@ -130,7 +130,34 @@ export function migrateDatabase(db: Db): void {
  * transaction begun inside another becomes a savepoint of it.
  */
 export function inTransaction<T>(db: Db, fn: (tx: Tx) => T): T {
-  return db.$client.transaction(() => fn(db)).immediate();
+  try {
+    const result = db.$client.transaction(() => fn(db)).immediate();
+    if (!db.$client.inTransaction) writeFailures.delete(db);
+    return result;
+  } catch (err) {
+    if (isStorageError(err)) writeFailures.set(db, (err as { code: string }).code);
+    throw err;
+  }
+}
+
+/** The last transaction's storage failure (disk full, read-only, I/O error), until one succeeds. */
+const writeFailures = new WeakMap<Db, string>();
+
+/** SQLite's codes for a database that cannot take a write (disk full, read-only file, I/O error). */
+export function isStorageError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN)/.test(code);
+}
+
+/**
+ * Whether the database can take a write (for /readyz and at start): a committed write of one
+ * meta row, and no transaction failed for storage since the last one that succeeded. Throws the
+ * driver's error, or one naming the last storage failure.
+ */
+export function probeWrite(db: Db): void {
+  db.$client.prepare("insert into meta (key, value) values ('write_probe', ?) on conflict (key) do update set value = excluded.value").run(new Date().toISOString());
+  const failed = writeFailures.get(db);
+  if (failed) throw Object.assign(new Error(`the last write failed with ${failed}`), { code: failed });
 }
 
 /**

@@ -60,6 +60,7 @@ describe('the service as operators run it', () => {
     fs.writeFileSync(path.join(dataDir, 'school.pem'), ec.publicKey.export({ type: 'spki', format: 'pem' }));
     fs.writeFileSync(path.join(dataDir, 'private.pem'), ec.privateKey.export({ type: 'pkcs8', format: 'pem' }));
 
+    expect(cli(['migrate'], env).code).toBe(0);
     const gp = cli(['agency', 'add', '--name', 'Huisartsen Vinkhuizen', '--type', 'gp', '--municipality', '0014', '--public-key', path.join(dataDir, 'gp.jwk')], env);
     expect(gp.code).toBe(0);
     const gpId = gp.stdout.trim();

@@ -88,6 +88,11 @@ export function addAgenciesByCli(
   specs: Array<[label: string, type: string, extra: readonly string[]]>,
 ): Record<string, CliAgency> {
   const out: Record<string, CliAgency> = {};
+  // Only migrate (or start) makes a new index; agency add refuses where there is none.
+  if (!fs.existsSync(env.BETROKKEN_DB ?? path.join(dataDir, 'betrokken.db'))) {
+    const migrated = cli(['migrate'], env);
+    if (migrated.code !== 0) throw new Error(`migrate failed: ${migrated.stderr}`);
+  }
   for (const [label, type, extra] of specs) {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const file = path.join(dataDir, `${label}.pub.pem`);

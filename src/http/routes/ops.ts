@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ACTING_PROFESSIONAL_PATTERN } from '../../app/authenticate.ts';
 import type { Deps } from '../../app/context.ts';
 import { describeLegalBasis } from '../../policy/legal-basis.ts';
-import { pingDatabase } from '../../store/db.ts';
+import { probeWrite } from '../../store/db.ts';
 import type { AppEnv } from '../env.ts';
 import { json, problem } from '../openapi-shared.ts';
 
@@ -21,7 +21,7 @@ const ready = createRoute({
   method: 'get',
   path: '/readyz',
   tags: ['operations'],
-  summary: 'The database answers and the policy is loaded',
+  summary: 'The database takes a write and the policy is loaded',
   responses: { 200: json(readySchema, 'Ready.'), 503: json(readySchema, 'Not ready.') },
 });
 
@@ -62,7 +62,7 @@ export function opsRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
   app.openapi(ready, (c) => {
     const policy = { id: deps.policy.id, version: deps.policy.version };
     try {
-      pingDatabase(deps.db);
+      probeWrite(deps.db);
       return c.json({ status: 'ready' as const, policy }, 200);
     } catch (err) {
       deps.logger.error({ err, requestId: c.get('requestId') }, 'readiness check failed');

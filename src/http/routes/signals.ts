@@ -5,6 +5,7 @@ import { listSignals, getSignal } from '../../app/read-signals.ts';
 import { registerSignal } from '../../app/register-signal.ts';
 import {
   listSignalsQuerySchema,
+  registeredSignalSchema,
   registerSignalSchema,
   signalListSchema,
   signalSchema,
@@ -33,7 +34,10 @@ const register = createRoute({
   },
   responses: {
     201: json(signalSchema, 'Registered.'),
-    200: json(signalSchema, 'Your agency already has an active signal for this young person; that one is returned.'),
+    200: json(
+      registeredSignalSchema,
+      'Your agency already has an active signal for this young person; that one is returned, unchanged. `warnings` names each detail given that differs from it and was not applied (PATCH changes professional, informed and reference).',
+    ),
     400: invalid,
     ...authProblems,
     403: problem('The token lacks `signals:write`, or your agency type may not register (`not_authorised_to_register`).'),
@@ -97,7 +101,8 @@ export function signalRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
     const result = registerSignal({ ctx: ctxOf(c, deps), input, ...(idempotency ? { idempotency } : {}) });
     if (result.replayed) c.header('Idempotent-Replayed', 'true');
     c.header('Location', `/v1/signals/${result.signal.id}`);
-    return result.outcome === 'created' ? c.json(result.signal, 201) : c.json(result.signal, 200);
+    if (result.outcome === 'created') return c.json(result.signal, 201);
+    return c.json(result.warnings.length > 0 ? { ...result.signal, warnings: result.warnings } : result.signal, 200);
   });
   app.openapi(list, (c) => c.json(listSignals({ ctx: ctxOf(c, deps), query: c.req.valid('query') }), 200));
   app.openapi(get, (c) => c.json(getSignal({ ctx: ctxOf(c, deps), id: c.req.valid('param').id }), 200));
