@@ -213,6 +213,11 @@ export function listAgencies(deps: AdminDeps): AgencyRecord[] {
     .map((r) => loadAgency(deps.db, r.id));
 }
 
+/** Whether an agency of that id is registered, active or not. */
+export function agencyExists(db: Db, agencyId: string): boolean {
+  return db.select({ id: agencies.id }).from(agencies).where(eq(agencies.id, agencyId)).get() !== undefined;
+}
+
 /** The active agency and its usable public keys, for authentication. */
 export function findActiveAgencyWithKeys(db: Db, agencyId: string) {
   const agency = db.select().from(agencies).where(and(eq(agencies.id, agencyId), eq(agencies.status, 'active'))).get();
