@@ -34,7 +34,8 @@ const USAGE = `betrokken — referral index for youth care
              [--webhook URL] [--grant SCOPE]… [--json]
   agency list [--json] | agency disable ID | agency enable ID
   agency key add ID FILE | agency key revoke ID KID
-  agency webhook ID URL | agency webhook ID --remove
+  agency webhook ID URL [--secret] | agency webhook ID --remove
+                                --secret: also sign v1 (HMAC) with a new secret, shown once
                                 a disabled agency's signals are suspended (they count for no
                                 match) and it is sent nothing until it is enabled again; a revoked
                                 key's assertions and the tokens it earned are refused at once
@@ -62,7 +63,7 @@ const USAGE = `betrokken — referral index for youth care
                                 --env prints shell assignments of their ids and key files
 
 Settings come from the environment: PORT, HOST, METRICS_PORT, METRICS_HOST, BETROKKEN_DATA_DIR, BETROKKEN_DB, BETROKKEN_KEYS_DIR,
-BETROKKEN_POLICY, BETROKKEN_ISSUER, BETROKKEN_JOB_INTERVAL_S, BETROKKEN_DB_ENCRYPTION, LOG_LEVEL.`;
+BETROKKEN_POLICY, BETROKKEN_ISSUER, BETROKKEN_JOB_INTERVAL_S, BETROKKEN_WEBHOOK_ALLOWED_HOSTS, BETROKKEN_DB_ENCRYPTION, LOG_LEVEL.`;
 
 class UsageError extends Error {}
 
@@ -108,6 +109,7 @@ async function agencyCommand(args: string[], config: Config, logger: Logger): Pr
       grant: { type: 'string', multiple: true },
       json: { type: 'boolean' },
       remove: { type: 'boolean' },
+      secret: { type: 'boolean' },
     },
   });
   return withRuntime(config, logger, async (deps) => {
@@ -151,8 +153,12 @@ async function agencyCommand(args: string[], config: Config, logger: Logger): Pr
       }
       case 'webhook': {
         const id = need(positionals[0], 'agency id');
-        if (values.remove === (positionals[1] !== undefined)) throw new UsageError('usage: agency webhook ID URL | agency webhook ID --remove');
-        printAgency(setAgencyWebhook(deps, id, values.remove ? null : need(positionals[1], 'URL')));
+        if (values.remove === (positionals[1] !== undefined)) throw new UsageError('usage: agency webhook ID URL [--secret] | agency webhook ID --remove');
+        const agency = setAgencyWebhook(deps, id, values.remove ? null : need(positionals[1], 'URL'), { secret: values.secret === true });
+        printAgency(agency);
+        if (agency.webhookSecret) {
+          console.log(`webhook secret (shown once; deliveries are signed v1 with it, and v1a): ${agency.webhookSecret}`);
+        }
         return 0;
       }
       default:
