@@ -8,22 +8,33 @@ import { DomainError } from '../app/errors.ts';
 /** Why an attempt did not reach the receiver because of where it points. */
 export const DESTINATION_REFUSED = 'destination refused';
 
+/** Resolves a host name to all its addresses (dns.lookup by default; tests pass their own). */
+export type Resolve = (hostname: string) => Promise<LookupAddress[]>;
+const systemResolve: Resolve = (hostname) => dns.promises.lookup(hostname, { all: true });
+
 /**
- * Resolves like dns.lookup, but refuses when the host name resolves to an address in a refused
- * range (private, link-local, metadata...). Used as the socket's own lookup, the address checked
- * is the address connected to, so a name that resolves differently on the second ask (DNS
+ * A socket lookup that refuses a host name resolving to an address in a refused range (private,
+ * link-local, metadata...), unless the host is trusted. Being the socket's own lookup, the address
+ * checked is the address connected to, so a name that resolves differently on the second ask (DNS
  * rebinding) gains nothing.
  */
-const guardedLookup: LookupFunction = (hostname, options, callback) => {
-  dns.lookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-    if (err) return callback(err, '', 0);
-    if (addresses.length === 0 || addresses.some((a) => isBlockedAddress(a.address))) {
-      return callback(Object.assign(new Error(`${hostname} resolves to a refused address`), { code: 'EREFUSEDDESTINATION' }), '', 0);
-    }
-    if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-    callback(null, addresses[0]!.address, addresses[0]!.family);
-  });
-};
+function guardedLookup(resolve: Resolve, trusted: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname).then(
+      (found) => {
+        const family = (options as { family?: number | string }).family;
+        const addresses = family === 4 || family === 6 ? found.filter((a) => a.family === family) : found;
+        if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
+        if (!trusted && addresses.some((a) => isBlockedAddress(a.address))) {
+          return callback(Object.assign(new Error(`${hostname} resolves to a refused address`), { code: 'EREFUSEDDESTINATION' }), '', 0);
+        }
+        if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+        callback(null, addresses[0]!.address, addresses[0]!.family);
+      },
+      (err: NodeJS.ErrnoException) => callback(err, '', 0),
+    );
+  };
+}
 
 /**
  * POSTs one webhook: redirects are not followed (the registered URL is the only destination),
@@ -35,7 +46,7 @@ export async function postWebhook(
   url: string,
   headers: Record<string, string>,
   body: string,
-  opts: { timeoutMs: number; allowedHosts: readonly string[] },
+  opts: { timeoutMs: number; allowedHosts: readonly string[]; resolve?: Resolve },
 ): Promise<string | null> {
   try {
     checkWebhookUrl(url, opts.allowedHosts);
@@ -55,7 +66,7 @@ export async function postWebhook(
           headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
           agent: false,
           signal,
-          ...(trusted ? {} : { lookup: guardedLookup }),
+          lookup: guardedLookup(opts.resolve ?? systemResolve, trusted),
         },
         (res) => {
           res.resume();
