@@ -71,9 +71,9 @@ export async function issueToken(deps: Deps, req: TokenRequest, requestId: strin
  * comes from an unauthenticated caller and must not stay there forever.
  */
 export function refuseSignIn(deps: Deps, err: OAuthError, req: TokenRequest, requestId: string | null): void {
-  const claimed = (req.client_assertion && unverifiedIssuer(req.client_assertion)) ?? req.client_id ?? null;
+  const claimed = (req.client_assertion && unverifiedIssuer(req.client_assertion)) || req.client_id || null;
   const known = claimed !== null && agencyExists(deps.db, claimed);
-  deps.logger.warn({ requestId, clientId: claimed, knownClient: known, error: err.error, reason: err.reason, detail: err.detail }, 'token request refused');
+  deps.logger.warn({ requestId, clientId: claimed?.slice(0, 100) ?? null, knownClient: known, error: err.error, reason: err.reason, detail: err.detail }, 'token request refused');
   inTransaction(deps.db, (tx) => {
     appendAudit(tx, {
       at: deps.clock.now().toISOString(),
