@@ -112,6 +112,7 @@ async function agencyCommand(args: string[], config: Config, logger: Logger): Pr
       secret: { type: 'boolean' },
     },
   });
+  if (values.secret && verb !== 'webhook') throw new UsageError('--secret belongs to agency webhook ID URL --secret');
   return withRuntime(config, logger, async (deps) => {
     switch (verb) {
       case 'add': {

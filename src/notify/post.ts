@@ -69,7 +69,8 @@ export async function postWebhook(
           lookup: guardedLookup(opts.resolve ?? systemResolve, trusted),
         },
         (res) => {
-          res.resume();
+          // The answer's body is never read: a receiver cannot keep the worker busy with it.
+          res.destroy();
           resolve(res.statusCode ?? 0);
         },
       );

@@ -153,6 +153,8 @@ describe('agency webhook on the command line', () => {
     expect(plainHttp.code).toBe(1);
     expect(plainHttp.stderr).toMatch(/\(invalid_webhook_url\)/);
 
+    const misplaced = cli(['agency', 'add', '--name', 'X', '--type', 'school', '--municipality', '0014', '--public-key', keyFile, '--webhook', 'https://hooks.school.example/x', '--secret'], env);
+    expect(misplaced.code).toBe(2); // not silently ignored
     const withSecret = cli(['agency', 'webhook', id, 'https://hooks.school.example/hook', '--secret'], env);
     expect(withSecret.code).toBe(0);
     const secret = /(whsec_[A-Za-z0-9+/=]+)/.exec(withSecret.stdout)?.[1];
