@@ -11,7 +11,7 @@ const tokenRequestSchema = z
   .object({
     grant_type: z.literal('client_credentials'),
     client_assertion_type: z.literal('urn:ietf:params:oauth:client-assertion-type:jwt-bearer'),
-    client_assertion: z.string().meta({ description: 'JWT signed with the agency key: iss = sub = agency id, aud = issuer, jti, exp ≤ 5 min.' }),
+    client_assertion: z.string().meta({ description: 'JWT signed with the agency key (EdDSA or Ed25519, ES256): iss = sub = agency id, aud = issuer, jti, exp ≤ 5 min.' }),
     client_id: z.string().optional(),
     scope: z.string().optional().meta({ description: 'Space-separated scopes; default: all the agency may hold.' }),
   })
