@@ -18,6 +18,11 @@ export const agencies = sqliteTable(
     districts: text('districts', { mode: 'json' }).$type<string[]>().notNull(),
     grants: text('grants', { mode: 'json' }).$type<string[]>().notNull(),
     webhookUrl: text('webhook_url'),
+    /**
+     * The agency's Standard Webhooks `v1` (HMAC-SHA256) secret, sealed under the KEK for the
+     * purpose `webhook-secret` and bound to the agency id; null signs with `v1a` (Ed25519) only.
+     */
+    webhookSecret: blob('webhook_secret', { mode: 'buffer' }),
     status: text('status', { enum: ['active', 'disabled'] }).notNull(),
     createdAt: text('created_at').notNull(),
   },

@@ -39,7 +39,10 @@ export const COMMANDS: Record<string, CommandHelp> = {
   'agency enable': { usage: 'agency enable ID', about: "let a disabled agency's signals count again" },
   'agency key add': { usage: 'agency key add ID FILE', about: 'add a public key to an agency' },
   'agency key revoke': { usage: 'agency key revoke ID KID', about: "revoke a key: its assertions and the tokens it earned are refused at once" },
-  'agency webhook': { usage: 'agency webhook ID URL | agency webhook ID --remove', about: 'push notices to URL, or stop pushing (the inbox keeps them)' },
+  'agency webhook': {
+    usage: 'agency webhook ID URL [--secret] | agency webhook ID --remove',
+    about: 'push notices to URL, or stop pushing (the inbox keeps them); --secret: also sign v1 (HMAC) with a new secret, shown once',
+  },
   'keys rotate': { usage: 'keys rotate', about: 'new key-encryption key and signing key; old ones kept. Back up the keys directory right after' },
   'jobs run': { usage: 'jobs run [retention|escalation|reminders]…', about: 'run the periodic jobs once (the server runs them on a timer)' },
   'deliveries list': { usage: 'deliveries list [--agency ID] [--status failed|pending|delivered|all] [--json]', about: 'webhook deliveries per agency' },

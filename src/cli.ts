@@ -39,7 +39,7 @@ ${Object.values(COMMANDS)
   .join('\n')}
 
 Settings come from the environment: PORT, HOST, METRICS_PORT, METRICS_HOST, BETROKKEN_DATA_DIR, BETROKKEN_DB, BETROKKEN_KEYS_DIR,
-BETROKKEN_POLICY, BETROKKEN_ISSUER, BETROKKEN_JOB_INTERVAL_S, BETROKKEN_DB_ENCRYPTION, LOG_LEVEL.`;
+BETROKKEN_POLICY, BETROKKEN_ISSUER, BETROKKEN_JOB_INTERVAL_S, BETROKKEN_WEBHOOK_ALLOWED_HOSTS, BETROKKEN_DB_ENCRYPTION, LOG_LEVEL.`;
 
 class UsageError extends Error {}
 
@@ -142,11 +142,14 @@ async function agencyCommand(args: string[], config: Config, logger: Logger): Pr
       });
     }
     case 'webhook': {
-      const { values, positionals } = parseCommand(rest, { remove: { type: 'boolean' } }, ['ID', 'URL?']);
+      const { values, positionals } = parseCommand(rest, { remove: { type: 'boolean' }, secret: { type: 'boolean' } }, ['ID', 'URL?']);
       const [id, url] = positionals;
       if (values.remove === (url !== undefined)) throw new UsageError('give either a URL or --remove');
+      if (values.secret && values.remove) throw new UsageError('--secret goes with a URL, not with --remove');
       return withRuntime(config, logger, (deps) => {
-        console.log(agencyTable([setAgencyWebhook(deps, id!, values.remove ? null : url!)]));
+        const agency = setAgencyWebhook(deps, id!, values.remove ? null : url!, { secret: values.secret === true });
+        console.log(agencyTable([agency]));
+        if (agency.webhookSecret) console.log(`webhook secret (shown once; deliveries are signed v1 with it, and v1a): ${agency.webhookSecret}`);
         return 0;
       });
     }

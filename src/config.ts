@@ -17,7 +17,7 @@ export interface Config {
   /** How often the server runs its periodic jobs (escalation, reminders, retention). */
   jobIntervalS: number;
   /** Webhook delivery: per-attempt timeout, first retry delay, and how long to keep trying. */
-  webhook: { timeoutMs: number; backoffMs: number; retryWindowMs: number };
+  webhook: { timeoutMs: number; backoffMs: number; retryWindowMs: number; allowedHosts: string[] };
   /** Page-level encryption of the SQLite file, with a key in the keys directory (opt-in). */
   dbEncryption: boolean;
 }
@@ -47,6 +47,13 @@ const envSchema = z.object({
   BETROKKEN_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   BETROKKEN_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
   BETROKKEN_WEBHOOK_RETRY_HOURS: z.coerce.number().positive().max(24 * 14).default(24),
+  // Host names (never addresses or ranges) that webhooks may reach although they resolve to a
+  // private or otherwise refused address: a receiver the operator runs inside its own network.
+  BETROKKEN_WEBHOOK_ALLOWED_HOSTS: z
+    .string()
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^(?=.*[a-z])[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/, 'must list host names separated by commas')))
+    .default([]),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BETROKKEN_DB_ENCRYPTION: z.enum(['on', 'off']).default('off'),
 });
@@ -88,6 +95,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: e.BETROKKEN_WEBHOOK_TIMEOUT_MS,
       backoffMs: e.BETROKKEN_WEBHOOK_BACKOFF_MS,
       retryWindowMs: Math.round(e.BETROKKEN_WEBHOOK_RETRY_HOURS * 3_600_000),
+      allowedHosts: e.BETROKKEN_WEBHOOK_ALLOWED_HOSTS,
     },
     dbEncryption: e.BETROKKEN_DB_ENCRYPTION === 'on',
   };

@@ -1,7 +1,9 @@
 import { and, asc, eq, inArray, isNull, or } from 'drizzle-orm';
 import { agencies, agencyKeys, matches, signals } from '../../schema/tables.ts';
+import { randomBytes } from 'node:crypto';
 import type { AgencyPublicKey } from '../crypto/agency-keys.ts';
 import { newId } from '../crypto/ids.ts';
+import type { KeyRing } from '../crypto/key-ring.ts';
 import { AGENCY_TYPES, type AgencyType, SCOPES, type Scope } from '../policy/types.ts';
 import { appendAudit } from '../store/audit.ts';
 import { type Db, inTransaction, type Tx } from '../store/db.ts';
@@ -10,6 +12,7 @@ import { loadSubjectKey } from '../store/subjects.ts';
 import type { Clock, Deps } from './context.ts';
 import { conflict, invalid, notFound } from './errors.ts';
 import { LIVE_STATUSES, reconcileMatch } from './matching.ts';
+import { checkWebhookUrl } from './webhook-url.ts';
 
 /** Agency administration: operators' verbs, called from the command line. */
 
@@ -21,6 +24,8 @@ export interface AgencyRecord {
   districts: string[];
   grants: string[];
   webhookUrl: string | null;
+  /** How deliveries are signed: `v1a` (Ed25519, the service's key) alone, or also `v1` (HMAC, the agency's secret). */
+  webhookSigning: 'v1a' | 'v1+v1a' | null;
   status: 'active' | 'disabled';
   createdAt: string;
   keys: Array<{ kid: string; alg: string; createdAt: string; revokedAt: string | null }>;
@@ -39,22 +44,8 @@ export interface AddAgencyInput {
 interface AdminDeps {
   db: Db;
   clock: Clock;
-}
-
-/** Webhook URLs must be https, except on loopback for local testing. */
-export function checkWebhookUrl(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw invalid('invalid_webhook_url', 'the webhook URL is not a URL');
-  }
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname) || u.hostname.startsWith('127.');
-  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) {
-    throw invalid('invalid_webhook_url', 'webhook URLs must use https (http only on loopback)');
-  }
-  if (u.username || u.password) throw invalid('invalid_webhook_url', 'a webhook URL must not carry credentials');
-  return u.toString();
+  /** Host names the operator allows as webhook destinations even in a refused address range. */
+  webhookAllowedHosts?: readonly string[];
 }
 
 function auditAdmin(tx: Tx, deps: AdminDeps, action: string, resource: string, outcome = 'ok'): void {
@@ -62,15 +53,17 @@ function auditAdmin(tx: Tx, deps: AdminDeps, action: string, resource: string, o
 }
 
 function loadAgency(tx: Tx | Db, id: string): AgencyRecord {
-  const row = tx.select().from(agencies).where(eq(agencies.id, id)).get();
-  if (!row) throw notFound('agency_not_found', `no agency ${id}`);
+  const found = tx.select().from(agencies).where(eq(agencies.id, id)).get();
+  if (!found) throw notFound('agency_not_found', `no agency ${id}`);
+  const { webhookSecret, ...row } = found;
   const keys = tx
     .select({ kid: agencyKeys.id, alg: agencyKeys.alg, createdAt: agencyKeys.createdAt, revokedAt: agencyKeys.revokedAt })
     .from(agencyKeys)
     .where(eq(agencyKeys.agencyId, id))
     .orderBy(asc(agencyKeys.createdAt))
     .all();
-  return { ...row, type: row.type as AgencyType, keys };
+  const webhookSigning = row.webhookUrl ? (webhookSecret ? 'v1+v1a' : 'v1a') : null;
+  return { ...row, type: row.type as AgencyType, webhookSigning, keys };
 }
 
 export function addAgency(deps: AdminDeps, input: AddAgencyInput): AgencyRecord {
@@ -86,7 +79,7 @@ export function addAgency(deps: AdminDeps, input: AddAgencyInput): AgencyRecord 
   for (const g of input.grants) {
     if (!(SCOPES as readonly string[]).includes(g)) throw invalid('unknown_scope', `scope must be one of ${SCOPES.join(', ')}`);
   }
-  const webhookUrl = input.webhookUrl ? checkWebhookUrl(input.webhookUrl) : null;
+  const webhookUrl = input.webhookUrl ? checkWebhookUrl(input.webhookUrl, deps.webhookAllowedHosts) : null;
   const now = deps.clock.now();
   const id = newId('agy', now);
   return inTransaction(deps.db, (tx) => {
@@ -192,16 +185,39 @@ export function revokeAgencyKey(deps: AdminDeps, agencyId: string, kid: string):
   });
 }
 
-export function setAgencyWebhook(deps: AdminDeps, agencyId: string, url: string | null): AgencyRecord {
-  const webhookUrl = url ? checkWebhookUrl(url) : null;
-  return inTransaction(deps.db, (tx) => {
+/** The KEK-derived sealing purpose of webhook secrets; the agency id is the associated data. */
+export const WEBHOOK_SECRET_PURPOSE = 'webhook-secret';
+
+/**
+ * Sets or removes an agency's webhook. With `secret`, a fresh Standard Webhooks secret
+ * (`whsec_` + base64 of 32 random bytes) is made, stored sealed, and returned this once:
+ * deliveries then carry a `v1` (HMAC-SHA256) signature besides `v1a`. Without it, any earlier
+ * secret is dropped and deliveries are signed `v1a` (Ed25519) only.
+ */
+export function setAgencyWebhook(
+  deps: AdminDeps & { keys: KeyRing },
+  agencyId: string,
+  url: string | null,
+  opts: { secret?: boolean } = {},
+): AgencyRecord & { webhookSecret?: string } {
+  const webhookUrl = url ? checkWebhookUrl(url, deps.webhookAllowedHosts) : null;
+  if (opts.secret && !webhookUrl) throw invalid('validation_failed', 'a webhook secret needs a webhook URL');
+  const secret = opts.secret ? randomBytes(32) : null;
+  const sealed = secret ? Buffer.from(deps.keys.sealRecord(WEBHOOK_SECRET_PURPOSE, secret, agencyId)) : null;
+  const record = inTransaction(deps.db, (tx) => {
     loadAgency(tx, agencyId);
-    tx.update(agencies).set({ webhookUrl }).where(eq(agencies.id, agencyId)).run();
+    tx.update(agencies).set({ webhookUrl, webhookSecret: sealed }).where(eq(agencies.id, agencyId)).run();
     // Without a webhook, queued notices stay in the inbox only.
     if (!webhookUrl) unqueueDeliveries(tx, agencyId);
-    auditAdmin(tx, deps, webhookUrl ? 'agency.webhook' : 'agency.webhook_remove', agencyId);
+    auditAdmin(tx, deps, webhookUrl ? (secret ? 'agency.webhook_secret' : 'agency.webhook') : 'agency.webhook_remove', agencyId);
     return loadAgency(tx, agencyId);
   });
+  return secret ? { ...record, webhookSecret: `whsec_${Buffer.from(secret).toString('base64')}` } : record;
+}
+
+/** The agency's webhook secret (raw HMAC key bytes), opened from its sealed column; null when it has none. */
+export function openWebhookSecret(keys: KeyRing, agencyId: string, sealed: Uint8Array | null): Uint8Array | null {
+  return sealed ? keys.openRecord(WEBHOOK_SECRET_PURPOSE, sealed, agencyId) : null;
 }
 
 export function listAgencies(deps: AdminDeps): AgencyRecord[] {
@@ -211,6 +227,11 @@ export function listAgencies(deps: AdminDeps): AgencyRecord[] {
     .orderBy(asc(agencies.id))
     .all()
     .map((r) => loadAgency(deps.db, r.id));
+}
+
+/** Whether an agency of that id is registered, active or not. */
+export function agencyExists(db: Db, agencyId: string): boolean {
+  return db.select({ id: agencies.id }).from(agencies).where(eq(agencies.id, agencyId)).get() !== undefined;
 }
 
 /** The active agency and its usable public keys, for authentication. */

@@ -21,6 +21,8 @@ export interface Deps {
   /** Issuer of access tokens and audience of client assertions. */
   issuer: string;
   metrics: Metrics;
+  /** Host names the operator allows as webhook destinations though they are in a refused range. */
+  webhookAllowedHosts?: readonly string[];
 }
 
 /** Who acts: an authenticated agency with the scopes of its token, and the professional it names. */

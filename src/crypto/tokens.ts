@@ -2,17 +2,41 @@ import { createLocalJWKSet, decodeProtectedHeader, importJWK, type JWK, type JWT
 import { randomToken } from './ids.ts';
 import type { KeyRing } from './key-ring.ts';
 
-/** Algorithms accepted for client assertions; never `none` or an HMAC. */
-export const ASSERTION_ALGS = ['EdDSA', 'ES256'] as const;
+/**
+ * Algorithms accepted for client assertions; never `none` or an HMAC. `Ed25519` is the fully
+ * specified name (RFC 9864) of what `EdDSA` means for our keys; stock clients sign with either.
+ */
+export const ASSERTION_ALGS = ['EdDSA', 'Ed25519', 'ES256'] as const;
+
+/** The algorithm a registered key is stored under (`EdDSA` or `ES256`) for a JWS `alg`. */
+const registeredAlg = (alg: string) => (alg === 'Ed25519' ? 'EdDSA' : alg);
 /** RFC 7523: a client assertion may live at most this long. */
 export const MAX_ASSERTION_LIFETIME_S = 300;
 export const ACCESS_TOKEN_TTL_S = 600;
 const CLOCK_SKEW_S = 30;
 const ACCESS_TOKEN_TYP = 'at+jwt';
 
-/** A token that is not acceptable; `reason` is for the log, never sensitive. */
+/**
+ * A token that is not acceptable. The message is for the log; `reason` is a stable code from a
+ * fixed set (ours or jose's), safe for the audit log since no input of the caller is in it.
+ */
 export class TokenError extends Error {
   readonly code = 'ERR_TOKEN_INVALID';
+  constructor(
+    message: string,
+    readonly reason: string = 'token_invalid',
+  ) {
+    super(message);
+  }
+}
+
+/** A jose verification error as a TokenError: its code as the reason, the failed claim in the message. */
+function joseRefusal(err: unknown, fallback: string): TokenError {
+  const e = err as { code?: string; claim?: string; reason?: string };
+  const code = typeof e.code === 'string' && /^ERR_[A-Z_]+$/.test(e.code) ? e.code : fallback;
+  // jose names the claim it checked (a fixed set of names), never the caller's value.
+  const claim = typeof e.claim === 'string' && /^[a-z_]{1,16}$/.test(e.claim) ? e.claim : undefined;
+  return new TokenError(claim ? `${code}: claim ${claim} ${e.reason ?? 'invalid'}` : code, claim ? `${code}(${claim})` : code);
 }
 
 export interface AssertionKey {
@@ -33,17 +57,19 @@ export async function verifyClientAssertion(
   try {
     header = decodeProtectedHeader(assertion);
   } catch {
-    throw new TokenError('assertion is not a JWS');
+    throw new TokenError('assertion is not a JWS', 'not_a_jws');
   }
-  if (!header.alg || !(ASSERTION_ALGS as readonly string[]).includes(header.alg)) throw new TokenError(`algorithm ${header.alg} not allowed`);
-  const candidates = opts.keys.filter((k) => (header.kid ? k.kid === header.kid : true) && k.alg === header.alg);
-  if (candidates.length === 0) throw new TokenError('no registered key matches the assertion');
+  if (!header.alg || !(ASSERTION_ALGS as readonly string[]).includes(header.alg)) {
+    throw new TokenError(`algorithm ${header.alg} not allowed`, 'algorithm_not_allowed');
+  }
+  const candidates = opts.keys.filter((k) => (header.kid ? k.kid === header.kid : true) && k.alg === registeredAlg(header.alg!));
+  if (candidates.length === 0) throw new TokenError('no registered key matches the assertion', 'no_matching_key');
 
   let payload: JWTPayload | undefined;
   let kid = '';
   for (const candidate of candidates) {
     try {
-      const key = await importJWK(candidate.jwk as JWK, candidate.alg);
+      const key = await importJWK(candidate.jwk as JWK, header.alg);
       ({ payload } = await jwtVerify(assertion, key, {
         algorithms: [...ASSERTION_ALGS],
         issuer: opts.agencyId,
@@ -57,17 +83,17 @@ export async function verifyClientAssertion(
       break;
     } catch (err) {
       if ((err as { code?: string }).code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') {
-        throw new TokenError((err as { code?: string }).code ?? 'assertion invalid');
+        throw joseRefusal(err, 'assertion_invalid');
       }
     }
   }
-  if (!payload) throw new TokenError('signature does not verify with any registered key');
+  if (!payload) throw new TokenError('signature does not verify with any registered key', 'signature_invalid');
   const nowS = Math.floor(opts.now.getTime() / 1000);
-  if (payload.exp! - nowS > MAX_ASSERTION_LIFETIME_S + CLOCK_SKEW_S) throw new TokenError('assertion lives longer than five minutes');
+  if (payload.exp! - nowS > MAX_ASSERTION_LIFETIME_S + CLOCK_SKEW_S) throw new TokenError('assertion lives longer than five minutes', 'lifetime_too_long');
   if (typeof payload.iat === 'number' && payload.exp! - payload.iat > MAX_ASSERTION_LIFETIME_S + CLOCK_SKEW_S) {
-    throw new TokenError('assertion lives longer than five minutes');
+    throw new TokenError('assertion lives longer than five minutes', 'lifetime_too_long');
   }
-  if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 200) throw new TokenError('jti missing or too long');
+  if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 200) throw new TokenError('jti missing or too long', 'jti_invalid');
   return { jti: payload.jti, exp: payload.exp!, kid };
 }
 
@@ -115,7 +141,7 @@ export function accessTokenVerifier(keys: KeyRing, issuer: string) {
       return { agencyId: payload.sub!, scopes, agencyKid };
     } catch (err) {
       if (err instanceof TokenError) throw err;
-      throw new TokenError((err as { code?: string }).code ?? 'access token invalid');
+      throw joseRefusal(err, 'access_token_invalid');
     }
   };
 }

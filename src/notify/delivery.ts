@@ -1,8 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { agencies } from '../../schema/tables.ts';
+import { openWebhookSecret } from '../app/agencies.ts';
 import type { Deps } from '../app/context.ts';
 import { inTransaction } from '../store/db.ts';
 import { dueDeliveries, type NoticeRow, openNoticeRow, updateDelivery } from '../store/notices.ts';
+import { DESTINATION_REFUSED, postWebhook } from './post.ts';
 import { signWebhook } from './sign.ts';
 
 export interface DeliveryOptions {
@@ -37,31 +39,25 @@ interface Prepared {
   row: NoticeRow;
   url: string | null;
   body: string;
+  /** The agency's HMAC secret for a `v1` signature, if it chose one. */
+  secret: Uint8Array | null;
   disabled: boolean;
 }
 
 async function attempt(deps: Deps, p: Prepared, opts: DeliveryOptions): Promise<string | null> {
   const timestamp = Math.floor(deps.clock.now().getTime() / 1000);
-  try {
-    const res = await fetch(p.url!, {
-      method: 'POST',
-      redirect: 'manual', // a redirect is not followed: the registered URL is the only destination
-      signal: AbortSignal.timeout(opts.timeoutMs),
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'betrokken-webhooks',
-        'webhook-id': p.row.id,
-        'webhook-timestamp': String(timestamp),
-        'webhook-signature': await signWebhook(deps.keys, p.row.id, timestamp, p.body),
-      },
-      body: p.body,
-    });
-    await res.body?.cancel();
-    return res.status >= 200 && res.status < 300 ? null : `HTTP ${res.status}`;
-  } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
-    return e.name === 'TimeoutError' ? 'timeout' : (e.cause?.code ?? e.name ?? 'network error');
+  const headers = {
+    'content-type': 'application/json',
+    'user-agent': 'betrokken-webhooks',
+    'webhook-id': p.row.id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': await signWebhook(deps.keys, p.row.id, timestamp, p.body, p.secret),
+  };
+  const error = await postWebhook(p.url!, headers, p.body, { timeoutMs: opts.timeoutMs, allowedHosts: deps.webhookAllowedHosts ?? [] });
+  if (error === DESTINATION_REFUSED) {
+    deps.logger.warn({ agencyId: p.row.agencyId, noticeId: p.row.id, host: new URL(p.url!).hostname }, 'webhook destination refused: a private, link-local or metadata address');
   }
+  return error;
 }
 
 /**
@@ -75,11 +71,16 @@ export async function deliverDue(deps: Deps, opts: DeliveryOptions = DEFAULT_DEL
   const prepared: Prepared[] = inTransaction(deps.db, (tx) => {
     const cache = new Map();
     return dueDeliveries(tx, now, limit).map((row) => {
-      const agency = tx.select({ url: agencies.webhookUrl, status: agencies.status }).from(agencies).where(eq(agencies.id, row.agencyId)).get();
+      const agency = tx
+        .select({ url: agencies.webhookUrl, secret: agencies.webhookSecret, status: agencies.status })
+        .from(agencies)
+        .where(eq(agencies.id, row.agencyId))
+        .get();
       // A disabled agency is sent nothing; its notice is not even opened.
-      if (agency?.status !== 'active') return { row, url: null, body: '', disabled: true };
+      if (agency?.status !== 'active') return { row, url: null, body: '', secret: null, disabled: true };
       const { body } = openNoticeRow(tx, deps.keys, row, cache);
-      return { row, url: agency.url, body: JSON.stringify({ ...body, acknowledgedAt: row.ackedAt }), disabled: false };
+      const secret = agency.url ? openWebhookSecret(deps.keys, row.agencyId, agency.secret) : null;
+      return { row, url: agency.url, body: JSON.stringify({ ...body, acknowledgedAt: row.ackedAt }), secret, disabled: false };
     });
   });
   for (let i = 0; i < prepared.length; i += opts.concurrency) {

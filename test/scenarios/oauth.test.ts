@@ -1,7 +1,10 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { disableAgency } from '../../src/app/agencies.ts';
+import { createLogger } from '../../src/log.ts';
+import { verifyAuditChain } from '../../src/store/audit.ts';
 import { createHarness, type Harness, ISSUER, type TestAgency } from '../support/harness.ts';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -171,5 +174,101 @@ describe('POST /oauth/token', () => {
       disableAgency(h.deps, school.id);
       expect((await h.call('GET', '/v1/signals', { token })).status).toBe(401);
     });
+  });
+});
+
+describe('refused sign-ins', () => {
+  let h: Harness;
+  let school: TestAgency;
+  let logs: Array<Record<string, unknown>>;
+
+  beforeEach(async () => {
+    logs = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    h = await createHarness({ logger: createLogger('info', sink) });
+    school = await h.agency('school');
+  });
+
+  const form = (fields: Record<string, string>) =>
+    h.call('POST', '/oauth/token', { body: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const withAssertion = (assertion: string, extra: Record<string, string> = {}) =>
+    form({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: assertion, ...extra });
+  const refusals = () =>
+    h.db.$client.prepare("select agency_id as agencyId, outcome, request_id as requestId from audit_log where action = 'token.issue' and outcome != 'ok' order by seq").all() as Array<{
+      agencyId: string | null;
+      outcome: string;
+      requestId: string;
+    }>;
+  const refusalLogs = () => logs.filter((l) => l.msg === 'token request refused');
+
+  it('logs the reason and audits a failed token.issue with the claimed client id; the client sees only the bare error', async () => {
+    const expired = await h.assertion(school, { lifetimeS: 60 });
+    h.clock.advanceDays(1 / 24);
+    const res = await withAssertion(expired);
+    expect(res.status).toBe(401);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body.error).toBe('invalid_client');
+    expect(JSON.stringify(body)).not.toMatch(/ERR_|expired|exp\b/i);
+
+    const [record] = refusals();
+    expect(record).toMatchObject({ agencyId: school.id, outcome: 'refused: assertion_ERR_JWT_EXPIRED(exp)', requestId: res.headers.get('x-request-id') });
+    const [line] = refusalLogs();
+    expect(line).toMatchObject({ clientId: school.id, knownClient: true, error: 'invalid_client', reason: 'assertion_ERR_JWT_EXPIRED(exp)', requestId: record!.requestId });
+    expect(line!.level).toBe('warn');
+    expect(verifyAuditChain(h.db)).toMatchObject({ ok: true });
+  });
+
+  it('gives each kind of refusal its own reason', async () => {
+    const gp = await h.agency('gp');
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const now = Math.floor(h.clock.now().getTime() / 1000);
+    const claims = { iss: school.id, sub: school.id, aud: ISSUER, iat: now, exp: now + 60, jti: 'j1' };
+    const replayed = await h.assertion(school);
+    expect((await withAssertion(replayed)).status).toBe(200);
+
+    await withAssertion(await new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA' }).sign(privateKey)); // a key not registered
+    await withAssertion(await h.assertion(school, { audience: 'https://other-index.example' }));
+    await withAssertion(replayed);
+    await withAssertion(await h.assertion(school), { scope: 'admin' });
+    await withAssertion(`${b64url({ alg: 'none' })}.${b64url(claims)}.`);
+    await withAssertion(await h.assertion(gp), { client_id: school.id });
+    disableAgency(h.deps, gp.id);
+    await withAssertion(await h.assertion(gp));
+    await form({ grant_type: 'password' });
+    await h.call('POST', '/oauth/token', { body: { grant_type: 'client_credentials' } });
+
+    expect(refusals().map((r) => [r.agencyId, r.outcome])).toEqual([
+      [school.id, 'refused: assertion_signature_invalid'],
+      [school.id, 'refused: assertion_ERR_JWT_CLAIM_VALIDATION_FAILED(aud)'],
+      [school.id, 'refused: assertion_replayed'],
+      [school.id, 'refused: scope_not_granted'],
+      [school.id, 'refused: assertion_algorithm_not_allowed'],
+      [gp.id, 'refused: client_id_differs_from_issuer'],
+      [gp.id, 'refused: agency_disabled'],
+      [null, 'refused: unsupported_grant_type'],
+      [null, 'refused: not_form_encoded'],
+    ]);
+    expect(refusalLogs()).toHaveLength(9);
+    expect(verifyAuditChain(h.db)).toMatchObject({ ok: true });
+  });
+
+  it('logs an unknown client id (masked where it could be a BSN) but never keeps it in the append-only audit log', async () => {
+    const now = Math.floor(h.clock.now().getTime() / 1000);
+    const { privateKey } = generateKeyPairSync('ed25519');
+    for (const iss of ['agy_nobody', '111222333']) {
+      const res = await withAssertion(await new SignJWT({ iss, sub: iss, aud: ISSUER, exp: now + 60, jti: iss }).setProtectedHeader({ alg: 'EdDSA' }).sign(privateKey));
+      expect(res.status).toBe(401);
+    }
+    expect(refusals()).toEqual([
+      expect.objectContaining({ agencyId: null, outcome: 'refused: unknown_client' }),
+      expect.objectContaining({ agencyId: null, outcome: 'refused: unknown_client' }),
+    ]);
+    expect(JSON.stringify(h.db.$client.prepare('select * from audit_log').all())).not.toMatch(/agy_nobody|111222333/);
+    expect(refusalLogs().map((l) => l.clientId)).toEqual(['agy_nobody', '*********']);
   });
 });

@@ -100,7 +100,14 @@ describe('fuzzing every route', () => {
           expect(res.status, `${route.method} ${path} → ${text.slice(0, 200)}`).toBeLessThan(500);
           expect(text).not.toMatch(LEAKS);
           if (res.status >= 400) {
-            expect(totalRows(), `${route.method} ${route.path} ${res.status} wrote rows`).toBe(before);
+            // A refused sign-in writes exactly one row: its failed token.issue audit record.
+            const refusedSignIn = route.path === '/oauth/token' ? 1 : 0;
+            expect(totalRows(), `${route.method} ${route.path} ${res.status} wrote rows`).toBe(before + refusedSignIn);
+            if (refusedSignIn) {
+              const last = h.db.$client.prepare('select action, outcome from audit_log order by seq desc limit 1').get() as { action: string; outcome: string };
+              expect(last.action).toBe('token.issue');
+              expect(last.outcome).toMatch(/^refused: /);
+            }
             if (route.path !== '/oauth/token') expect(res.headers.get('content-type')).toBe('application/problem+json');
           }
         },

@@ -73,14 +73,14 @@ export interface Harness {
 
 /** A fresh service on a private database: in memory unless a file is named. */
 export async function createHarness(
-  opts: { policy?: string; dbFile?: string; dbImage?: Buffer; dbKey?: Uint8Array; keys?: KeyRing; clock?: TestClock; logger?: Logger } = {},
+  opts: { policy?: string; dbFile?: string; dbImage?: Buffer; dbKey?: Uint8Array; keys?: KeyRing; clock?: TestClock; logger?: Logger; issuer?: string } = {},
 ): Promise<Harness> {
   const db = openDatabase(opts.dbImage ?? opts.dbFile ?? ':memory:', opts.dbKey ? { key: opts.dbKey } : {});
   if (!opts.dbImage) migrateDatabase(db);
   const keys = opts.keys ?? (await ephemeralKeyRing());
   const clock = opts.clock ?? new TestClock();
   const policy = loadPolicy(policyPath(opts.policy ?? 'groningen'));
-  const deps: Deps = { db, keys, policy, clock, logger: opts.logger ?? pino({ level: 'silent' }), issuer: ISSUER, metrics: createMetrics(db) };
+  const deps: Deps = { db, keys, policy, clock, logger: opts.logger ?? pino({ level: 'silent' }), issuer: opts.issuer ?? ISSUER, metrics: createMetrics(db) };
   const app = createApp(deps);
   let counter = 0;
 
@@ -110,7 +110,7 @@ export async function createHarness(
     assertion(agency, o = {}) {
       return signClientAssertion(agency.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, {
         agencyId: agency.id,
-        audience: o.audience ?? ISSUER,
+        audience: o.audience ?? deps.issuer,
         now: clock.now(),
         lifetimeS: o.lifetimeS ?? 120,
       });

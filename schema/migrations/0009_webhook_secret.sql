@@ -1,0 +1,1 @@
+ALTER TABLE `agencies` ADD `webhook_secret` blob;
