@@ -27,7 +27,7 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock =
     const keys = await openKeys(db, config.keysDir, logger);
     const resealed = resealLegacySignals(db, keys);
     if (resealed > 0) logger.info({ signals: resealed }, 'sealed the kind, district and informing state that older signals kept in the clear');
-    return { db, keys, policy, clock, logger, issuer: config.issuer, metrics: createMetrics(db) };
+    return { db, keys, policy, clock, logger, issuer: config.issuer, metrics: createMetrics(db), contact: config.contact };
   } catch (err) {
     db.$client.close();
     throw err;

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ApiContact } from '../config.ts';
 import type { KeyRing } from '../crypto/key-ring.ts';
 import type { AgencyType, Policy, Scope } from '../policy/types.ts';
 import type { Metrics } from '../metrics.ts';
@@ -21,6 +22,8 @@ export interface Deps {
   /** Issuer of access tokens and audience of client assertions. */
   issuer: string;
   metrics: Metrics;
+  /** `info.contact` of the OpenAPI document; without it, a service desk at the issuer's host. */
+  contact?: ApiContact;
 }
 
 /** Who acts: an authenticated agency with the scopes of its token, and the professional it names. */

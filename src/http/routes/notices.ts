@@ -4,7 +4,7 @@ import type { Deps } from '../../app/context.ts';
 import { listNoticesQuerySchema, noticeListSchema } from '../../app/notice-schemas.ts';
 import { acknowledgeNotice, listNotices } from '../../app/notices.ts';
 import type { AppEnv } from '../env.ts';
-import { authProblems, bearer, json, problem } from '../openapi-shared.ts';
+import { authProblems, json, problem, requires } from '../openapi-shared.ts';
 import { ctxOf } from '../request-context.ts';
 
 const list = createRoute({
@@ -12,7 +12,8 @@ const list = createRoute({
   path: '/v1/notices',
   tags: ['notices'],
   summary: "Your agency's inbox: what the policy lets you know of matches, oldest first",
-  security: bearer,
+  operationId: 'listNotices',
+  security: requires('notices:read'),
   request: { query: listNoticesQuerySchema },
   responses: {
     200: json(noticeListSchema, 'A page of notices; pass `next` as `after` for the next page.'),
@@ -26,7 +27,8 @@ const ack = createRoute({
   path: '/v1/notices/{id}/ack',
   tags: ['notices'],
   summary: 'Acknowledge a notice',
-  security: bearer,
+  operationId: 'acknowledgeNotice',
+  security: requires('notices:read'),
   request: { params: z.object({ id: z.string().max(64).meta({ param: { name: 'id', in: 'path' } }) }) },
   responses: { 204: { description: 'Acknowledged.' }, ...authProblems, 404: problem('Not one of your notices (`notice_not_found`).') },
 });
