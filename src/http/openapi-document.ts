@@ -75,6 +75,11 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>, deps: Deps): Json {
 
   const refused = 'X-Acting-Professional is not an opaque professional reference (`invalid_acting_professional`).';
   for (const op of operations(paths)) {
+    // A parameter whose schema is deprecated (a field's old name) is itself deprecated, so that
+    // generators mark it.
+    for (const param of (op.parameters ?? []) as Array<{ schema?: { deprecated?: boolean }; deprecated?: boolean }>) {
+      if (param.schema?.deprecated) param.deprecated = true;
+    }
     (op.parameters ??= []).push({ $ref: '#/components/parameters/ActingProfessional' });
     const responses = (op.responses ??= {});
     const bad = responses['400'];

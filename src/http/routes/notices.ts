@@ -16,7 +16,7 @@ const list = createRoute({
   security: requires('notices:read'),
   request: { query: listNoticesQuerySchema },
   responses: {
-    200: json(noticeListSchema, 'A page of notices; pass `next` as `after` for the next page.'),
+    200: json(noticeListSchema, 'A page of notices; pass `next` as `cursor` for the next page.'),
     400: problem('A bad cursor (`invalid_cursor`) or query (`validation_failed`).'),
     ...authProblems,
   },

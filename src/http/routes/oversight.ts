@@ -38,7 +38,7 @@ const audit = createRoute({
   method: 'get', path: '/v1/audit', tags: ['audit'], operationId: 'listAuditRecords', security: requires('audit:read'),
   summary: 'The hash-chained audit log, with filters',
   request: { query: listAuditQuerySchema },
-  responses: { 200: json(auditListSchema, 'Records in order; pass `next` as `after`.'), 400: invalid, ...authProblems },
+  responses: { 200: json(auditListSchema, 'Records in order; pass `next` as `cursor`.'), 400: invalid, ...authProblems },
 });
 const checkpoint = createRoute({
   method: 'get', path: '/v1/audit/checkpoint', tags: ['audit'], operationId: 'getAuditCheckpoint', security: requires('audit:read'),
