@@ -90,7 +90,25 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>, deps: Deps): Json {
       op.responses![status] = { ...response, headers: { ...(response.headers as Json | undefined), 'API-Version': { $ref: '#/components/headers/ApiVersion' } } };
     }
   }
+  optionalDefaultsInRequests(paths, (components.schemas ?? {}) as Record<string, Json>);
   return doc;
+}
+
+/**
+ * The generator describes a schema as it is after parsing, so a field with a default is listed as
+ * required; a client may leave it out of a request body. Stock client generators read `required`.
+ */
+function optionalDefaultsInRequests(paths: Record<string, Json>, schemas: Record<string, Json>): void {
+  const ref = /^#\/components\/schemas\/(.+)$/;
+  for (const op of operations(paths)) {
+    const content = ((op as { requestBody?: { content?: Record<string, { schema?: { $ref?: string } }> } }).requestBody?.content ?? {});
+    for (const media of Object.values(content)) {
+      const name = media.schema?.$ref?.match(ref)?.[1];
+      const schema = name ? (schemas[name] as { required?: string[]; properties?: Record<string, { default?: unknown }> } | undefined) : undefined;
+      if (!schema?.required || !schema.properties) continue;
+      schema.required = schema.required.filter((key) => schema.properties![key]?.default === undefined);
+    }
+  }
 }
 
 function* operations(items: Record<string, Json>): Generator<Operation> {

@@ -70,6 +70,17 @@ describe('operations routes', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('describes the webhook: the notice, as the inbox holds it, with the Standard Webhooks headers', async () => {
+    const h = await createHarness();
+    const doc = (await (await h.call('GET', '/openapi.json')).json()) as OpenApiDoc & { webhooks: Record<string, Record<string, OpenApiOperation & { parameters: Array<{ name: string; in: string; required: boolean }> }>> };
+    const hook = doc.webhooks.notice!.post!;
+    expect(hook.operationId).toBe('receiveNotice');
+    expect(hook.requestBody).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/Notice' } } } });
+    expect(hook.parameters.filter((p) => p.in === 'header' && p.required).map((p) => p.name).sort()).toEqual(['webhook-id', 'webhook-signature', 'webhook-timestamp']);
+    const inbox = doc.paths['/notices']!.get!.responses['200'] as { content: { 'application/json': { schema: { $ref: string } } } };
+    expect(inbox.content['application/json'].schema.$ref).toBe('#/components/schemas/NoticeList');
+  });
+
   it('answers with the scope the document names: a token with every other scope is refused', async () => {
     const h = await createHarness();
     const doc = (await (await h.call('GET', '/openapi.json')).json()) as OpenApiDoc;

@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import type { Deps } from '../../app/context.ts';
-import { listNoticesQuerySchema, noticeListSchema } from '../../app/notice-schemas.ts';
+import { listNoticesQuerySchema, noticeListSchema, noticeSchema } from '../../app/notice-schemas.ts';
 import { acknowledgeNotice, listNotices } from '../../app/notices.ts';
 import type { AppEnv } from '../env.ts';
 import { authProblems, json, problem, requires } from '../openapi-shared.ts';
@@ -33,7 +33,30 @@ const ack = createRoute({
   responses: { 204: { description: 'Acknowledged.' }, ...authProblems, 404: problem('Not one of your notices (`notice_not_found`).') },
 });
 
+/** What the service sends to an agency's webhook URL: the notice its inbox also holds. */
+const noticeWebhook = createRoute({
+  method: 'post',
+  path: 'notice',
+  operationId: 'receiveNotice',
+  tags: ['notices'],
+  summary: "A notice, sent to your agency's webhook URL",
+  description:
+    'Standard Webhooks: verify `webhook-signature` over `{webhook-id}.{webhook-timestamp}.{body}` before trusting the body ' +
+    '(`v1a,…` is Ed25519 with a key of /.well-known/jwks.json). Sent at least once, with retries: deduplicate on `webhook-id` ' +
+    '(the notice id). The inbox holds every notice whether or not a webhook took it.',
+  request: {
+    headers: z.object({
+      'webhook-id': z.string().meta({ description: 'The notice id; the same on every retry.' }),
+      'webhook-timestamp': z.string().regex(/^\d+$/).meta({ description: 'Seconds since the epoch when this attempt was signed.' }),
+      'webhook-signature': z.string().meta({ description: 'Space-separated `version,base64-signature` pairs.' }),
+    }),
+    body: { required: true, content: { 'application/json': { schema: noticeSchema } } },
+  },
+  responses: { '2XX': { description: 'Taken; any 2xx answer ends the retries.' } },
+});
+
 export function noticeRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
+  app.openAPIRegistry.registerWebhook(noticeWebhook);
   app.openapi(list, (c) => c.json(listNotices({ ctx: ctxOf(c, deps), query: c.req.valid('query') }), 200));
   app.openapi(ack, (c) => {
     acknowledgeNotice({ ctx: ctxOf(c, deps), id: c.req.valid('param').id });
