@@ -15,7 +15,7 @@ export const problemSchema = z
     title: z.string(),
     status: z.number().int(),
     code: z.string().meta({ description: 'Stable machine-readable error code.' }),
-    detail: z.string().optional(),
+    detail: z.string().meta({ description: 'What went wrong, for a person; never the input.' }),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
     requestId: z.string().optional(),
   })

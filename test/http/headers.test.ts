@@ -37,6 +37,13 @@ describe('headers on every response (NL GOV API Design Rules)', () => {
       // The harness's issuer is http: no HSTS, which a browser would ignore there anyway.
       expect(res.headers.get('strict-transport-security'), name).toBeNull();
     }
+    // Problem details always carry status, title and detail.
+    for (const name of ['invalid', 'unauthenticated', 'notFound'] as const) {
+      const problem = (await answers[name].json()) as { status: number; title: string; detail: string };
+      expect(problem.status, name).toBe(answers[name].status);
+      expect(problem.title, name).toEqual(expect.any(String));
+      expect(problem.detail, name).toEqual(expect.any(String));
+    }
     // Anything that may hold personal data, or a token, is never stored by a cache.
     for (const name of ['created', 'list', 'invalid', 'unauthenticated', 'tokenRefused'] as const) {
       expect(answers[name].headers.get('cache-control'), name).toBe('no-store');
