@@ -25,7 +25,10 @@ type Problem = components['schemas']['Problem'];
 type Notice = webhooks['notice']['post']['requestBody']['content']['application/json'];
 type Acting = NonNullable<paths['/signals']['post']['parameters']['header']>['X-Acting-Professional'];
 
-export async function registerSignal(baseUrl: string, token: string, input: RegisterSignal, acting?: Acting): Promise<Signal | Problem> {
+// The platform's fetch, narrowed so that the check needs no DOM library.
+type Fetch = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<{ json(): Promise<unknown> }>;
+
+export async function registerSignal(fetch: Fetch, baseUrl: string, token: string, input: RegisterSignal, acting?: Acting): Promise<Signal | Problem> {
   const headers: Record<string, string> = { authorization: \`Bearer \${token}\`, 'content-type': 'application/json' };
   if (acting) headers['x-acting-professional'] = acting;
   const res = await fetch(\`\${baseUrl}/signals\`, { method: 'POST', headers, body: JSON.stringify(input) });
@@ -83,7 +86,7 @@ describe('a client generated from /openapi.json', () => {
       await writeFile(
         path.join(dir, 'tsconfig.json'),
         JSON.stringify({
-          compilerOptions: { strict: true, noEmit: true, target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022', 'dom'], types: [], skipLibCheck: false },
+          compilerOptions: { strict: true, noEmit: true, target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022'], types: [], skipLibCheck: false },
           files: ['client.ts'],
         }),
       );
