@@ -20,6 +20,15 @@ export interface Config {
   webhook: { timeoutMs: number; backoffMs: number; retryWindowMs: number; allowedHosts: string[] };
   /** Page-level encryption of the SQLite file, with a key in the keys directory (opt-in). */
   dbEncryption: boolean;
+  /** Who answers integrators' questions: `info.contact` of the OpenAPI document. */
+  contact: ApiContact;
+}
+
+/** The contact the OpenAPI document names (NL GOV API Design Rules /core/doc-openapi-contact). */
+export interface ApiContact {
+  name: string;
+  url: string;
+  email: string;
 }
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
@@ -56,6 +65,9 @@ const envSchema = z.object({
     .default([]),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BETROKKEN_DB_ENCRYPTION: z.enum(['on', 'off']).default('off'),
+  BETROKKEN_CONTACT_NAME: nonEmpty.default('Betrokken service desk'),
+  BETROKKEN_CONTACT_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  BETROKKEN_CONTACT_EMAIL: z.email('must be an e-mail address').optional(),
 });
 
 /** Thrown when the environment does not describe a valid configuration. */
@@ -80,6 +92,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(['METRICS_PORT: must differ from PORT (metrics are never served on the API listener)']);
   }
   const dataDir = path.resolve(e.BETROKKEN_DATA_DIR);
+  const issuer = e.BETROKKEN_ISSUER ?? `http://localhost:${e.PORT}`;
   return {
     port: e.PORT,
     host: e.HOST,
@@ -88,7 +101,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbFile: path.resolve(e.BETROKKEN_DB ?? path.join(dataDir, 'betrokken.db')),
     keysDir: path.resolve(e.BETROKKEN_KEYS_DIR ?? path.join(dataDir, 'keys')),
     policyFile: path.resolve(e.BETROKKEN_POLICY),
-    issuer: e.BETROKKEN_ISSUER ?? `http://localhost:${e.PORT}`,
+    issuer,
     logLevel: e.LOG_LEVEL,
     jobIntervalS: e.BETROKKEN_JOB_INTERVAL_S,
     webhook: {
@@ -98,5 +111,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowedHosts: e.BETROKKEN_WEBHOOK_ALLOWED_HOSTS,
     },
     dbEncryption: e.BETROKKEN_DB_ENCRYPTION === 'on',
+    contact: {
+      name: e.BETROKKEN_CONTACT_NAME,
+      url: e.BETROKKEN_CONTACT_URL ?? `${issuer}/docs`,
+      email: e.BETROKKEN_CONTACT_EMAIL ?? `servicedesk@${new URL(issuer).hostname}`,
+    },
   };
 }

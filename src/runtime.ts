@@ -44,7 +44,7 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock =
       if (orphans.length > 0) logger.warn({ agencies: orphans }, 'started with --allow-orphans: the policy drops what these agencies use');
       rememberPolicyScopes(db, policy);
     }
-    return { db, keys, policy, clock, logger, issuer: config.issuer, metrics: createMetrics(db), webhookAllowedHosts: config.webhook.allowedHosts };
+    return { db, keys, policy, clock, logger, issuer: config.issuer, metrics: createMetrics(db), webhookAllowedHosts: config.webhook.allowedHosts, contact: config.contact };
   } catch (err) {
     db.$client.close();
     throw err;

@@ -42,4 +42,16 @@ describe('configuration', () => {
       expect(problems).toMatch(/LOG_LEVEL/);
     }
   });
+
+  it('names a contact for the OpenAPI document, by default a service desk at the issuer', () => {
+    expect(loadConfig({ BETROKKEN_ISSUER: 'https://index.example.nl' }).contact).toEqual({
+      name: 'Betrokken service desk',
+      url: 'https://index.example.nl/docs',
+      email: 'servicedesk@index.example.nl',
+    });
+    const c = loadConfig({ BETROKKEN_CONTACT_NAME: 'Team Jeugd', BETROKKEN_CONTACT_URL: 'https://jeugd.example.nl/api', BETROKKEN_CONTACT_EMAIL: 'api@jeugd.example.nl' });
+    expect(c.contact).toEqual({ name: 'Team Jeugd', url: 'https://jeugd.example.nl/api', email: 'api@jeugd.example.nl' });
+    expect(() => loadConfig({ BETROKKEN_CONTACT_EMAIL: 'not an address' })).toThrow(/BETROKKEN_CONTACT_EMAIL/);
+    expect(() => loadConfig({ BETROKKEN_CONTACT_URL: 'ftp://x.example.nl' })).toThrow(/BETROKKEN_CONTACT_URL/);
+  });
 });

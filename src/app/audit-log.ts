@@ -34,9 +34,10 @@ export const listAuditQuerySchema = z.strictObject({
   action: z.string().max(64).optional(),
   from: z.iso.datetime().optional(),
   to: z.iso.datetime().optional(),
-  after: z.coerce.number().int().min(0).optional().meta({ description: 'The `next` of the previous page (a sequence number).' }),
+  cursor: z.coerce.number().int().min(0).optional().meta({ description: 'The `next` of the previous page (a sequence number).' }),
+  after: z.coerce.number().int().min(0).optional().meta({ description: 'Deprecated: the old name of `cursor`.', deprecated: true }),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
+}).refine((q) => q.cursor === undefined || q.after === undefined, { message: 'give cursor, not also after', path: ['after'] });
 export type ListAuditQuery = z.infer<typeof listAuditQuerySchema>;
 
 /** The audit log with filters (NEN 7513 fields); reading it is itself recorded. */
@@ -48,7 +49,8 @@ export function listAudit({ ctx, query }: { ctx: Ctx; query: ListAuditQuery }): 
   if (query.action) where.push(eq(auditLog.action, query.action));
   if (query.from) where.push(gte(auditLog.at, new Date(query.from).toISOString()));
   if (query.to) where.push(lt(auditLog.at, new Date(query.to).toISOString()));
-  if (query.after !== undefined) where.push(gt(auditLog.seq, query.after));
+  const cursor = query.cursor ?? query.after;
+  if (cursor !== undefined) where.push(gt(auditLog.seq, cursor));
   return inTransaction(ctx.deps.db, (tx) => {
     const rows = tx.select().from(auditLog).where(and(...where)).orderBy(asc(auditLog.seq)).limit(query.limit + 1).all();
     const items = rows.slice(0, query.limit).map((r) => ({ ...r, detail: openAuditDetail(ctx.deps.keys, r) }));

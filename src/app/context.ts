@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ApiContact } from '../config.ts';
 import type { KeyRing } from '../crypto/key-ring.ts';
 import type { AgencyType, Policy, Scope } from '../policy/types.ts';
 import type { Metrics } from '../metrics.ts';
@@ -23,6 +24,8 @@ export interface Deps {
   metrics: Metrics;
   /** Host names the operator allows as webhook destinations though they are in a refused range. */
   webhookAllowedHosts?: readonly string[];
+  /** `info.contact` of the OpenAPI document; without it, a service desk at the issuer's host. */
+  contact?: ApiContact;
 }
 
 /** Who acts: an authenticated agency with the scopes of its token, and the professional it names. */

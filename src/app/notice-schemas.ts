@@ -77,9 +77,12 @@ export const noticeBodySchema = noticeSchema.omit({ acknowledgedAt: true });
 
 export const noticeListSchema = z.object({ items: z.array(noticeSchema), next: z.string().nullable() }).meta({ id: 'NoticeList' });
 
-export const listNoticesQuerySchema = z.strictObject({
-  after: z.string().max(200).optional().meta({ description: 'The `next` of the previous page.' }),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  unacknowledged: z.enum(['true', 'false']).optional().meta({ description: 'Only notices not yet acknowledged.' }),
-});
+export const listNoticesQuerySchema = z
+  .strictObject({
+    cursor: z.string().max(200).optional().meta({ description: 'The `next` of the previous page.' }),
+    after: z.string().max(200).optional().meta({ description: 'Deprecated: the old name of `cursor`.', deprecated: true }),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    unacknowledged: z.enum(['true', 'false']).optional().meta({ description: 'Only notices not yet acknowledged.' }),
+  })
+  .refine((q) => q.cursor === undefined || q.after === undefined, { message: 'give cursor, not also after', path: ['after'] });
 export type ListNoticesQuery = z.infer<typeof listNoticesQuerySchema>;

@@ -13,7 +13,8 @@ const cursor = idCursor('ntc');
 /** The caller's inbox, oldest first. Every notice whose content is shown is audited. */
 export function listNotices({ ctx, query }: { ctx: Ctx; query: ListNoticesQuery }): { items: NoticeView[]; next: string | null } {
   requireScope(ctx, 'notices:read');
-  const after = query.after ? cursor.decode(query.after) : undefined;
+  const given = query.cursor ?? query.after;
+  const after = given ? cursor.decode(given) : undefined;
   return inTransaction(ctx.deps.db, (tx) => {
     const rows = listInbox(tx, ctx.actor.agencyId, { ...(after ? { after } : {}), limit: query.limit + 1, unacknowledged: query.unacknowledged === 'true' });
     const page = rows.slice(0, query.limit);

@@ -7,6 +7,7 @@ import type { Deps } from '../app/context.ts';
 import { DomainError } from '../app/errors.ts';
 import { newRequestId } from '../crypto/ids.ts';
 import type { AppEnv } from './env.ts';
+import { securityHeaders } from './middleware/security-headers.ts';
 import { domainProblem, fieldErrors, problemResponse } from './problem.ts';
 import { matchRoutes } from './routes/matches.ts';
 import { noticeRoutes } from './routes/notices.ts';
@@ -46,13 +47,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
       'request',
     );
   });
-  // Set before the handler runs, so that a route may override them and the response is built
-  // once (a header set on a finished response makes Hono copy it, off the server's fast path).
-  app.use(async (c, next) => {
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Cache-Control', 'no-store');
-    await next();
-  });
+  app.use(securityHeaders({ issuer: deps.issuer }));
   const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: (c) => problemResponse(c, 413, 'payload_too_large', `bodies are at most ${MAX_BODY_BYTES} bytes`),
@@ -64,12 +59,6 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
     await next();
   });
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
-    type: 'http',
-    scheme: 'bearer',
-    bearerFormat: 'JWT',
-    description: 'Access token from POST /oauth/token.',
-  });
   oauthRoutes(app, deps);
   signalRoutes(app, deps);
   noticeRoutes(app, deps);

@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import type { Scope } from '../policy/types.ts';
+
+/**
+ * The version of the API contract: the `API-Version` header of every response and `info.version`
+ * (semver, NL GOV API Design Rules /core/version-header). Its major is the `/v1` in every path.
+ */
+export const API_VERSION = '1.0.0';
+export const API_BASE_PATH = `/v${API_VERSION.split('.')[0]}`;
 
 /** Shapes shared by every route's OpenAPI description. */
 export const problemSchema = z
@@ -7,7 +15,7 @@ export const problemSchema = z
     title: z.string(),
     status: z.number().int(),
     code: z.string().meta({ description: 'Stable machine-readable error code.' }),
-    detail: z.string().optional(),
+    detail: z.string().meta({ description: 'What went wrong, for a person; never the input.' }),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
     requestId: z.string().optional(),
   })
@@ -23,7 +31,10 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { 'application/json': { schema } },
 });
 
-export const bearer = [{ bearer: [] as string[] }];
+/** The security requirement of an operation: an access token (oauth2 client credentials) holding `scope`. */
+export const requires = (scope: Scope) => [{ oauth2: [scope] }];
+/** @deprecated name the scope with `requires(scope)`, so that the document says which one a call needs. */
+export const bearer = [{ oauth2: [] as string[] }];
 
 export const authProblems = {
   401: problem('Missing, invalid or expired access token (`unauthorized`, `invalid_token`).'),

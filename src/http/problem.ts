@@ -8,7 +8,7 @@ export interface Problem {
   title: string;
   status: number;
   code: string;
-  detail?: string;
+  detail: string;
   errors?: Array<{ path: string; message: string }>;
   requestId?: string;
 }
@@ -42,12 +42,14 @@ export function problemResponse(
   detail?: string,
   errors?: Problem['errors'],
 ): Response {
+  const title = TITLES[status] ?? 'Error';
   const body: Problem = {
     type: `urn:betrokken:problem:${code}`,
-    title: TITLES[status] ?? 'Error',
+    title,
     status,
     code,
-    ...(detail ? { detail } : {}),
+    // Always present (NL GOV API Design Rules: status, title and detail).
+    detail: detail || title,
     ...(errors ? { errors } : {}),
     requestId: c.get('requestId'),
   };

@@ -90,7 +90,7 @@ describe('tamper-evident audit log', () => {
     expect(JSON.stringify(items)).not.toContain(validBsn(1));
     const page = (await (await h.call('GET', '/v1/audit?limit=2', { token: to })).json()) as { items: Array<{ seq: number; hash: string; prevHash: string }>; next: string };
     expect(page.items[1]!.prevHash).toBe(page.items[0]!.hash);
-    const rest = (await (await h.call('GET', `/v1/audit?after=${page.next}&action=audit.read`, { token: to })).json()) as { items: Array<{ action: string }> };
+    const rest = (await (await h.call('GET', `/v1/audit?cursor=${page.next}&action=audit.read`, { token: to })).json()) as { items: Array<{ action: string }> };
     expect(rest.items.map((r) => r.action)).toEqual(['audit.read', 'audit.read']);
     expect((await h.call('GET', '/v1/audit', { token: ts })).status).toBe(403);
   });

@@ -61,7 +61,7 @@ describe('notices over HTTP', () => {
     }
     const page1 = await inbox(tokens.school!, '?limit=2');
     expect(page1.items).toHaveLength(2);
-    const page2 = await inbox(tokens.school!, `?limit=2&after=${page1.next}`);
+    const page2 = await inbox(tokens.school!, `?limit=2&cursor=${page1.next}`);
     expect(page2.items).toHaveLength(1);
     expect(page2.next).toBeNull();
     const id = page1.items[0]!.id;
@@ -82,7 +82,7 @@ describe('notices over HTTP', () => {
     expect(foreign.status).toBe(404);
     expect(((await foreign.json()) as { code: string }).code).toBe('notice_not_found');
     expect((await h.call('POST', '/v1/notices/ntc_x/ack', { token: tokens.gp! })).status).toBe(404);
-    expect((await h.call('GET', '/v1/notices?after=bogus', { token: tokens.gp! })).status).toBe(400);
+    expect((await h.call('GET', '/v1/notices?cursor=bogus', { token: tokens.gp! })).status).toBe(400);
     const narrow = await h.token(school, 'signals:read');
     expect((await h.call('GET', '/v1/notices', { token: narrow })).status).toBe(403);
     expect((await h.call('GET', '/v1/notices')).status).toBe(401);

@@ -35,9 +35,15 @@ beforeAll(async () => {
   const notice = ((await (await h.call('GET', '/v1/notices', { token: tokens[0]! })).json()) as { items: Array<{ id: string }> }).items[0]!;
   const match = ((await (await h.call('GET', '/v1/matches', { token: tokens[2]! })).json()) as { items: Array<{ id: string }> }).items[0]!;
   ids = { signal: sig.id, notice: notice.id, match: match.id };
-  const doc = (await (await h.call('GET', '/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
-  routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path })));
+  const doc = (await (await h.call('GET', '/openapi.json')).json()) as { servers: Array<{ url: string }>; paths: Record<string, Record<string, unknown>> };
+  // The document's paths follow its server URL (…/v1); the routes outside it (token endpoint,
+  // JWKS, health) are fuzzed too.
+  const base = new URL(doc.servers[0]!.url).pathname;
+  routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path: `${base}${path}` })));
   expect(routes.length).toBeGreaterThan(15);
+  for (const r of h.app.routes) {
+    if (r.method !== 'ALL' && !r.path.startsWith(`${base}/`) && !r.path.startsWith('/docs')) routes.push({ method: r.method, path: r.path.replace(/:(\w+)/g, '{$1}') });
+  }
 });
 
 const hostileString = fc.oneof(

@@ -14,7 +14,7 @@ import {
 } from '../../app/match-schemas.ts';
 import type { AppEnv } from '../env.ts';
 import { idempotencyRequest } from '../../store/idempotency.ts';
-import { authProblems, bearer, idempotencyHeader, json, problem } from '../openapi-shared.ts';
+import { authProblems, idempotencyHeader, json, problem, requires } from '../openapi-shared.ts';
 import { ctxOf } from '../request-context.ts';
 
 const idParam = z.object({ id: z.string().max(64).meta({ param: { name: 'id', in: 'path' } }) });
@@ -25,25 +25,25 @@ const ended = problem('The match has ended (`match_not_open`), or is claimed alr
 const tags = ['matches'];
 
 const list = createRoute({
-  method: 'get', path: '/v1/matches', tags, security: bearer,
+  method: 'get', path: '/v1/matches', tags, operationId: 'listMatches', security: requires('matches:coordinate'),
   summary: 'Matches you coordinate, or that were escalated to you, newest first',
   request: { query: listMatchesQuerySchema },
   responses: { 200: json(matchListSchema, 'A page of matches.'), 400: invalid, ...authProblems },
 });
 const get = createRoute({
-  method: 'get', path: '/v1/matches/{id}', tags, security: bearer,
+  method: 'get', path: '/v1/matches/{id}', tags, operationId: 'getMatch', security: requires('matches:coordinate'),
   summary: 'One match: parties, deadlines, case tables and timeline',
   request: { params: idParam },
   responses: { 200: json(matchSchema, 'The match.'), ...authProblems, 404: notFound },
 });
 const claim = createRoute({
-  method: 'post', path: '/v1/matches/{id}/claim', tags, security: bearer,
+  method: 'post', path: '/v1/matches/{id}/claim', tags, operationId: 'claimMatch', security: requires('matches:coordinate'),
   summary: 'Pick the match up; the parties learn whom to call',
   request: { params: idParam, body: body(claimMatchSchema) },
   responses: { 200: json(matchSchema, 'Claimed.'), 400: invalid, ...authProblems, 404: notFound, 409: ended },
 });
 const convene = createRoute({
-  method: 'post', path: '/v1/matches/{id}/case-tables', tags, security: bearer,
+  method: 'post', path: '/v1/matches/{id}/case-tables', tags, operationId: 'conveneCaseTable', security: requires('matches:coordinate'),
   summary: 'Convene a case table (casusoverleg)',
   request: { params: idParam, headers: idempotencyHeader, body: body(conveneCaseTableSchema) },
   responses: {
@@ -56,7 +56,7 @@ const convene = createRoute({
   },
 });
 const outcome = createRoute({
-  method: 'post', path: '/v1/case-tables/{id}/outcome', tags, security: bearer,
+  method: 'post', path: '/v1/case-tables/{id}/outcome', tags, operationId: 'recordCaseTableOutcome', security: requires('matches:coordinate'),
   summary: 'Record what came of a case table (structured, no free text)',
   request: { params: idParam, body: body(caseTableOutcomeSchema) },
   responses: {
@@ -69,7 +69,7 @@ const outcome = createRoute({
   },
 });
 const close = createRoute({
-  method: 'post', path: '/v1/matches/{id}/close', tags, security: bearer,
+  method: 'post', path: '/v1/matches/{id}/close', tags, operationId: 'closeMatch', security: requires('matches:coordinate'),
   summary: 'Close the match',
   request: { params: idParam, body: body(closeMatchSchema) },
   responses: { 200: json(matchSchema, 'Closed; the parties are told.'), 400: invalid, ...authProblems, 404: notFound, 409: ended },

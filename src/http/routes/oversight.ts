@@ -12,19 +12,19 @@ import {
   subjectErasure,
 } from '../../app/subject-rights.ts';
 import type { AppEnv } from '../env.ts';
-import { authProblems, bearer, json, problem } from '../openapi-shared.ts';
+import { authProblems, json, problem, requires } from '../openapi-shared.ts';
 import { ctxOf } from '../request-context.ts';
 
 const invalid = problem('The request does not match the schema (`validation_failed`).');
 
 const access = createRoute({
-  method: 'post', path: '/v1/subject-requests/access', tags: ['subject rights'], security: bearer,
+  method: 'post', path: '/v1/subject-requests/access', tags: ['subject rights'], operationId: 'requestSubjectAccess', security: requires('subjects:rights'),
   summary: 'Answer a young person or parent: who registered, the matches, and who looked, with no trace of what the policy shields',
   request: { body: { required: true, content: { 'application/json': { schema: accessRequestSchema } } } },
   responses: { 200: json(accessReportSchema, 'The report.'), 400: invalid, ...authProblems, 422: problem('`invalid_bsn`.') },
 });
 const erasure = createRoute({
-  method: 'post', path: '/v1/subject-requests/erasure', tags: ['subject rights'], security: bearer,
+  method: 'post', path: '/v1/subject-requests/erasure', tags: ['subject rights'], operationId: 'requestSubjectErasure', security: requires('subjects:rights'),
   summary: "Destroy a young person's data (crypto-shredding); agencies with an active signal are told; the audit log keeps that it happened",
   request: { body: { required: true, content: { 'application/json': { schema: erasureRequestSchema } } } },
   responses: {
@@ -35,13 +35,13 @@ const erasure = createRoute({
   },
 });
 const audit = createRoute({
-  method: 'get', path: '/v1/audit', tags: ['audit'], security: bearer,
+  method: 'get', path: '/v1/audit', tags: ['audit'], operationId: 'listAuditRecords', security: requires('audit:read'),
   summary: 'The hash-chained audit log, with filters',
   request: { query: listAuditQuerySchema },
-  responses: { 200: json(auditListSchema, 'Records in order; pass `next` as `after`.'), 400: invalid, ...authProblems },
+  responses: { 200: json(auditListSchema, 'Records in order; pass `next` as `cursor`.'), 400: invalid, ...authProblems },
 });
 const checkpoint = createRoute({
-  method: 'get', path: '/v1/audit/checkpoint', tags: ['audit'], security: bearer,
+  method: 'get', path: '/v1/audit/checkpoint', tags: ['audit'], operationId: 'getAuditCheckpoint', security: requires('audit:read'),
   summary: 'A signed checkpoint of the audit chain as it is now, for others to keep',
   description:
     'The latest checkpoint if the chain has not grown since it was signed, else a new one, so that it covers every record up to the request. ' +
@@ -55,7 +55,7 @@ const checkpoint = createRoute({
   },
 });
 const stats = createRoute({
-  method: 'get', path: '/v1/stats', tags: ['statistics'], security: bearer,
+  method: 'get', path: '/v1/stats', tags: ['statistics'], operationId: 'getStatistics', security: requires('stats:read'),
   summary: 'Signals, matches, claims in time, days to claim and case tables, with small cells suppressed',
   request: { query: statsQuerySchema },
   responses: { 200: json(statsSchema, 'The figures.'), 400: invalid, ...authProblems },

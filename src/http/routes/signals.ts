@@ -15,7 +15,7 @@ import {
 import { updateSignal, withdrawSignal } from '../../app/update-signal.ts';
 import { idempotencyRequest } from '../../store/idempotency.ts';
 import type { AppEnv } from '../env.ts';
-import { authProblems, bearer, idempotencyHeader, json, problem } from '../openapi-shared.ts';
+import { authProblems, idempotencyHeader, json, problem, requires } from '../openapi-shared.ts';
 import { ctxOf } from '../request-context.ts';
 
 const idParam = z.object({ id: z.string().max(64).meta({ param: { name: 'id', in: 'path' }, example: 'sig_01jd6x9k2m3n4p5q6r7s8t9v0w' }) });
@@ -27,7 +27,8 @@ const register = createRoute({
   path: '/v1/signals',
   tags: ['signals'],
   summary: 'Register that your agency is involved with a young person',
-  security: bearer,
+  operationId: 'registerSignal',
+  security: requires('signals:write'),
   request: {
     headers: idempotencyHeader,
     body: { required: true, content: { 'application/json': { schema: registerSignalSchema } } },
@@ -51,7 +52,8 @@ const list = createRoute({
   path: '/v1/signals',
   tags: ['signals'],
   summary: "List your agency's own signals",
-  security: bearer,
+  operationId: 'listSignals',
+  security: requires('signals:read'),
   request: { query: listSignalsQuerySchema },
   responses: { 200: json(signalListSchema, 'A page of signals, oldest first.'), 400: invalid, ...authProblems },
 });
@@ -61,7 +63,8 @@ const get = createRoute({
   path: '/v1/signals/{id}',
   tags: ['signals'],
   summary: 'Read one of your own signals',
-  security: bearer,
+  operationId: 'getSignal',
+  security: requires('signals:read'),
   request: { params: idParam },
   responses: { 200: json(signalSchema, 'The signal.'), ...authProblems, 404: notFound },
 });
@@ -71,7 +74,8 @@ const patch = createRoute({
   path: '/v1/signals/{id}',
   tags: ['signals'],
   summary: 'Update the informing duty, the professional or the reference',
-  security: bearer,
+  operationId: 'updateSignal',
+  security: requires('signals:write'),
   request: { params: idParam, body: { required: true, content: { 'application/json': { schema: updateSignalSchema } } } },
   responses: {
     200: json(signalSchema, 'The updated signal.'),
@@ -88,7 +92,8 @@ const withdraw = createRoute({
   tags: ['signals'],
   summary: 'Withdraw one of your signals',
   description: 'Withdrawing a signal that has already ended changes nothing and returns it.',
-  security: bearer,
+  operationId: 'withdrawSignal',
+  security: requires('signals:write'),
   request: { params: idParam, body: { required: true, content: { 'application/json': { schema: withdrawSignalSchema } } } },
   responses: { 200: json(signalSchema, 'The ended signal.'), 400: invalid, ...authProblems, 404: notFound },
 });
