@@ -141,6 +141,7 @@ describe('agency webhook on the command line', () => {
     const env = { BETROKKEN_DATA_DIR: dataDir };
     const keyFile = path.join(dataDir, 'school.pem');
     fs.writeFileSync(keyFile, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
+    expect(cli(['migrate'], env).code).toBe(0); // a new index is made only by migrate or start
     const add = cli(['agency', 'add', '--name', 'School', '--type', 'school', '--municipality', '0014', '--public-key', keyFile], env);
     expect(add.code).toBe(0);
     const id = add.stdout.trim();
