@@ -107,12 +107,22 @@ export function addAgenciesByCli(
 /** An access token from a running service, through a signed client assertion. */
 export async function serviceToken(server: { url: string }, agency: CliAgency): Promise<string> {
   const issuer = `http://localhost:${new URL(server.url).port}`;
-  const assertion = await signClientAssertion(agency.key, { agencyId: agency.id, audience: issuer });
-  const res = await fetch(`${server.url}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }),
-  });
-  if (res.status !== 200) throw new Error(`token request failed: ${res.status}`);
-  return ((await res.json()) as { access_token: string }).access_token;
+  for (let attempt = 1; ; attempt++) {
+    // A fresh assertion each time: an assertion is good for one token.
+    const assertion = await signClientAssertion(agency.key, { agencyId: agency.id, audience: issuer });
+    try {
+      const res = await fetch(`${server.url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }),
+      });
+      if (res.status !== 200) throw new Error(`token request failed: ${res.status}`);
+      return ((await res.json()) as { access_token: string }).access_token;
+    } catch (err) {
+      // A kept-alive connection the server closed while it sat idle in fetch's pool (the server's
+      // keep-alive timeout racing the next request) is reset: that request was never handled.
+      const reset = (err as { cause?: { code?: string } }).cause?.code === 'ECONNRESET';
+      if (!reset || attempt === 3) throw err;
+    }
+  }
 }
