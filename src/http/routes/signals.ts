@@ -43,7 +43,7 @@ const register = createRoute({
     ...authProblems,
     403: problem('The token lacks `signals:write`, or your agency type may not register (`not_authorised_to_register`).'),
     409: problem('The Idempotency-Key was used with another request (`idempotency_key_reused`).'),
-    422: problem('`invalid_bsn`, `subject_too_old`, `invalid_birth_date`, `kind_not_allowed` or `unknown_district`.'),
+    422: problem('`invalid_bsn`, `subject_too_old`, `invalid_birth_date`, `kind_not_allowed`, `unknown_district`, `invalid_parent_bsn` or `parents_not_allowed`.'),
   },
 });
 
