@@ -10,9 +10,9 @@ import { markOnce } from '../store/job-marks.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
 import { notifyRegistrant } from './notify-registrant.ts';
 
+/** The young person or family a match is about (its kind decides whose signals the match holds). */
 function subjectOf(tx: Tx, deps: Deps, subjectId: string) {
-  const { dataKey, pseudonym } = loadSubjectKey(tx, deps.keys, subjectId);
-  return { subjectId, dataKey, pseudonym };
+  return loadSubjectKey(tx, deps.keys, subjectId);
 }
 
 /** Runs `each` over ids in its own transaction per item, so the server keeps serving meanwhile. */

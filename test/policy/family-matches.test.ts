@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getMatch, listMatches } from '../../src/app/coordination.ts';
 import { statistics } from '../../src/app/stats.ts';
+import { runJobs } from '../../src/jobs/index.ts';
 import { subjectAccess, subjectErasure } from '../../src/app/subject-rights.ts';
 import { allowedScopes } from '../../src/policy/grants.ts';
 import { validBsn } from '../support/harness.ts';
@@ -167,6 +168,16 @@ describe('family matches', () => {
     }
     attempt('school', [{ bsn: parentBsn('a') }, { bsn: parentBsn('b') }]);
     expect(codes).toEqual(['invalid_parent_bsn', 'invalid_parent_bsn', 'invalid_parent_bsn', 'parents_not_allowed', 'ok']);
+  });
+
+  it('a family match nobody claims escalates as a family match, with its parties', async () => {
+    w = await World.create();
+    for (const step of ['+gp#1^a', '+yc#2^a']) w.step(step);
+    w.fresh('wij');
+    w.h.clock.advanceDays(6);
+    runJobs(w.h.deps, ['escalation']);
+    expect(w.fresh('wij')).toEqual(['family_match.escalated gp:contact,yc:contact']);
+    expect(w.fresh('muni')).toEqual(['family_match.escalated gp:contact,yc:contact']);
   });
 
   it('counts family matches apart in the statistics', async () => {
