@@ -154,8 +154,8 @@ function setAgencyStatus(deps: Deps, agencyId: string, status: 'active' | 'disab
     tx.update(agencies).set({ status }).where(eq(agencies.id, agencyId)).run();
     if (status === 'disabled') cancelPendingDeliveries(tx, agencyId, 'agency disabled');
     for (const subjectId of subjectsTouchedBy(tx, before)) {
-      const { dataKey, pseudonym } = loadSubjectKey(tx, deps.keys, subjectId);
-      reconcileMatch(tx, deps, { subjectId, dataKey, pseudonym }, null);
+      // A young person, or a family whose match the agency coordinates: the kind says whose signals count.
+      reconcileMatch(tx, deps, loadSubjectKey(tx, deps.keys, subjectId), null);
     }
     auditAdmin(tx, deps, action, agencyId);
     return loadAgency(tx, agencyId);

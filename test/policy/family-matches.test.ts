@@ -180,6 +180,18 @@ describe('family matches', () => {
     expect(w.fresh('muni')).toEqual(['family_match.escalated gp:contact,yc:contact']);
   });
 
+  it('a WIJ team that is disabled and enabled again takes its family match along, parties and all', async () => {
+    w = await World.create();
+    for (const step of ['+gp#1^a', '+yc#2^a']) w.step(step);
+    w.fresh('gp');
+    const { disableAgency, enableAgency } = await import('../../src/app/agencies.ts');
+    disableAgency(w.h.deps, w.agencies.get('wij')!.id);
+    expect(w.fresh('muni')).toEqual(['family_match.transferred gp:contact,yc:contact']);
+    enableAgency(w.h.deps, w.agencies.get('wij')!.id);
+    expect(w.fresh('wij').at(-1)).toBe('family_match.transferred gp:contact,yc:contact');
+    expect(w.fresh('gp')).toEqual([]); // the family match went on; its parties were not told it ended
+  });
+
   it('counts family matches apart in the statistics', async () => {
     w = await World.create();
     for (const step of ['+school#1^a', '+gp#1^a', '+yc#2^a']) w.step(step);
