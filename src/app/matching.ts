@@ -8,6 +8,7 @@ import { familyParties } from '../policy/family.ts';
 import { type AgencyType, claimDaysOf } from '../policy/types.ts';
 import { appendAudit } from '../store/audit.ts';
 import { placeholders, preparedQuery, type Tx, updateSet } from '../store/db.ts';
+import { eraseMatchRecords } from '../store/erase.ts';
 import { insertNotice, insertSubjectlessNotice } from '../store/notices.ts';
 import { loadSubjectKey, type SubjectKind } from '../store/subjects.ts';
 import type { Deps } from './context.ts';
@@ -468,6 +469,22 @@ export function endBeforeErasure(tx: Tx, deps: Deps, subject: SubjectHandle, req
   for (const live of liveMatchesOf(tx, subject.subjectId)) {
     dissolve(tx, new MatchState(tx, deps, subject, live, { active, subjectless: true }), live, requestId, at);
   }
+}
+
+/**
+ * Before a young person's records are erased (at the family's request, or after the archive
+ * period): their families' matches hold their registrants' details (in notices, events and who
+ * was shown whom), so those matches end, their parties told by notices that outlive them, and are
+ * erased. Afterwards `reconcileFamilies` makes a new family match from the remaining children's
+ * signals, if they still match. Returns the families.
+ */
+export function forgetInFamilies(tx: Tx, deps: Deps, childId: string, requestId: string | null): string[] {
+  const families = familiesOf(tx, childId);
+  for (const familyId of families) {
+    endBeforeErasure(tx, deps, loadSubjectKey(tx, deps.keys, familyId), requestId);
+    eraseMatchRecords(tx, familyId);
+  }
+  return families;
 }
 
 function reconcileLines(tx: Tx, deps: Deps, subject: SubjectHandle, requestId: string | null): Decision {

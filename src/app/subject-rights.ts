@@ -13,7 +13,7 @@ import {
 } from '../store/subject-records.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
 import { familyParties } from '../policy/family.ts';
-import { endBeforeErasure, familiesOf, reconcileFamilies } from './matching.ts';
+import { endBeforeErasure, forgetInFamilies, reconcileFamilies } from './matching.ts';
 import { type Ctx, requireScope } from './context.ts';
 import { unprocessable } from './errors.ts';
 import { type FamilySignal, familyAccesses, matchSpans } from './family-view.ts';
@@ -289,9 +289,10 @@ export function subjectErasure({ ctx, bsn, reason }: { ctx: Ctx; bsn: string; re
     let removed = { signals: 0, notices: 0, matches: 0 };
     if (subjectId) {
       notified.push(...tellRegistrants(tx, ctx, subjectId, pseudonym, signals));
-      const families = familiesOf(tx, subjectId);
+      // Their family matches hold their registrants' details: they end and go, and the remaining
+      // children's signals make a new one where they still match.
+      const families = forgetInFamilies(tx, ctx.deps, subjectId, ctx.requestId);
       removed = eraseSubject(tx, subjectId);
-      // The young person's signals leave their family matches, which shrink or end as a withdrawal would.
       reconcileFamilies(tx, ctx.deps, families, ctx.requestId);
     }
     // A parent's request erases their link to every registration that named them, and their family

@@ -2,7 +2,7 @@ import { and, count, eq, gt, inArray, lte, max, notExists, sql } from 'drizzle-o
 import { matches, signalFamilies, signals, subjects } from '../../schema/tables.ts';
 import type { Deps } from '../app/context.ts';
 import { addDays, addMonths } from '../app/dates.ts';
-import { LIVE_STATUSES, reconcileMatch, type SubjectHandle } from '../app/matching.ts';
+import { forgetInFamilies, LIVE_STATUSES, reconcileFamilies, reconcileMatch, type SubjectHandle } from '../app/matching.ts';
 import { type AuditEntry, appendAudit } from '../store/audit.ts';
 import { inTransaction, preparedQuery, updateSet } from '../store/db.ts';
 import { eraseSubject } from '../store/erase.ts';
@@ -132,7 +132,9 @@ export function runRetention(deps: Deps, progress: Progress = () => undefined): 
   for (let i = 0; i < doomed.length; i += BATCH) {
     inTransaction(deps.db, (tx) => {
       for (const s of doomed.slice(i, i + BATCH)) {
+        const families = forgetInFamilies(tx, deps, s.id, null);
         const removed = eraseSubject(tx, s.id);
+        reconcileFamilies(tx, deps, families, null);
         appendAudit(tx, { at, agencyId: null, actor: 'retention', action: 'subject.destroy', subject: s.pseudonym, resource: null, outcome: `archive period over: ${removed.signals} signals, ${removed.notices} notices`, requestId: null });
         result.destroyed++;
       }

@@ -8,6 +8,22 @@ import type { Tx } from './db.ts';
  * only the pseudonym, as the law asks. secure_delete overwrites the freed pages.
  */
 export function eraseSubject(tx: Tx, subjectId: string): { signals: number; notices: number; matches: number } {
+  const { notices: removedNotices, matches: removedMatches } = eraseMatchRecords(tx, subjectId);
+  // A young person's signals leave the families they were registered with; a family loses its links.
+  tx.delete(signalFamilies)
+    .where(inArray(signalFamilies.signalId, tx.select({ id: signals.id }).from(signals).where(eq(signals.subjectId, subjectId))))
+    .run();
+  tx.delete(signalFamilies).where(eq(signalFamilies.familyId, subjectId)).run();
+  const removedSignals = tx.delete(signals).where(eq(signals.subjectId, subjectId)).run().changes;
+  tx.delete(subjects).where(eq(subjects.id, subjectId)).run();
+  return { signals: removedSignals, notices: removedNotices, matches: removedMatches };
+}
+
+/**
+ * Removes a subject's matches (every line, with their events, case tables and recipients) and the
+ * notices sealed under its key; returns how many notices and coordinator's matches went.
+ */
+export function eraseMatchRecords(tx: Tx, subjectId: string): { notices: number; matches: number } {
   const lines = tx.select({ id: matches.id, lens: matches.lens }).from(matches).where(eq(matches.subjectId, subjectId)).all();
   const matchIds = lines.map((m) => m.id);
   const removedNotices = tx.delete(notices).where(eq(notices.subjectId, subjectId)).run().changes;
@@ -17,12 +33,5 @@ export function eraseSubject(tx: Tx, subjectId: string): { signals: number; noti
     tx.delete(matchRecipients).where(inArray(matchRecipients.matchId, matchIds)).run();
     tx.delete(matches).where(inArray(matches.id, matchIds)).run();
   }
-  // A young person's signals leave the families they were registered with; a family loses its links.
-  tx.delete(signalFamilies)
-    .where(inArray(signalFamilies.signalId, tx.select({ id: signals.id }).from(signals).where(eq(signals.subjectId, subjectId))))
-    .run();
-  tx.delete(signalFamilies).where(eq(signalFamilies.familyId, subjectId)).run();
-  const removedSignals = tx.delete(signals).where(eq(signals.subjectId, subjectId)).run().changes;
-  tx.delete(subjects).where(eq(subjects.id, subjectId)).run();
-  return { signals: removedSignals, notices: removedNotices, matches: lines.filter((m) => m.lens === '').length };
+  return { notices: removedNotices, matches: lines.filter((m) => m.lens === '').length };
 }
