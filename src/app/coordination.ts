@@ -289,7 +289,7 @@ export function conveneCaseTable({ ctx, id, input, idempotency }: { ctx: Ctx; id
     if (invited.some((a) => !toldHere.has(a))) throw unprocessable('invitee_not_a_party', 'invite only parties that were told of this match');
     const convene = (line: MatchState, rootId: string | null, invitees: string[]): CaseTableRow => {
       const row: CaseTableRow = {
-        id: newId('cst', now),
+        id: newId('cst', now, line.match!.id),
         matchId: line.match!.id,
         rootId,
         scheduledFor: scheduledFor.toISOString(),

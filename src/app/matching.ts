@@ -361,7 +361,7 @@ export class MatchState {
     const match = this.match;
     const coordinator = this.coordinator();
     const body: NoticeBody = noticeBodySchema.parse({
-      id: newId('ntc', now),
+      id: newId('ntc', now, agencyId),
       type: this.family ? familyNoticeType(type) : type,
       createdAt: now.toISOString(),
       matchId: this.subjectless ? null : (match?.id ?? null),

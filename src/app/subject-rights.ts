@@ -329,7 +329,7 @@ function tellRegistrants(tx: Tx, ctx: Ctx, subjectId: string, pseudonym: string,
   for (const signal of active) {
     if (agencies.get(signal.agencyId)?.status !== 'active') continue;
     const body: NoticeBody = noticeBodySchema.parse({
-      id: newId('ntc', now),
+      id: newId('ntc', now, signal.agencyId),
       type: 'subject.erased',
       createdAt: now.toISOString(),
       matchId: null,

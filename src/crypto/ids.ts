@@ -21,8 +21,8 @@ function base32(bytes: Uint8Array): string {
 
 export type IdPrefix = 'agy' | 'sig' | 'sub' | 'fam' | 'mat' | 'ntc' | 'cst' | 'req' | 'key';
 
-let lastMs = -1;
-const lastRandom = new Uint8Array(10);
+/** Where each series of ids stands: its last millisecond and random part. */
+const series = new Map<string, { ms: number; random: Uint8Array }>();
 
 /** Adds one to a big-endian counter; false when it wraps. */
 function increment(bytes: Uint8Array): boolean {
@@ -40,22 +40,35 @@ function increment(bytes: Uint8Array): boolean {
  * A prefixed id that sorts by creation time: 48 bits of milliseconds, then 80 random bits.
  * Within one millisecond (or a clock that stands still) the random part counts up, so in one
  * process the order of ids is always the order of creation; lists page by id.
+ *
+ * `scope` names the series the id belongs to: the one party that sees it (the recipient of a
+ * notice, the registrant of a signal) or the match of a case table. Each series counts on its
+ * own, so the step between two ids a party sees within one millisecond counts only ids of its
+ * own: were the count shared, the gap would tell how many notices went to others in between,
+ * Veilig Thuis among them.
  */
-export function newId(prefix: IdPrefix, now: Date): string {
+export function newId(prefix: IdPrefix, now: Date, scope = ''): string {
+  const key = `${prefix}:${scope}`;
   let ms = now.getTime();
-  if (ms <= lastMs && increment(lastRandom)) {
-    ms = lastMs;
+  let at = series.get(key);
+  if (at && ms <= at.ms && increment(at.random)) {
+    ms = at.ms;
   } else {
-    lastRandom.set(randomBytes(10));
-    lastRandom[0]! &= 0x7f; // room to count up before the part wraps
+    if (!at) {
+      // Series of earlier milliseconds can only start afresh: forget them now and then.
+      if (series.size >= 10_000) for (const [k, v] of series) if (v.ms < ms) series.delete(k);
+      series.set(key, (at = { ms, random: new Uint8Array(10) }));
+    }
+    at.random.set(randomBytes(10));
+    at.random[0]! &= 0x7f; // room to count up before the part wraps
   }
-  lastMs = Math.max(ms, lastMs);
+  at.ms = Math.max(ms, at.ms);
   const bytes = new Uint8Array(16);
   for (let i = 5, rest = ms; i >= 0; i--) {
     bytes[i] = rest % 256;
     rest = Math.floor(rest / 256);
   }
-  bytes.set(lastRandom, 6);
+  bytes.set(at.random, 6);
   return `${prefix}_${base32(bytes)}`;
 }
 

@@ -165,3 +165,21 @@ describe('key ring on disk', () => {
     expect(() => after.unwrapDataKey(old.wrapped, old.kekVersion, 'sub_2')).toThrow(SealOpenError);
   });
 });
+
+describe('ids a party sees', () => {
+  it('count on their own within a millisecond: the step between two notices to one agency does not count notices to others', async () => {
+    const { newId } = await import('../../src/crypto/ids.ts');
+    const at = new Date('2026-03-02T09:00:00.000Z');
+    const step = (a: string, b: string) => {
+      const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
+      const tail = (id: string) => [...id.slice(4)].reduce((n, c) => n * 32n + BigInt(alphabet.indexOf(c)), 0n);
+      return tail(b) - tail(a);
+    };
+    const first = newId('ntc', at, 'agy_school');
+    for (let i = 0; i < 5; i++) newId('ntc', at, 'agy_veilig_thuis');
+    const second = newId('ntc', at, 'agy_school');
+    const third = newId('ntc', at, 'agy_school');
+    expect(second > first).toBe(true); // still in order of creation
+    expect(step(first, second)).toBe(step(second, third)); // the five in between left no trace
+  });
+});
