@@ -118,7 +118,7 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
       const parents = { given: parentPseudonyms, current: familyPseudonymsOf(tx).all({ signalId: row.id }).map((f) => f.pseudonym) };
       result = { outcome: 'existing', signal: toSignalView(row, sealed), replayed: false, warnings: registrationWarnings(row.id, row.municipality, sealed, input, parents) };
     } else {
-      const id = newId('sig', now, ctx.actor.agencyId);
+      const id = newId('sig', now);
       const at = now.toISOString();
       const row = {
         id,
