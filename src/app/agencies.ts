@@ -1,10 +1,24 @@
-import { and, asc, eq, inArray, isNull, or } from 'drizzle-orm';
-import { agencies, agencyKeys, matches, signals } from '../../schema/tables.ts';
 import { randomBytes } from 'node:crypto';
 import type { AgencyPublicKey } from '../crypto/agency-keys.ts';
 import { newId } from '../crypto/ids.ts';
 import type { KeyRing } from '../crypto/key-ring.ts';
 import { AGENCY_TYPES, type AgencyType, SCOPES, type Scope } from '../policy/types.ts';
+import {
+  activeAgencyById,
+  agencyById,
+  agencyIds,
+  agencyKey,
+  agencyKeyRegistered,
+  insertAgency,
+  insertAgencyKey,
+  keysOfAgency,
+  revokeAgencyKeyAt,
+  setAgencyStatusTo,
+  setAgencyWebhookTo,
+  subjectsOfMatchesRoutedTo,
+  subjectsWithActiveSignalOf,
+  usableKeysOfAgency,
+} from '../store/agencies.ts';
 import { appendAudit } from '../store/audit.ts';
 import { type Db, inTransaction, type Tx } from '../store/db.ts';
 import { cancelPendingDeliveries, unqueueDeliveries } from '../store/notices.ts';
@@ -53,15 +67,10 @@ function auditAdmin(tx: Tx, deps: AdminDeps, action: string, resource: string, o
 }
 
 function loadAgency(tx: Tx | Db, id: string): AgencyRecord {
-  const found = tx.select().from(agencies).where(eq(agencies.id, id)).get();
+  const found = agencyById(tx, id);
   if (!found) throw notFound('agency_not_found', `no agency ${id}`);
   const { webhookSecret, ...row } = found;
-  const keys = tx
-    .select({ kid: agencyKeys.id, alg: agencyKeys.alg, createdAt: agencyKeys.createdAt, revokedAt: agencyKeys.revokedAt })
-    .from(agencyKeys)
-    .where(eq(agencyKeys.agencyId, id))
-    .orderBy(asc(agencyKeys.createdAt))
-    .all();
+  const keys = keysOfAgency(tx, id);
   const webhookSigning = row.webhookUrl ? (webhookSecret ? 'v1+v1a' : 'v1a') : null;
   return { ...row, type: row.type as AgencyType, webhookSigning, keys };
 }
@@ -83,19 +92,17 @@ export function addAgency(deps: AdminDeps, input: AddAgencyInput): AgencyRecord 
   const now = deps.clock.now();
   const id = newId('agy', now);
   return inTransaction(deps.db, (tx) => {
-    tx.insert(agencies)
-      .values({
-        id,
-        name: input.name.trim(),
-        type: input.type,
-        municipality: input.municipality,
-        districts,
-        grants: [...new Set(input.grants)] as Scope[],
-        webhookUrl,
-        status: 'active',
-        createdAt: now.toISOString(),
-      })
-      .run();
+    insertAgency(tx, {
+      id,
+      name: input.name.trim(),
+      type: input.type,
+      municipality: input.municipality,
+      districts,
+      grants: [...new Set(input.grants)] as Scope[],
+      webhookUrl,
+      status: 'active',
+      createdAt: now.toISOString(),
+    });
     insertKey(tx, id, input.publicKey, now);
     auditAdmin(tx, deps, 'agency.add', id);
     return loadAgency(tx, id);
@@ -103,9 +110,8 @@ export function addAgency(deps: AdminDeps, input: AddAgencyInput): AgencyRecord 
 }
 
 function insertKey(tx: Tx, agencyId: string, key: AgencyPublicKey, now: Date): void {
-  const taken = tx.select({ id: agencyKeys.id }).from(agencyKeys).where(eq(agencyKeys.id, key.kid)).get();
-  if (taken) throw conflict('key_already_registered', 'this public key is already registered');
-  tx.insert(agencyKeys).values({ id: key.kid, agencyId, jwk: key.jwk as Record<string, unknown>, alg: key.alg, createdAt: now.toISOString() }).run();
+  if (agencyKeyRegistered(tx, key.kid)) throw conflict('key_already_registered', 'this public key is already registered');
+  insertAgencyKey(tx, { id: key.kid, agencyId, jwk: key.jwk as Record<string, unknown>, alg: key.alg, createdAt: now.toISOString() });
 }
 
 export function addAgencyKey(deps: AdminDeps, agencyId: string, key: AgencyPublicKey): AgencyRecord {
@@ -123,15 +129,10 @@ export function addAgencyKey(deps: AdminDeps, agencyId: string, key: AgencyPubli
  * coordinate them, or take them back when it is enabled again).
  */
 function subjectsTouchedBy(tx: Tx, agency: AgencyRecord): string[] {
-  const ids = new Set<string>();
-  const own = tx.selectDistinct({ id: signals.subjectId }).from(signals).where(and(eq(signals.agencyId, agency.id), eq(signals.status, 'active'))).all();
-  for (const r of own) ids.add(r.id);
-  const live = inArray(matches.status, [...LIVE_STATUSES]);
-  const routed =
-    agency.type === 'wij' || agency.type === 'municipality'
-      ? or(eq(matches.municipality, agency.municipality), eq(matches.coordinatorId, agency.id), eq(matches.escalatedTo, agency.id))
-      : or(eq(matches.coordinatorId, agency.id), eq(matches.escalatedTo, agency.id));
-  for (const r of tx.select({ id: matches.subjectId }).from(matches).where(and(live, routed)).all()) ids.add(r.id);
+  const ids = new Set<string>(subjectsWithActiveSignalOf(tx, agency.id));
+  const coordinating = agency.type === 'wij' || agency.type === 'municipality';
+  const route = coordinating ? { agencyId: agency.id, municipality: agency.municipality } : { agencyId: agency.id };
+  for (const id of subjectsOfMatchesRoutedTo(tx, route, LIVE_STATUSES)) ids.add(id);
   return [...ids].sort();
 }
 
@@ -151,7 +152,7 @@ function setAgencyStatus(deps: Deps, agencyId: string, status: 'active' | 'disab
       auditAdmin(tx, deps, action, agencyId, 'unchanged');
       return before;
     }
-    tx.update(agencies).set({ status }).where(eq(agencies.id, agencyId)).run();
+    setAgencyStatusTo(tx, agencyId, status);
     if (status === 'disabled') cancelPendingDeliveries(tx, agencyId, 'agency disabled');
     for (const subjectId of subjectsTouchedBy(tx, before)) {
       // A young person, or a family whose match the agency coordinates: the kind says whose signals count.
@@ -177,9 +178,9 @@ export function enableAgency(deps: Deps, agencyId: string): AgencyRecord {
 export function revokeAgencyKey(deps: AdminDeps, agencyId: string, kid: string): AgencyRecord {
   return inTransaction(deps.db, (tx) => {
     loadAgency(tx, agencyId);
-    const key = tx.select({ revokedAt: agencyKeys.revokedAt }).from(agencyKeys).where(and(eq(agencyKeys.id, kid), eq(agencyKeys.agencyId, agencyId))).get();
+    const key = agencyKey(tx, agencyId, kid);
     if (!key) throw notFound('key_not_found', `agency ${agencyId} has no key ${kid}`);
-    if (!key.revokedAt) tx.update(agencyKeys).set({ revokedAt: deps.clock.now().toISOString() }).where(eq(agencyKeys.id, kid)).run();
+    if (!key.revokedAt) revokeAgencyKeyAt(tx, kid, deps.clock.now().toISOString());
     auditAdmin(tx, deps, 'agency.key_revoke', `${agencyId}/${kid}`, key.revokedAt ? 'unchanged' : 'ok');
     return loadAgency(tx, agencyId);
   });
@@ -206,7 +207,7 @@ export function setAgencyWebhook(
   const sealed = secret ? Buffer.from(deps.keys.sealRecord(WEBHOOK_SECRET_PURPOSE, secret, agencyId)) : null;
   const record = inTransaction(deps.db, (tx) => {
     loadAgency(tx, agencyId);
-    tx.update(agencies).set({ webhookUrl, webhookSecret: sealed }).where(eq(agencies.id, agencyId)).run();
+    setAgencyWebhookTo(tx, agencyId, webhookUrl, sealed);
     // Without a webhook, queued notices stay in the inbox only.
     if (!webhookUrl) unqueueDeliveries(tx, agencyId);
     auditAdmin(tx, deps, webhookUrl ? (secret ? 'agency.webhook_secret' : 'agency.webhook') : 'agency.webhook_remove', agencyId);
@@ -221,27 +222,13 @@ export function openWebhookSecret(keys: KeyRing, agencyId: string, sealed: Uint8
 }
 
 export function listAgencies(deps: AdminDeps): AgencyRecord[] {
-  return deps.db
-    .select({ id: agencies.id })
-    .from(agencies)
-    .orderBy(asc(agencies.id))
-    .all()
-    .map((r) => loadAgency(deps.db, r.id));
-}
-
-/** Whether an agency of that id is registered, active or not. */
-export function agencyExists(db: Db, agencyId: string): boolean {
-  return db.select({ id: agencies.id }).from(agencies).where(eq(agencies.id, agencyId)).get() !== undefined;
+  return agencyIds(deps.db).map((id) => loadAgency(deps.db, id));
 }
 
 /** The active agency and its usable public keys, for authentication. */
 export function findActiveAgencyWithKeys(db: Db, agencyId: string) {
-  const agency = db.select().from(agencies).where(and(eq(agencies.id, agencyId), eq(agencies.status, 'active'))).get();
+  const agency = activeAgencyById(db, agencyId);
   if (!agency) return undefined;
-  const keys = db
-    .select({ kid: agencyKeys.id, alg: agencyKeys.alg, jwk: agencyKeys.jwk })
-    .from(agencyKeys)
-    .where(and(eq(agencyKeys.agencyId, agencyId), isNull(agencyKeys.revokedAt)))
-    .all();
+  const keys = usableKeysOfAgency(db, agencyId);
   return { agency: { ...agency, type: agency.type as AgencyType }, keys };
 }

@@ -1,7 +1,5 @@
-import { and, asc, eq, gt, gte, lt, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { auditLog } from '../../schema/tables.ts';
-import { appendAudit } from '../store/audit.ts';
+import { appendAudit, auditRecords } from '../store/audit.ts';
 import { inTransaction } from '../store/db.ts';
 import { type Ctx, requireScope } from './context.ts';
 import { openAuditDetail } from './subject-rights.ts';
@@ -43,16 +41,16 @@ export type ListAuditQuery = z.infer<typeof listAuditQuerySchema>;
 /** The audit log with filters (NEN 7513 fields); reading it is itself recorded. */
 export function listAudit({ ctx, query }: { ctx: Ctx; query: ListAuditQuery }): { items: AuditRecord[]; next: string | null } {
   requireScope(ctx, 'audit:read');
-  const where: SQL[] = [];
-  if (query.agencyId) where.push(eq(auditLog.agencyId, query.agencyId));
-  if (query.subject) where.push(eq(auditLog.subject, query.subject));
-  if (query.action) where.push(eq(auditLog.action, query.action));
-  if (query.from) where.push(gte(auditLog.at, new Date(query.from).toISOString()));
-  if (query.to) where.push(lt(auditLog.at, new Date(query.to).toISOString()));
-  const cursor = query.cursor ?? query.after;
-  if (cursor !== undefined) where.push(gt(auditLog.seq, cursor));
+  const filter = {
+    agencyId: query.agencyId,
+    subject: query.subject,
+    action: query.action,
+    from: query.from && new Date(query.from).toISOString(),
+    to: query.to && new Date(query.to).toISOString(),
+    afterSeq: query.cursor ?? query.after,
+  };
   return inTransaction(ctx.deps.db, (tx) => {
-    const rows = tx.select().from(auditLog).where(and(...where)).orderBy(asc(auditLog.seq)).limit(query.limit + 1).all();
+    const rows = auditRecords(tx, filter, query.limit + 1);
     const items = rows.slice(0, query.limit).map((r) => ({ ...r, detail: openAuditDetail(ctx.deps.keys, r) }));
     appendAudit(tx, {
       at: ctx.deps.clock.now().toISOString(),

@@ -1,9 +1,7 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
-import { agencies, agencyKeys } from '../../schema/tables.ts';
 import { accessTokenVerifier, TokenError } from '../crypto/tokens.ts';
 import { allowedScopes } from '../policy/grants.ts';
-import { preparedQuery } from '../store/db.ts';
 import type { AgencyType, Scope } from '../policy/types.ts';
+import { activeAgencyWithUnrevokedKey } from '../store/agencies.ts';
 import type { Actor, Deps } from './context.ts';
 import { invalid, unauthenticated } from './errors.ts';
 
@@ -25,16 +23,6 @@ export function actingProfessional(header: string | undefined): string | null {
   return header;
 }
 
-// The agency must be active and the key that earned the token not revoked since.
-const activeAgency = preparedQuery((db) =>
-  db
-    .select({ type: agencies.type, grants: agencies.grants })
-    .from(agencies)
-    .innerJoin(agencyKeys, and(eq(agencyKeys.agencyId, agencies.id), eq(agencyKeys.id, sql.placeholder('kid')), isNull(agencyKeys.revokedAt)))
-    .where(and(eq(agencies.id, sql.placeholder('id')), eq(agencies.status, 'active')))
-    .prepare(),
-);
-
 /**
  * Builds the authenticator for bearer tokens. A token of a disabled agency, or one earned with a
  * key that has since been revoked, stops working at once; a scope the policy no longer grants is
@@ -52,7 +40,8 @@ export function createAuthenticator(deps: Deps) {
       if (err instanceof TokenError) throw unauthenticated('invalid_token', 'the access token is invalid or expired');
       throw err;
     }
-    const agency = activeAgency(deps.db).get({ id: claims.agencyId, kid: claims.agencyKid });
+    // The agency must be active and the key that earned the token not revoked since.
+    const agency = activeAgencyWithUnrevokedKey(deps.db, claims.agencyId, claims.agencyKid);
     if (!agency) throw unauthenticated('invalid_token', 'the access token is invalid or expired');
     const allowed = new Set<string>(allowedScopes(deps.policy, agency.type as AgencyType, agency.grants));
     const professional = actingProfessional(professionalHeader);

@@ -1,10 +1,10 @@
-import { lt } from 'drizzle-orm';
-import { usedAssertions } from '../../schema/tables.ts';
 import { signAccessToken, TokenError, verifyClientAssertion, ACCESS_TOKEN_TTL_S } from '../crypto/tokens.ts';
 import { allowedScopes } from '../policy/grants.ts';
+import { agencyExists } from '../store/agencies.ts';
 import { appendAudit } from '../store/audit.ts';
 import { inTransaction } from '../store/db.ts';
-import { agencyExists, findActiveAgencyWithKeys } from './agencies.ts';
+import { forgetExpiredAssertions, markAssertionUsed } from '../store/used-assertions.ts';
+import { findActiveAgencyWithKeys } from './agencies.ts';
 import type { Deps } from './context.ts';
 
 export const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -122,13 +122,9 @@ async function grant(deps: Deps, req: TokenRequest, requestId: string | null): P
   }
 
   inTransaction(deps.db, (tx) => {
-    tx.delete(usedAssertions).where(lt(usedAssertions.expiresAt, now.toISOString())).run();
-    const fresh = tx
-      .insert(usedAssertions)
-      .values({ agencyId, jti: verified.jti, expiresAt: new Date((verified.exp + 60) * 1000).toISOString() })
-      .onConflictDoNothing()
-      .run();
-    if (fresh.changes === 0) throw new OAuthError('invalid_client', 'client assertion was already used', 'assertion_replayed');
+    forgetExpiredAssertions(tx, now.toISOString());
+    const fresh = markAssertionUsed(tx, { agencyId, jti: verified.jti, expiresAt: new Date((verified.exp + 60) * 1000).toISOString() });
+    if (!fresh) throw new OAuthError('invalid_client', 'client assertion was already used', 'assertion_replayed');
     appendAudit(tx, { at: now.toISOString(), agencyId, actor: null, action: 'token.issue', subject: null, resource: null, outcome: 'ok', requestId });
   });
   const accessToken = await signAccessToken(deps.keys, deps.issuer, { agencyId, scopes: requested, agencyKid: verified.kid }, now);

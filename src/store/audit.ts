@@ -1,9 +1,33 @@
-import { asc, desc, eq, gt } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, lt, type SQL } from 'drizzle-orm';
 import { auditLog } from '../../schema/tables.ts';
 import { type AuditFields, chainHash, GENESIS_HASH } from '../crypto/audit-chain.ts';
 import { type Db, placeholders, preparedQuery, type Tx } from './db.ts';
 
 export type AuditEntry = Omit<AuditFields, 'seq'>;
+export type AuditRow = typeof auditLog.$inferSelect;
+
+/** Which audit records to read: each given field must match; times are ISO, `from` inclusive, `to` exclusive. */
+export interface AuditFilter {
+  agencyId?: string;
+  subject?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+  /** Only records after this sequence number. */
+  afterSeq?: number;
+}
+
+/** Up to `limit` records that match the filter, in chain order. */
+export function auditRecords(tx: Tx | Db, filter: AuditFilter, limit: number): AuditRow[] {
+  const where: SQL[] = [];
+  if (filter.agencyId) where.push(eq(auditLog.agencyId, filter.agencyId));
+  if (filter.subject) where.push(eq(auditLog.subject, filter.subject));
+  if (filter.action) where.push(eq(auditLog.action, filter.action));
+  if (filter.from) where.push(gte(auditLog.at, filter.from));
+  if (filter.to) where.push(lt(auditLog.at, filter.to));
+  if (filter.afterSeq !== undefined) where.push(gt(auditLog.seq, filter.afterSeq));
+  return tx.select().from(auditLog).where(and(...where)).orderBy(asc(auditLog.seq)).limit(limit).all();
+}
 
 /** Appends records to the chain, in order. Call inside the transaction of the change they describe. */
 export function appendAudit(tx: Tx, ...entries: AuditEntry[]): void {
