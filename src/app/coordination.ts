@@ -1,8 +1,21 @@
-import { and, asc, desc, eq, isNull, lt, or, type SQL } from 'drizzle-orm';
-import { caseTables, matches, matchEvents } from '../../schema/tables.ts';
 import { newId } from '../crypto/ids.ts';
 import { inTransaction, type Tx } from '../store/db.ts';
 import { findIdempotent, type IdempotencyRequest, rememberIdempotent } from '../store/idempotency.ts';
+import {
+  caseTableById,
+  caseTablesOfMatch,
+  caseTablesUnder,
+  type CaseTableRow,
+  coordinatedMatch,
+  coordinatedMatches,
+  createCaseTable,
+  matchById,
+  matchTimeline,
+  recordMatchEvent,
+  rootCaseTableById,
+  saveCaseTableOutcome,
+  saveMatch,
+} from '../store/matches.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
 import { auditAccess } from './audit.ts';
 import { type Ctx, requireScope } from './context.ts';
@@ -26,8 +39,6 @@ import {
   type MatchRow,
   MatchState,
   relatedMatches,
-  recordEvent,
-  saveMatch,
   sealClaim,
   signalsEndingAt,
   type SubjectHandle,
@@ -45,11 +56,10 @@ import type { AgencyRef, NoticeBody, NoticeType } from './notice-schemas.ts';
  * claim only when the coordinator claims again (introduces itself), as it would for a new match.
  */
 
-const mine = (ctx: Ctx) => and(eq(matches.lens, FULL_LENS), or(eq(matches.coordinatorId, ctx.actor.agencyId), eq(matches.escalatedTo, ctx.actor.agencyId)))!;
 const isMine = (ctx: Ctx, m: MatchRow) => m.coordinatorId === ctx.actor.agencyId || m.escalatedTo === ctx.actor.agencyId;
 
 function loadOwnMatch(tx: Tx, ctx: Ctx, id: string): MatchRow {
-  const row = tx.select().from(matches).where(and(eq(matches.id, id), mine(ctx))).get();
+  const row = coordinatedMatch(tx, id, ctx.actor.agencyId, FULL_LENS);
   if (!row) throw notFound('match_not_found', 'no such match');
   return row;
 }
@@ -62,8 +72,6 @@ function handle(tx: Tx, ctx: Ctx, match: MatchRow): SubjectHandle {
 function otherLines(tx: Tx, match: MatchRow): MatchRow[] {
   return liveMatchesOf(tx, match.subjectId).filter((m) => m.lens !== FULL_LENS && m.id !== match.id);
 }
-
-type CaseTableRow = typeof caseTables.$inferSelect;
 
 function caseTableView(row: CaseTableRow): CaseTableView {
   return {
@@ -138,13 +146,8 @@ function toMatchView(tx: Tx, ctx: Ctx, match: MatchRow, known?: MatchState): Mat
       coordinator: m.coordinatorId ? agencyRef(tx, m.coordinatorId) : null,
     })),
     awaitingIntroduction: awaitingIntroduction(tx, ctx, match, state),
-    caseTables: tx.select().from(caseTables).where(eq(caseTables.matchId, match.id)).orderBy(asc(caseTables.id)).all().map(caseTableView),
-    timeline: tx
-      .select({ at: matchEvents.at, type: matchEvents.type, agencyId: matchEvents.agencyId })
-      .from(matchEvents)
-      .where(eq(matchEvents.matchId, match.id))
-      .orderBy(asc(matchEvents.id))
-      .all(),
+    caseTables: caseTablesOfMatch(tx, match.id).map(caseTableView),
+    timeline: matchTimeline(tx, match.id),
   };
 }
 
@@ -162,14 +165,9 @@ function decodeCursor(cursor: string): [string, string] {
 /** The matches the caller coordinates or was escalated to, newest first. */
 export function listMatches({ ctx, query }: { ctx: Ctx; query: ListMatchesQuery }): { items: MatchView[]; next: string | null } {
   requireScope(ctx, 'matches:coordinate');
-  const where: SQL[] = [mine(ctx)];
-  if (query.status) where.push(eq(matches.status, query.status));
-  if (query.cursor) {
-    const [createdAt, id] = decodeCursor(query.cursor);
-    where.push(or(lt(matches.createdAt, createdAt), and(eq(matches.createdAt, createdAt), lt(matches.id, id)))!);
-  }
+  const after = query.cursor ? decodeCursor(query.cursor) : undefined;
   return inTransaction(ctx.deps.db, (tx) => {
-    const rows = tx.select().from(matches).where(and(...where)).orderBy(desc(matches.createdAt), desc(matches.id)).limit(query.limit + 1).all();
+    const rows = coordinatedMatches(tx, { agencyId: ctx.actor.agencyId, lens: FULL_LENS, status: query.status, after, limit: query.limit + 1 });
     const page = rows.slice(0, query.limit);
     return { items: page.map((m) => toMatchView(tx, ctx, m)), next: rows.length > query.limit ? encodeCursor(page.at(-1)!) : null };
   });
@@ -190,7 +188,7 @@ function requireLive(match: MatchRow): void {
  */
 function changeLine(tx: Tx, ctx: Ctx, subject: SubjectHandle, active: ActiveRow[], changed: MatchRow, change: { event: string; notice: NoticeType }): MatchState {
   saveMatch(tx, changed);
-  recordEvent(tx, changed.id, changed.updatedAt, change.event, ctx.actor.agencyId);
+  recordMatchEvent(tx, changed.id, changed.updatedAt, change.event, ctx.actor.agencyId);
   const state = new MatchState(tx, ctx.deps, subject, changed, { active });
   state.notifyParties(change.notice, { requestId: ctx.requestId });
   // When the municipality acts on an escalated match, the WIJ team hears of it, and vice versa.
@@ -224,7 +222,7 @@ function actOnLines(
   }
   if (!applied) return null;
   auditAccess(tx, ctx, { action: how.action, subject: subject.pseudonym, resource: match.id, outcome: how.outcome });
-  const now = own?.match ?? tx.select().from(matches).where(eq(matches.id, match.id)).get()!;
+  const now = own?.match ?? matchById(tx, match.id)!;
   return toMatchView(tx, ctx, now, own);
 }
 
@@ -272,7 +270,7 @@ export function conveneCaseTable({ ctx, id, input, idempotency }: { ctx: Ctx; id
       const prior = findIdempotent(tx, ctx.actor.agencyId, idempotency.key, now);
       if (prior) {
         if (prior.fingerprint !== idempotency.fingerprint) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used for another request');
-        const row = tx.select().from(caseTables).where(eq(caseTables.id, prior.resourceId)).get()!;
+        const row = caseTableById(tx, prior.resourceId)!;
         return { ...caseTableView(row), replayed: true as const };
       }
     }
@@ -301,8 +299,8 @@ export function conveneCaseTable({ ctx, id, input, idempotency }: { ctx: Ctx; id
         nextReviewOn: null,
         outcomeAt: null,
       };
-      tx.insert(caseTables).values(row).run();
-      recordEvent(tx, line.match!.id, row.createdAt, 'case_table.convened', ctx.actor.agencyId);
+      createCaseTable(tx, row);
+      recordMatchEvent(tx, line.match!.id, row.createdAt, 'case_table.convened', ctx.actor.agencyId);
       line.notifyParties('case_table.convened', { requestId: ctx.requestId, only: new Set(invitees), caseTable: (agencyId) => caseTableFor(row, line, agencyId) });
       return row;
     };
@@ -325,9 +323,9 @@ export function recordCaseTableOutcome({ ctx, id, input }: { ctx: Ctx; id: strin
   requireScope(ctx, 'matches:coordinate');
   const at = ctx.deps.clock.now().toISOString();
   return inTransaction(ctx.deps.db, (tx) => {
-    const table = tx.select().from(caseTables).where(and(eq(caseTables.id, id), isNull(caseTables.rootId))).get();
+    const table = rootCaseTableById(tx, id);
     if (!table) throw notFound('case_table_not_found', 'no such case table');
-    const match = tx.select().from(matches).where(and(eq(matches.id, table.matchId), mine(ctx))).get();
+    const match = coordinatedMatch(tx, table.matchId, ctx.actor.agencyId, FULL_LENS);
     if (!match) throw notFound('case_table_not_found', 'no such case table');
     if (table.outcomeAt) throw conflict('outcome_already_recorded', 'the outcome of this case table has been recorded');
     const present = new Set([...table.invited, ctx.actor.agencyId, ...(match.coordinatorId ? [match.coordinatorId] : [])]);
@@ -343,12 +341,12 @@ export function recordCaseTableOutcome({ ctx, id, input }: { ctx: Ctx; id: strin
     };
     const subject = handle(tx, ctx, match);
     const active = activeSignals(tx, subject);
-    const rows = [table, ...tx.select().from(caseTables).where(eq(caseTables.rootId, table.id)).all()];
+    const rows = [table, ...caseTablesUnder(tx, table.id)];
     for (const row of rows) {
-      const line = row === table ? match : tx.select().from(matches).where(eq(matches.id, row.matchId)).get()!;
+      const line = row === table ? match : matchById(tx, row.matchId)!;
       const updated: CaseTableRow = { ...row, ...outcome };
-      tx.update(caseTables).set(outcome).where(eq(caseTables.id, row.id)).run();
-      recordEvent(tx, line.id, at, 'case_table.outcome', ctx.actor.agencyId);
+      saveCaseTableOutcome(tx, row.id, outcome);
+      recordMatchEvent(tx, line.id, at, 'case_table.outcome', ctx.actor.agencyId);
       // The parties of a line that has since dissolved are not told: in their world it ended.
       if (line.status === 'dissolved') continue;
       const state = new MatchState(tx, ctx.deps, subject, line, { active });

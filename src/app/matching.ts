@@ -1,13 +1,32 @@
-import { and, asc, desc, eq, gte, inArray, isNull, lte, or, sql } from 'drizzle-orm';
-import { agencies, matches, matchEvents, matchRecipients, signalFamilies, signals } from '../../schema/tables.ts';
 import { newId, opaqueId } from '../crypto/ids.ts';
 import { openJson, sealJson } from '../crypto/seal.ts';
 import { decide, type Decision, type Facts, MATCH_RULE, type Recipient } from '../policy/decide.ts';
 import { coordinatorLens, FULL_LENS, type Lens, lensesOf, letsThrough, locate, partyLens } from '../policy/lens.ts';
 import { familyParties } from '../policy/family.ts';
-import { type AgencyType, claimDaysOf } from '../policy/types.ts';
+import { claimDaysOf } from '../policy/types.ts';
 import { appendAudit } from '../store/audit.ts';
-import { placeholders, preparedQuery, type Tx, updateSet } from '../store/db.ts';
+import { type Tx } from '../store/db.ts';
+import {
+  activeSignalsOf,
+  agencyRefById,
+  childrenWithActiveSignals,
+  coordinatorCandidatesIn,
+  familiesOfSubjectSignals,
+  signalsActiveAt,
+} from '../store/involvement.ts';
+import {
+  closedMatchCoverage,
+  createMatch,
+  dropMatchRecipient,
+  dropRecipientsOfMatch,
+  liveMatchesOfSubject,
+  markMatchDissolved,
+  type MatchRow,
+  recipientsOfMatch,
+  recordMatchEvent,
+  saveMatch,
+  saveMatchRecipient,
+} from '../store/matches.ts';
 import { eraseMatchRecords } from '../store/erase.ts';
 import { insertNotice, insertSubjectlessNotice } from '../store/notices.ts';
 import { loadSubjectKey, type SubjectKind } from '../store/subjects.ts';
@@ -17,7 +36,8 @@ import { type AgencyRef, type NoticeBody, noticeBodySchema, type NoticeType, typ
 import { openSignal, type SealedSignal, type SignalRow } from './signal-record.ts';
 import type { ProfessionalInput } from './signal-schemas.ts';
 
-export type MatchRow = typeof matches.$inferSelect;
+export type { MatchRow };
+export { LIVE_STATUSES } from '../store/matches.ts';
 type Visible = Array<{ agencyId: string; view: 'contact' | 'type' }>;
 
 /**
@@ -31,123 +51,24 @@ export interface SubjectHandle {
   kind?: SubjectKind;
 }
 
-export const LIVE_STATUSES = ['open', 'claimed', 'escalated'] as const;
-
 export type ActiveRow = { signal: SignalRow; agency: AgencyRef };
-
-/**
- * A young person's signals with their agencies, or a family's (those whose registration named its
- * parent): the active ones, and those active at an instant; newest first.
- */
-function signalQueries(of: 'person' | 'family') {
-  const owner = of === 'family' ? signalFamilies.familyId : signals.subjectId;
-  const select = (db: Tx) => {
-    const q = db.select({ signal: signals, agency: { id: agencies.id, name: agencies.name, type: agencies.type } });
-    const from = of === 'family' ? q.from(signalFamilies).innerJoin(signals, eq(signals.id, signalFamilies.signalId)).$dynamic() : q.from(signals).$dynamic();
-    return from.innerJoin(agencies, eq(agencies.id, signals.agencyId));
-  };
-  return {
-    active: preparedQuery((db) =>
-      select(db)
-        // A disabled agency's signals are suspended: they do not count until it is enabled again.
-        .where(and(eq(owner, sql.placeholder('subjectId')), eq(signals.status, 'active'), eq(agencies.status, 'active')))
-        .orderBy(desc(signals.registeredAt), desc(signals.id))
-        .prepare(),
-    ),
-    activeAt: preparedQuery((db) =>
-      select(db)
-        .where(
-          and(
-            eq(owner, sql.placeholder('subjectId')),
-            lte(signals.registeredAt, sql.placeholder('at')),
-            or(isNull(signals.endedAt), gte(signals.endedAt, sql.placeholder('at'))),
-          ),
-        )
-        .orderBy(desc(signals.registeredAt), desc(signals.id))
-        .prepare(),
-    ),
-  };
-}
-const SIGNALS_OF = { person: signalQueries('person'), family: signalQueries('family') };
-const familiesOfSubject = preparedQuery((db) =>
-  db
-    .selectDistinct({ familyId: signalFamilies.familyId })
-    .from(signalFamilies)
-    .innerJoin(signals, eq(signals.id, signalFamilies.signalId))
-    .where(eq(signals.subjectId, sql.placeholder('subjectId')))
-    .orderBy(asc(signalFamilies.familyId))
-    .prepare(),
-);
-const coordinatorsIn = preparedQuery((db) =>
-  db
-    .select({ agencyId: agencies.id, agencyType: agencies.type, municipality: agencies.municipality, districts: agencies.districts })
-    .from(agencies)
-    .where(and(eq(agencies.municipality, sql.placeholder('municipality')), eq(agencies.status, 'active'), inArray(agencies.type, ['wij', 'municipality'])))
-    .prepare(),
-);
-const agencyById = preparedQuery((db) =>
-  db.select({ id: agencies.id, name: agencies.name, type: agencies.type }).from(agencies).where(eq(agencies.id, sql.placeholder('id'))).prepare(),
-);
-const liveMatches = preparedQuery((db) =>
-  db.select().from(matches).where(and(eq(matches.subjectId, sql.placeholder('subjectId')), inArray(matches.status, [...LIVE_STATUSES]))).prepare(),
-);
-const closedCoverage = preparedQuery((db) =>
-  db
-    .select({ covered: matches.coveredSignals })
-    .from(matches)
-    .where(and(eq(matches.subjectId, sql.placeholder('subjectId')), eq(matches.lens, sql.placeholder('lens')), eq(matches.status, 'closed')))
-    .prepare(),
-);
-const insertEvent = preparedQuery((db) => db.insert(matchEvents).values(placeholders('matchId', 'at', 'type', 'agencyId')).prepare());
-const recipientsOf = preparedQuery((db) =>
-  db.select().from(matchRecipients).where(eq(matchRecipients.matchId, sql.placeholder('matchId'))).orderBy(asc(matchRecipients.agencyId)).prepare(),
-);
-const MATCH_COLUMNS = [
-  'subjectId', 'lens', 'status', 'municipality', 'coordinatorId', 'policyVersion', 'createdAt', 'updatedAt',
-  'claimBy', 'claimedAt', 'claimSealed', 'escalatedTo', 'escalatedAt', 'endedAt', 'closeReason', 'coveredSignals',
-] as const;
-const insertMatch = preparedQuery((db) => db.insert(matches).values(placeholders('id', ...MATCH_COLUMNS)).prepare());
-const updateMatch = preparedQuery((db) => db.update(matches).set(updateSet<MatchRow>(...MATCH_COLUMNS)).where(eq(matches.id, sql.placeholder('id'))).prepare());
-const dropRecipient = preparedQuery((db) =>
-  db.delete(matchRecipients).where(and(eq(matchRecipients.matchId, sql.placeholder('matchId')), eq(matchRecipients.agencyId, sql.placeholder('agencyId')))).prepare(),
-);
-const upsertRecipient = preparedQuery((db) =>
-  db
-    .insert(matchRecipients)
-    .values(placeholders('matchId', 'agencyId', 'role', 'visibleSealed', 'updatedAt'))
-    .onConflictDoUpdate({
-      target: [matchRecipients.matchId, matchRecipients.agencyId],
-      set: { role: sql`excluded.role`, visibleSealed: sql`excluded.visible_sealed`, updatedAt: sql`excluded.updated_at` },
-    })
-    .prepare(),
-);
 
 type Whose = Pick<SubjectHandle, 'subjectId' | 'kind'>;
 
 /** The signals that were active up to the instant a match ended, newest first: its parties as they were. */
 export function signalsEndingAt(tx: Tx, subject: Whose, at: string): ActiveRow[] {
-  return SIGNALS_OF[subject.kind ?? 'person'].activeAt(tx).all({ subjectId: subject.subjectId, at }).map(toActiveRow);
+  return signalsActiveAt(tx, subject, at);
 }
 
 /** The subject's (or the family's) active signals with their agencies, newest first. */
 export function activeSignals(tx: Tx, subject: Whose): ActiveRow[] {
-  return SIGNALS_OF[subject.kind ?? 'person'].active(tx).all({ subjectId: subject.subjectId }).map(toActiveRow);
+  return activeSignalsOf(tx, subject);
 }
 
 /** The families the young person's signals were registered with (by a parent named). */
 export function familiesOf(tx: Tx, subjectId: string): string[] {
-  return familiesOfSubject(tx).all({ subjectId }).map((f) => f.familyId);
+  return familiesOfSubjectSignals(tx, subjectId);
 }
-
-const childrenOfFamily = preparedQuery((db) =>
-  db
-    .selectDistinct({ subjectId: signals.subjectId })
-    .from(signalFamilies)
-    .innerJoin(signals, eq(signals.id, signalFamilies.signalId))
-    .where(and(eq(signalFamilies.familyId, sql.placeholder('familyId')), eq(signals.status, 'active')))
-    .orderBy(asc(signals.subjectId))
-    .prepare(),
-);
 
 /**
  * The live coordinator's matches beside a subject's: a young person's family matches, or a
@@ -155,7 +76,7 @@ const childrenOfFamily = preparedQuery((db) =>
  */
 export function relatedMatches(tx: Tx, subject: Whose): Array<{ kind: 'child' | 'family'; match: MatchRow }> {
   const family = subject.kind === 'family';
-  const others = family ? childrenOfFamily(tx).all({ familyId: subject.subjectId }).map((c) => c.subjectId) : familiesOf(tx, subject.subjectId);
+  const others = family ? childrenWithActiveSignals(tx, subject.subjectId) : familiesOf(tx, subject.subjectId);
   return others.flatMap((id) => {
     const match = liveMatchOf(tx, id, FULL_LENS);
     return match ? [{ kind: family ? ('child' as const) : ('family' as const), match }] : [];
@@ -163,39 +84,22 @@ export function relatedMatches(tx: Tx, subject: Whose): Array<{ kind: 'child' | 
 }
 
 
-function toActiveRow(r: { signal: SignalRow; agency: { id: string; name: string; type: string } }): ActiveRow {
-  return { signal: r.signal, agency: { ...r.agency, type: r.agency.type as AgencyType } };
-}
-
-
 /** The active WIJ teams and municipality agencies of a municipality, with the districts they serve. */
 export function coordinatorCandidates(tx: Tx, municipality: string): Facts['coordinators'] {
-  return coordinatorsIn(tx)
-    .all({ municipality })
-    .map((c) => ({ ...c, agencyType: c.agencyType as AgencyType }));
+  return coordinatorCandidatesIn(tx, municipality);
 }
 
 export function agencyRef(tx: Tx, id: string): AgencyRef {
-  const a = agencyById(tx).get({ id })!;
-  return { ...a, type: a.type as AgencyType };
+  return agencyRefById(tx, id)!;
 }
 
 /** The subject's live matches, one per lens at most. */
 export function liveMatchesOf(tx: Tx, subjectId: string): MatchRow[] {
-  return liveMatches(tx).all({ subjectId });
+  return liveMatchesOfSubject(tx, subjectId);
 }
 
 export function liveMatchOf(tx: Tx, subjectId: string, lens: Lens = FULL_LENS): MatchRow | undefined {
   return liveMatchesOf(tx, subjectId).find((m) => m.lens === lens);
-}
-
-/** Writes a match's row as it now stands. */
-export function saveMatch(tx: Tx, match: MatchRow): void {
-  updateMatch(tx).run(match);
-}
-
-export function recordEvent(tx: Tx, matchId: string, at: string, type: string, agencyId: string | null): void {
-  insertEvent(tx).run({ matchId, at, type, agencyId });
 }
 
 export const claimAad = (matchId: string) => `claim:${matchId}`;
@@ -414,14 +318,12 @@ const visibleAad = (matchId: string, agencyId: string) => `recipient:${matchId}:
 
 /** What each recipient of a match was last shown (the lists are sealed: they are the involvement graph). */
 function readRecipients(tx: Tx, matchId: string, dataKey: Uint8Array) {
-  return recipientsOf(tx)
-    .all({ matchId })
-    .map((r) => ({ ...r, visible: r.visibleSealed ? openJson<Visible>(dataKey, r.visibleSealed, visibleAad(matchId, r.agencyId)) : [] }));
+  return recipientsOfMatch(tx, matchId).map((r) => ({ ...r, visible: r.visibleSealed ? openJson<Visible>(dataKey, r.visibleSealed, visibleAad(matchId, r.agencyId)) : [] }));
 }
 
 function writeRecipient(tx: Tx, dataKey: Uint8Array, r: { matchId: string; agencyId: string; role: Recipient['role']; visible: Visible; updatedAt: string }): void {
   const visibleSealed = Buffer.from(sealJson(dataKey, r.visible, visibleAad(r.matchId, r.agencyId)));
-  upsertRecipient(tx).run({ matchId: r.matchId, agencyId: r.agencyId, role: r.role, visibleSealed, updatedAt: r.updatedAt });
+  saveMatchRecipient(tx, { matchId: r.matchId, agencyId: r.agencyId, role: r.role, visibleSealed, updatedAt: r.updatedAt });
 }
 
 function sameSet(a: Visible, b: Visible): boolean {
@@ -503,7 +405,7 @@ function reconcileLines(tx: Tx, deps: Deps, subject: SubjectHandle, requestId: s
  * new one (by signal, not by time: two closes can share an instant).
  */
 function coveredByClosed(tx: Tx, subjectId: string, lens: Lens, rows: ActiveRow[]): boolean {
-  const covered = new Set(closedCoverage(tx).all({ subjectId, lens }).flatMap((m) => m.covered ?? []));
+  const covered = new Set(closedMatchCoverage(tx, subjectId, lens).flatMap((covered) => covered ?? []));
   return covered.size > 0 && rows.every((r) => covered.has(r.signal.id));
 }
 
@@ -539,7 +441,7 @@ function reconcileLine(
       : live.status === 'open' && claimBy < live.claimBy ? { claimBy } : {};
     match = { ...live, municipality: location.municipality, coordinatorId, policyVersion: deps.policy.version, updatedAt: at, ...reset };
     saveMatch(tx, match);
-    if (moved) recordEvent(tx, match.id, at, 'transferred', coordinatorId);
+    if (moved) recordMatchEvent(tx, match.id, at, 'transferred', coordinatorId);
   } else {
     match = {
       id: opaqueId('mat'),
@@ -560,8 +462,8 @@ function reconcileLine(
       closeReason: null,
       coveredSignals: null,
     };
-    insertMatch(tx).run(match);
-    recordEvent(tx, match.id, at, 'created', null);
+    createMatch(tx, match);
+    recordMatchEvent(tx, match.id, at, 'created', null);
   }
   const current = match.escalatedTo === live?.escalatedTo ? state : new MatchState(tx, deps, subject, match, { active });
   current.match = match;
@@ -588,7 +490,7 @@ function reconcileLine(
       current.notify(agencyId, 'match.party_left', { parties: [], rules: [MATCH_RULE], requestId, role: 'party' });
     }
     if (stillParty) writeRecipient(tx, subject.dataKey, { matchId: match.id, agencyId, role: 'party', visible: [], updatedAt: at });
-    else dropRecipient(tx).run({ matchId: match.id, agencyId });
+    else dropMatchRecipient(tx, match.id, agencyId);
   }
   // Silent parties are remembered too, so that the timeline and later changes know them.
   for (const s of current.decision.silent) {
@@ -596,8 +498,8 @@ function reconcileLine(
     writeRecipient(tx, subject.dataKey, { matchId: match.id, agencyId: s.agencyId, role: 'party', visible: [], updatedAt: at });
   }
   const wasParty = new Set([...previous.values()].filter((r) => r.role === 'party' || r.role === 'party_coordinator').map((r) => r.agencyId));
-  for (const r of current.rows) if (!wasParty.has(r.agency.id)) recordEvent(tx, match.id, at, 'party_added', r.agency.id);
-  for (const agencyId of wasParty) if (!current.byAgency.has(agencyId)) recordEvent(tx, match.id, at, 'party_left', agencyId);
+  for (const r of current.rows) if (!wasParty.has(r.agency.id)) recordMatchEvent(tx, match.id, at, 'party_added', r.agency.id);
+  for (const agencyId of wasParty) if (!current.byAgency.has(agencyId)) recordMatchEvent(tx, match.id, at, 'party_left', agencyId);
   return current.decision;
 }
 
@@ -611,7 +513,7 @@ function dissolve(tx: Tx, state: MatchState, match: MatchRow, requestId: string 
       state.notify(r.agencyId, 'match.closed', { parties: [], requestId, role: r.role });
     }
   }
-  tx.update(matches).set({ status: 'dissolved', endedAt: at, updatedAt: at }).where(eq(matches.id, match.id)).run();
-  tx.delete(matchRecipients).where(eq(matchRecipients.matchId, match.id)).run();
-  recordEvent(tx, match.id, at, 'dissolved', null);
+  markMatchDissolved(tx, match.id, at);
+  dropRecipientsOfMatch(tx, match.id);
+  recordMatchEvent(tx, match.id, at, 'dissolved', null);
 }

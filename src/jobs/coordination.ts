@@ -1,11 +1,20 @@
-import { and, asc, eq, inArray, isNull, lte, notExists } from 'drizzle-orm';
-import { agencies, caseTables, matches, signals } from '../../schema/tables.ts';
 import type { Deps } from '../app/context.ts';
 import { addDays, birthdayAt } from '../app/dates.ts';
-import { LIVE_STATUSES, type MatchRow, MatchState, recordEvent, saveMatch } from '../app/matching.ts';
+import { MatchState } from '../app/matching.ts';
 import { openSignal } from '../app/signal-record.ts';
 import { FULL_LENS } from '../policy/lens.ts';
 import { inTransaction, type Tx } from '../store/db.ts';
+import { informingPendingSignal, informingPendingSignalIds, municipalityAgencyOf, oldestActiveSignalOf } from '../store/involvement.ts';
+import {
+  claimedMatchesWithoutCaseTable,
+  liveMatchIds,
+  matchById,
+  type MatchRow,
+  openMatchById,
+  openMatchesDueBy,
+  recordMatchEvent,
+  saveMatch,
+} from '../store/matches.ts';
 import { markOnce } from '../store/job-marks.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
 import { notifyRegistrant } from './notify-registrant.ts';
@@ -33,20 +42,15 @@ export function runEscalation(deps: Deps): number {
   const now = deps.clock.now().toISOString();
   return forEachIn(
     deps,
-    (tx) => tx.select({ id: matches.id }).from(matches).where(and(eq(matches.status, 'open'), lte(matches.claimBy, now))).orderBy(asc(matches.claimBy)).all(),
+    (tx) => openMatchesDueBy(tx, now),
     (tx, { id }) => {
-      const match = tx.select().from(matches).where(and(eq(matches.id, id), eq(matches.status, 'open'))).get();
+      const match = openMatchById(tx, id);
       if (!match) return false; // claimed or ended meanwhile
-      const municipality = tx
-        .select({ id: agencies.id })
-        .from(agencies)
-        .where(and(eq(agencies.municipality, match.municipality), eq(agencies.type, 'municipality'), eq(agencies.status, 'active')))
-        .orderBy(asc(agencies.id))
-        .get();
+      const municipality = municipalityAgencyOf(tx, match.municipality);
       const escalatedTo = municipality && municipality.id !== match.coordinatorId ? municipality.id : null;
       const escalated: MatchRow = { ...match, status: 'escalated', escalatedTo, escalatedAt: now, updatedAt: now };
       saveMatch(tx, escalated);
-      recordEvent(tx, match.id, now, 'escalated', escalatedTo);
+      recordMatchEvent(tx, match.id, now, 'escalated', escalatedTo);
       new MatchState(tx, deps, subjectOf(tx, deps, match.subjectId), escalated).notifyCoordinators('match.escalated', { requestId: null });
       return match.lens === FULL_LENS; // the count is of the matches coordinators work on
     },
@@ -59,21 +63,9 @@ function caseTableReminders(deps: Deps): number {
   const claimedBefore = addDays(now, -deps.policy.coordination.caseTableDays).toISOString();
   return forEachIn(
     deps,
-    (tx) =>
-      tx
-        .select({ id: matches.id })
-        .from(matches)
-        .where(
-          and(
-            eq(matches.status, 'claimed'),
-            eq(matches.lens, FULL_LENS),
-            lte(matches.claimedAt, claimedBefore),
-            notExists(tx.select({ id: caseTables.id }).from(caseTables).where(eq(caseTables.matchId, matches.id))),
-          ),
-        )
-        .all(),
+    (tx) => claimedMatchesWithoutCaseTable(tx, FULL_LENS, claimedBefore),
     (tx, { id }) => {
-      const match = tx.select().from(matches).where(eq(matches.id, id)).get()!;
+      const match = matchById(tx, id)!;
       if (!match.coordinatorId || !markOnce(tx, 'case_table_due', `${match.id}:${match.claimedAt}`, now.toISOString())) return false;
       new MatchState(tx, deps, subjectOf(tx, deps, match.subjectId), match).notify(match.coordinatorId, 'match.case_table_due', { requestId: null });
       return true;
@@ -87,14 +79,9 @@ function informingOverdue(deps: Deps): number {
   const registeredBefore = addDays(now, -deps.policy.informing.overdueDays).toISOString();
   return forEachIn(
     deps,
-    (tx) =>
-      tx
-        .select({ id: signals.id })
-        .from(signals)
-        .where(and(eq(signals.status, 'active'), eq(signals.informingPending, true), lte(signals.registeredAt, registeredBefore)))
-        .all(),
+    (tx) => informingPendingSignalIds(tx, registeredBefore),
     (tx, { id }) => {
-      const signal = tx.select().from(signals).where(and(eq(signals.id, id), eq(signals.informingPending, true))).get();
+      const signal = informingPendingSignal(tx, id);
       if (!signal || !markOnce(tx, 'informing_overdue', signal.id, now.toISOString())) return false;
       notifyRegistrant(tx, deps, signal, 'signal.informing_overdue');
       return true;
@@ -108,17 +95,12 @@ function turning18(deps: Deps): number {
   const windowDays = deps.policy.coordination.turning18NoticeDays;
   return forEachIn(
     deps,
-    (tx) => tx.select({ id: matches.id }).from(matches).where(and(eq(matches.lens, FULL_LENS), inArray(matches.status, [...LIVE_STATUSES]))).all(),
+    (tx) => liveMatchIds(tx, FULL_LENS),
     (tx, { id }) => {
-      const match = tx.select().from(matches).where(eq(matches.id, id)).get()!;
+      const match = matchById(tx, id)!;
       if (!match.coordinatorId) return false;
       const subject = subjectOf(tx, deps, match.subjectId);
-      const signal = tx
-        .select()
-        .from(signals)
-        .where(and(eq(signals.subjectId, match.subjectId), eq(signals.status, 'active'), isNull(signals.endedAt)))
-        .orderBy(asc(signals.registeredAt))
-        .get();
+      const signal = oldestActiveSignalOf(tx, match.subjectId);
       if (!signal) return false;
       const eighteen = birthdayAt(openSignal(subject.dataKey, signal).birthDate, 18);
       if (now >= eighteen || addDays(now, windowDays) < eighteen) return false;

@@ -1,0 +1,163 @@
+import { and, asc, desc, eq, gte, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { agencies, signalFamilies, signals } from '../../schema/tables.ts';
+import type { AgencyType } from '../policy/types.ts';
+import { preparedQuery, type Tx } from './db.ts';
+
+/**
+ * Who is involved with a subject: a young person's or a family's signals with their agencies, the
+ * families a young person's signals name, the coordinators a municipality has, and the signals the
+ * coordination reminders look at.
+ */
+
+export type SignalRow = typeof signals.$inferSelect;
+export interface AgencyRef {
+  id: string;
+  name: string;
+  type: AgencyType;
+}
+export interface InvolvedSignal {
+  signal: SignalRow;
+  agency: AgencyRef;
+}
+export interface CoordinatorCandidate {
+  agencyId: string;
+  agencyType: AgencyType;
+  municipality: string;
+  districts: string[];
+}
+/** A young person's (`person`) or a family's (`family`) subject. */
+export type SubjectOf = { subjectId: string; kind?: 'person' | 'family' };
+
+/**
+ * A young person's signals with their agencies, or a family's (those whose registration named its
+ * parent): the active ones, and those active at an instant; newest first.
+ */
+function signalQueries(of: 'person' | 'family') {
+  const owner = of === 'family' ? signalFamilies.familyId : signals.subjectId;
+  const select = (db: Tx) => {
+    const q = db.select({ signal: signals, agency: { id: agencies.id, name: agencies.name, type: agencies.type } });
+    const from = of === 'family' ? q.from(signalFamilies).innerJoin(signals, eq(signals.id, signalFamilies.signalId)).$dynamic() : q.from(signals).$dynamic();
+    return from.innerJoin(agencies, eq(agencies.id, signals.agencyId));
+  };
+  return {
+    active: preparedQuery((db) =>
+      select(db)
+        // A disabled agency's signals are suspended: they do not count until it is enabled again.
+        .where(and(eq(owner, sql.placeholder('subjectId')), eq(signals.status, 'active'), eq(agencies.status, 'active')))
+        .orderBy(desc(signals.registeredAt), desc(signals.id))
+        .prepare(),
+    ),
+    activeAt: preparedQuery((db) =>
+      select(db)
+        .where(
+          and(
+            eq(owner, sql.placeholder('subjectId')),
+            lte(signals.registeredAt, sql.placeholder('at')),
+            or(isNull(signals.endedAt), gte(signals.endedAt, sql.placeholder('at'))),
+          ),
+        )
+        .orderBy(desc(signals.registeredAt), desc(signals.id))
+        .prepare(),
+    ),
+  };
+}
+const SIGNALS_OF = { person: signalQueries('person'), family: signalQueries('family') };
+const familiesOfSubject = preparedQuery((db) =>
+  db
+    .selectDistinct({ familyId: signalFamilies.familyId })
+    .from(signalFamilies)
+    .innerJoin(signals, eq(signals.id, signalFamilies.signalId))
+    .where(eq(signals.subjectId, sql.placeholder('subjectId')))
+    .orderBy(asc(signalFamilies.familyId))
+    .prepare(),
+);
+const childrenOfFamily = preparedQuery((db) =>
+  db
+    .selectDistinct({ subjectId: signals.subjectId })
+    .from(signalFamilies)
+    .innerJoin(signals, eq(signals.id, signalFamilies.signalId))
+    .where(and(eq(signalFamilies.familyId, sql.placeholder('familyId')), eq(signals.status, 'active')))
+    .orderBy(asc(signals.subjectId))
+    .prepare(),
+);
+const coordinatorsIn = preparedQuery((db) =>
+  db
+    .select({ agencyId: agencies.id, agencyType: agencies.type, municipality: agencies.municipality, districts: agencies.districts })
+    .from(agencies)
+    .where(and(eq(agencies.municipality, sql.placeholder('municipality')), eq(agencies.status, 'active'), inArray(agencies.type, ['wij', 'municipality'])))
+    .prepare(),
+);
+const agencyById = preparedQuery((db) =>
+  db.select({ id: agencies.id, name: agencies.name, type: agencies.type }).from(agencies).where(eq(agencies.id, sql.placeholder('id'))).prepare(),
+);
+
+function toInvolved(r: { signal: SignalRow; agency: { id: string; name: string; type: string } }): InvolvedSignal {
+  return { signal: r.signal, agency: { ...r.agency, type: r.agency.type as AgencyType } };
+}
+
+/** The subject's (or the family's) active signals with their agencies, newest first. */
+export function activeSignalsOf(tx: Tx, subject: SubjectOf): InvolvedSignal[] {
+  return SIGNALS_OF[subject.kind ?? 'person'].active(tx).all({ subjectId: subject.subjectId }).map(toInvolved);
+}
+
+/** The subject's (or the family's) signals that were active at the instant `at`, newest first. */
+export function signalsActiveAt(tx: Tx, subject: SubjectOf, at: string): InvolvedSignal[] {
+  return SIGNALS_OF[subject.kind ?? 'person'].activeAt(tx).all({ subjectId: subject.subjectId, at }).map(toInvolved);
+}
+
+/** The families the young person's signals were registered with (by a parent named). */
+export function familiesOfSubjectSignals(tx: Tx, subjectId: string): string[] {
+  return familiesOfSubject(tx).all({ subjectId }).map((f) => f.familyId);
+}
+
+/** The young people with an active signal that named the family's parent. */
+export function childrenWithActiveSignals(tx: Tx, familyId: string): string[] {
+  return childrenOfFamily(tx).all({ familyId }).map((c) => c.subjectId);
+}
+
+/** The active WIJ teams and municipality agencies of a municipality, with the districts they serve. */
+export function coordinatorCandidatesIn(tx: Tx, municipality: string): CoordinatorCandidate[] {
+  return coordinatorsIn(tx)
+    .all({ municipality })
+    .map((c) => ({ ...c, agencyType: c.agencyType as AgencyType }));
+}
+
+/** An agency's id, name and type; undefined when there is no such agency. */
+export function agencyRefById(tx: Tx, id: string): AgencyRef | undefined {
+  const a = agencyById(tx).get({ id });
+  return a && { ...a, type: a.type as AgencyType };
+}
+
+/** The municipality's own active agency (the escalation target), the first by id. */
+export function municipalityAgencyOf(tx: Tx, municipality: string): { id: string } | undefined {
+  return tx
+    .select({ id: agencies.id })
+    .from(agencies)
+    .where(and(eq(agencies.municipality, municipality), eq(agencies.type, 'municipality'), eq(agencies.status, 'active')))
+    .orderBy(asc(agencies.id))
+    .get();
+}
+
+/** The active signals registered by `registeredBefore` whose registrant has yet to inform. */
+export function informingPendingSignalIds(tx: Tx, registeredBefore: string): Array<{ id: string }> {
+  return tx
+    .select({ id: signals.id })
+    .from(signals)
+    .where(and(eq(signals.status, 'active'), eq(signals.informingPending, true), lte(signals.registeredAt, registeredBefore)))
+    .all();
+}
+
+/** The signal, if its registrant has still to inform. */
+export function informingPendingSignal(tx: Tx, id: string): SignalRow | undefined {
+  return tx.select().from(signals).where(and(eq(signals.id, id), eq(signals.informingPending, true))).get();
+}
+
+/** The young person's earliest registered signal that is active and not ended. */
+export function oldestActiveSignalOf(tx: Tx, subjectId: string): SignalRow | undefined {
+  return tx
+    .select()
+    .from(signals)
+    .where(and(eq(signals.subjectId, subjectId), eq(signals.status, 'active'), isNull(signals.endedAt)))
+    .orderBy(asc(signals.registeredAt))
+    .get();
+}
