@@ -1,6 +1,5 @@
-import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
-import { signals } from '../../schema/tables.ts';
 import { inTransaction } from '../store/db.ts';
+import { ownSignalsPage } from '../store/signals.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
 import { auditAccess } from './audit.ts';
 import { type Ctx, requireScope } from './context.ts';
@@ -13,12 +12,10 @@ const cursor = idCursor('sig');
 /** The caller's own signals, oldest first, a page at a time. Each subject whose data is shown is audited. */
 export function listSignals({ ctx, query }: { ctx: Ctx; query: ListSignalsQuery }): { items: SignalView[]; next: string | null } {
   requireScope(ctx, 'signals:read');
-  const conditions: SQL[] = [eq(signals.agencyId, ctx.actor.agencyId)];
-  if (query.status) conditions.push(eq(signals.status, query.status));
-  if (query.cursor) conditions.push(gt(signals.id, cursor.decode(query.cursor)));
+  const afterId = query.cursor ? cursor.decode(query.cursor) : undefined;
 
   return inTransaction(ctx.deps.db, (tx) => {
-    const rows = tx.select().from(signals).where(and(...conditions)).orderBy(asc(signals.id)).limit(query.limit + 1).all();
+    const rows = ownSignalsPage(tx, ctx.actor.agencyId, { status: query.status, afterId, limit: query.limit + 1 });
     const page = rows.slice(0, query.limit);
     const items = page.map((row) => {
       const { dataKey, pseudonym } = loadSubjectKey(tx, ctx.deps.keys, row.subjectId);

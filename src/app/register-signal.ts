@@ -1,10 +1,9 @@
-import { and, eq, sql } from 'drizzle-orm';
-import { signalFamilies, signals, subjects } from '../../schema/tables.ts';
 import { isValidBsn } from '../crypto/bsn.ts';
 import { newId } from '../crypto/ids.ts';
 import { registrableKinds } from '../policy/grants.ts';
-import { inTransaction, placeholders, preparedQuery, type Tx } from '../store/db.ts';
+import { inTransaction, type Tx } from '../store/db.ts';
 import { findIdempotent, type IdempotencyRequest, rememberIdempotent } from '../store/idempotency.ts';
+import { activeSignalIdOf, familyPseudonymsOfSignal, insertSignal, linkSignalToFamily } from '../store/signals.ts';
 import { findOrCreateSubject } from '../store/subjects.ts';
 import { auditAccess } from './audit.ts';
 import { coordinatorCandidates, reconcileMatch } from './matching.ts';
@@ -25,34 +24,6 @@ export interface RegisterSignalResult {
   /** For 'existing': the details given that differ from the active signal and were not applied. */
   warnings: RegistrationWarning[];
 }
-
-const activeSignalOf = preparedQuery((db) =>
-  db
-    .select({ id: signals.id })
-    .from(signals)
-    .where(and(eq(signals.agencyId, sql.placeholder('agencyId')), eq(signals.subjectId, sql.placeholder('subjectId')), eq(signals.status, 'active')))
-    .prepare(),
-);
-const insertSignal = preparedQuery((db) =>
-  db
-    .insert(signals)
-    .values(
-      placeholders(
-        'id', 'agencyId', 'subjectId', 'status', 'municipality', 'informingPending', 'expiresAt', 'registeredAt', 'updatedAt', 'endedAt', 'endReason', 'sealed',
-      ),
-    )
-    .prepare(),
-);
-
-const familyPseudonymsOf = preparedQuery((db) =>
-  db
-    .select({ pseudonym: subjects.pseudonym })
-    .from(signalFamilies)
-    .innerJoin(subjects, eq(subjects.id, signalFamilies.familyId))
-    .where(eq(signalFamilies.signalId, sql.placeholder('signalId')))
-    .prepare(),
-);
-const linkFamily = preparedQuery((db) => db.insert(signalFamilies).values(placeholders('signalId', 'familyId')).prepare());
 
 /** Districts are known from the agencies that declare they serve them. */
 function knownDistricts(tx: Tx, municipality: string): Set<string> {
@@ -110,12 +81,12 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
       throw unprocessable('unknown_district', 'no agency serves that district in that municipality');
     }
     const { subjectId, dataKey } = findOrCreateSubject(tx, keys, pseudonym, now);
-    const active = activeSignalOf(tx).get({ agencyId: ctx.actor.agencyId, subjectId });
+    const activeId = activeSignalIdOf(tx, ctx.actor.agencyId, subjectId);
 
     let result: RegisterSignalResult;
-    if (active) {
-      const { row, sealed } = loadOwnSignal(tx, ctx, active.id);
-      const parents = { given: parentPseudonyms, current: familyPseudonymsOf(tx).all({ signalId: row.id }).map((f) => f.pseudonym) };
+    if (activeId) {
+      const { row, sealed } = loadOwnSignal(tx, ctx, activeId);
+      const parents = { given: parentPseudonyms, current: familyPseudonymsOfSignal(tx, row.id) };
       result = { outcome: 'existing', signal: toSignalView(row, sealed), replayed: false, warnings: registrationWarnings(row.id, row.municipality, sealed, input, parents) };
     } else {
       const id = newId('sig', now);
@@ -142,8 +113,8 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
         reference: input.reference ?? null,
         birthDate: input.birthDate,
       };
-      insertSignal(tx).run({ ...row, sealed: sealSignal(dataKey, id, sealedPart) });
-      for (const parent of parentPseudonyms) linkFamily(tx).run({ signalId: id, familyId: findOrCreateSubject(tx, keys, parent, now, 'family').subjectId });
+      insertSignal(tx, { ...row, sealed: sealSignal(dataKey, id, sealedPart) });
+      for (const parent of parentPseudonyms) linkSignalToFamily(tx, id, findOrCreateSubject(tx, keys, parent, now, 'family').subjectId);
       rememberExemption(tx, keys, { pseudonym, agencyId: ctx.actor.agencyId }, input.informed);
       reconcileMatch(tx, ctx.deps, { subjectId, dataKey, pseudonym, kind: 'person' }, ctx.requestId);
       result = { outcome: 'created', signal: toSignalView({ ...row, sealed: Buffer.alloc(0) }, sealedPart), replayed: false, warnings: [] };

@@ -1,14 +1,13 @@
-import { and, eq, sql } from 'drizzle-orm';
-import { signals } from '../../schema/tables.ts';
 import { openJson, sealJson } from '../crypto/seal.ts';
-import { preparedQuery, type Tx } from '../store/db.ts';
+import type { Tx } from '../store/db.ts';
+import { ownSignal, type SignalRow } from '../store/signals.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
 import type { Ctx } from './context.ts';
 import { notFound } from './errors.ts';
 import type { SignalKind } from '../policy/types.ts';
 import type { RegisterSignalInput, SignalView } from './signal-schemas.ts';
 
-export type SignalRow = typeof signals.$inferSelect;
+export type { SignalRow };
 
 /**
  * What a signal keeps sealed under its subject's data key, bound to the signal id: everything no
@@ -48,13 +47,9 @@ export function toSignalView(row: SignalRow, sealed: SealedSignal): SignalView {
   };
 }
 
-const ownSignal = preparedQuery((db) =>
-  db.select().from(signals).where(and(eq(signals.id, sql.placeholder('id')), eq(signals.agencyId, sql.placeholder('agencyId')))).prepare(),
-);
-
 /** The caller's own signal with its sealed part opened; another agency's signal is "not found". */
 export function loadOwnSignal(tx: Tx, ctx: Ctx, id: string): { row: SignalRow; sealed: SealedSignal; dataKey: Uint8Array; pseudonym: string } {
-  const row = ownSignal(tx).get({ id, agencyId: ctx.actor.agencyId });
+  const row = ownSignal(tx, ctx.actor.agencyId, id);
   if (!row) throw notFound('signal_not_found', 'no such signal');
   const { dataKey, pseudonym } = loadSubjectKey(tx, ctx.deps.keys, row.subjectId);
   return { row, sealed: openSignal(dataKey, row), dataKey, pseudonym };

@@ -1,8 +1,6 @@
-import { and, eq, gte, isNotNull, isNull, lt } from 'drizzle-orm';
-import { FULL_LENS } from '../policy/lens.ts';
 import { z } from 'zod';
-import { agencies, caseTables, matches, signals, subjects } from '../../schema/tables.ts';
 import { inTransaction } from '../store/db.ts';
+import { caseTablesHeldBetween, matchesCreatedBetween, signalsRegisteredBetween } from '../store/stats.ts';
 import { auditAccess } from './audit.ts';
 import { type Ctx, requireScope } from './context.ts';
 import { invalid } from './errors.ts';
@@ -98,20 +96,9 @@ export function statistics({ ctx, query }: { ctx: Ctx; query: StatsQuery }): Sta
     const keyOf = (date: string, municipality: string, agencyType: string | null) =>
       query.by === 'month' ? date.slice(0, 7) : query.by === 'municipality' ? municipality : (agencyType ?? 'unassigned');
 
-    for (const s of tx
-      .select({ at: signals.registeredAt, municipality: signals.municipality, type: agencies.type })
-      .from(signals)
-      .innerJoin(agencies, eq(agencies.id, signals.agencyId))
-      .where(and(gte(signals.registeredAt, start), lt(signals.registeredAt, end)))
-      .all()) at(keyOf(s.at, s.municipality, s.type)).signals++;
+    for (const s of signalsRegisteredBetween(tx, start, end)) at(keyOf(s.at, s.municipality, s.type)).signals++;
 
-    for (const m of tx
-      .select({ createdAt: matches.createdAt, municipality: matches.municipality, claimBy: matches.claimBy, claimedAt: matches.claimedAt, type: agencies.type, kind: subjects.kind })
-      .from(matches)
-      .innerJoin(subjects, eq(subjects.id, matches.subjectId))
-      .leftJoin(agencies, eq(agencies.id, matches.coordinatorId))
-      .where(and(eq(matches.lens, FULL_LENS), gte(matches.createdAt, start), lt(matches.createdAt, end)))
-      .all()) {
+    for (const m of matchesCreatedBetween(tx, start, end)) {
       const g = at(keyOf(m.createdAt, m.municipality, m.type));
       if (m.kind === 'family') {
         g.familyMatches++;
@@ -124,13 +111,7 @@ export function statistics({ ctx, query }: { ctx: Ctx; query: StatsQuery }): Sta
       }
     }
 
-    for (const t of tx
-      .select({ at: caseTables.outcomeAt, municipality: matches.municipality, type: agencies.type })
-      .from(caseTables)
-      .innerJoin(matches, eq(matches.id, caseTables.matchId))
-      .leftJoin(agencies, eq(agencies.id, matches.coordinatorId))
-      .where(and(isNull(caseTables.rootId), eq(caseTables.held, true), isNotNull(caseTables.outcomeAt), gte(caseTables.outcomeAt, start), lt(caseTables.outcomeAt, end)))
-      .all()) at(keyOf(t.at!, t.municipality, t.type)).caseTablesHeld++;
+    for (const t of caseTablesHeldBetween(tx, start, end)) at(keyOf(t.at!, t.municipality, t.type)).caseTablesHeld++;
 
     const keys = [...groups.keys()].sort();
     const all = empty();

@@ -1,6 +1,5 @@
-import { eq } from 'drizzle-orm';
-import { signals } from '../../schema/tables.ts';
 import { inTransaction } from '../store/db.ts';
+import { endSignal, resealSignal } from '../store/signals.ts';
 import { auditAccess } from './audit.ts';
 import { reconcileMatch } from './matching.ts';
 import { type Ctx, requireScope } from './context.ts';
@@ -27,7 +26,7 @@ export function updateSignal({ ctx, id, input }: { ctx: Ctx; id: string; input: 
       updatedAt: now,
       sealed: sealSignal(dataKey, row.id, nextSealed),
     };
-    tx.update(signals).set(changes).where(eq(signals.id, row.id)).run();
+    resealSignal(tx, row.id, changes);
     if (input.informed) rememberExemption(tx, ctx.deps.keys, { pseudonym, agencyId: row.agencyId }, input.informed);
     auditAccess(tx, ctx, { action: 'signal.update', subject: pseudonym, resource: row.id, outcome: 'ok' });
     return toSignalView({ ...row, ...changes }, nextSealed);
@@ -48,7 +47,7 @@ export function withdrawSignal({ ctx, id, input }: { ctx: Ctx; id: string; input
       return toSignalView(row, sealed);
     }
     const changes = { status: 'ended' as const, endedAt: now, endReason: input.reason, updatedAt: now };
-    tx.update(signals).set(changes).where(eq(signals.id, row.id)).run();
+    endSignal(tx, row.id, changes);
     auditAccess(tx, ctx, { action: 'signal.withdraw', subject: pseudonym, resource: row.id, outcome: 'ok' });
     reconcileMatch(tx, ctx.deps, { subjectId: row.subjectId, dataKey, pseudonym }, ctx.requestId);
     return toSignalView({ ...row, ...changes }, sealed);

@@ -1,16 +1,16 @@
-import type { signals } from '../../schema/tables.ts';
 import type { Deps } from '../app/context.ts';
 import { agencyRef, MatchState } from '../app/matching.ts';
 import { partyLens } from '../policy/lens.ts';
 import type { NoticeType } from '../app/notice-schemas.ts';
 import type { Tx } from '../store/db.ts';
+import type { SignalRow } from '../store/signals.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
 
 /**
  * A notice to a signal's own registrant about that signal (expiring, informing overdue). It shows
  * the match only as the policy already lets the registrant see it.
  */
-export function notifyRegistrant(tx: Tx, deps: Deps, signal: typeof signals.$inferSelect, type: NoticeType): void {
+export function notifyRegistrant(tx: Tx, deps: Deps, signal: SignalRow, type: NoticeType): void {
   const { dataKey, pseudonym } = loadSubjectKey(tx, deps.keys, signal.subjectId);
   const subject = { subjectId: signal.subjectId, dataKey, pseudonym };
   // The registrant's own line of matches: what it was told, and nothing of those hidden from it.

@@ -1,12 +1,19 @@
-import { and, count, eq, gt, inArray, lte, max, notExists, sql } from 'drizzle-orm';
-import { matches, signalFamilies, signals, subjects } from '../../schema/tables.ts';
 import type { Deps } from '../app/context.ts';
 import { addDays, addMonths } from '../app/dates.ts';
-import { forgetInFamilies, LIVE_STATUSES, reconcileFamilies, reconcileMatch, type SubjectHandle } from '../app/matching.ts';
+import { forgetInFamilies, reconcileFamilies, reconcileMatch, type SubjectHandle } from '../app/matching.ts';
 import { type AuditEntry, appendAudit } from '../store/audit.ts';
-import { inTransaction, preparedQuery, updateSet } from '../store/db.ts';
+import { inTransaction } from '../store/db.ts';
 import { eraseSubject } from '../store/erase.ts';
 import { markOnce } from '../store/job-marks.ts';
+import {
+  countExpiredSignals,
+  endExpiredSignal,
+  expiredSignalsBatch,
+  familiesWithoutSignals,
+  signalsExpiringBetween,
+  subjectsPastArchive,
+} from '../store/retention.ts';
+import { activeSignal } from '../store/signals.ts';
 import { auditName, loadSubjectKey } from '../store/subjects.ts';
 import { notifyRegistrant } from './notify-registrant.ts';
 
@@ -15,32 +22,6 @@ export interface RetentionResult {
   expired: number;
   destroyed: number;
 }
-
-const dueWhere = and(eq(signals.status, 'active'), lte(signals.expiresAt, sql.placeholder('at')));
-const countDue = preparedQuery((db) => db.select({ count: count() }).from(signals).where(dueWhere).prepare());
-const dueBatch = preparedQuery((db) =>
-  db
-    .select({
-      id: signals.id,
-      subjectId: signals.subjectId,
-      pseudonym: subjects.pseudonym,
-      // Whether ending it can change a match: the young person's, or a family match it counts in.
-      live: sql<number>`exists (select 1 from ${matches} where ${matches.subjectId} = ${signals.subjectId} and ${inArray(matches.status, [...LIVE_STATUSES])})
-        or exists (select 1 from ${signalFamilies} where ${signalFamilies.signalId} = ${signals.id})`,
-    })
-    .from(signals)
-    .innerJoin(subjects, eq(subjects.id, signals.subjectId))
-    .where(dueWhere)
-    .limit(sql.placeholder('limit'))
-    .prepare(),
-);
-const endExpired = preparedQuery((db) =>
-  db
-    .update(signals)
-    .set({ ...updateSet<typeof signals.$inferSelect>('endedAt', 'updatedAt'), status: 'ended', endReason: 'expired' })
-    .where(and(eq(signals.id, sql.placeholder('id')), eq(signals.status, 'active')))
-    .prepare(),
-);
 
 export type Progress = (phase: string, done: number, total: number) => void;
 
@@ -61,14 +42,10 @@ export function runRetention(deps: Deps, progress: Progress = () => undefined): 
 
   // 1. Expiring soon: the registrant may register again if it is still involved.
   const soon = addDays(now, retention.expiringNoticeDays).toISOString();
-  const expiring = deps.db
-    .select({ id: signals.id })
-    .from(signals)
-    .where(and(eq(signals.status, 'active'), lte(signals.expiresAt, soon), gt(signals.expiresAt, at)))
-    .all();
-  expiring.forEach(({ id }, i) => {
+  const expiring = signalsExpiringBetween(deps.db, at, soon);
+  expiring.forEach((id, i) => {
     inTransaction(deps.db, (tx) => {
-      const signal = tx.select().from(signals).where(and(eq(signals.id, id), eq(signals.status, 'active'))).get();
+      const signal = activeSignal(tx, id);
       if (!signal || !markOnce(tx, 'expiring', signal.id, at)) return;
       notifyRegistrant(tx, deps, signal, 'signal.expiring');
       result.expiringNoticed++;
@@ -79,10 +56,10 @@ export function runRetention(deps: Deps, progress: Progress = () => undefined): 
   // 2. Expired: end the signals, a batch at a time, and bring each subject's match in line. A
   // batch is the first due signals on the expiry index; those it ends drop out of the next. Signals
   // are ended by id: a query by subject and expiry lets SQLite pick the expiry index and scan.
-  const dueTotal = countDue(deps.db).get({ at })?.count ?? 0;
+  const dueTotal = countExpiredSignals(deps.db, at);
   for (;;) {
     const found = inTransaction(deps.db, (tx) => {
-      const batch = dueBatch(tx).all({ at, limit: BATCH });
+      const batch = expiredSignalsBatch(tx, at, BATCH);
       const bySubject = new Map<string, { pseudonym: string; live: boolean; ids: string[] }>();
       for (const d of batch) {
         const subject = bySubject.get(d.subjectId);
@@ -93,7 +70,7 @@ export function runRetention(deps: Deps, progress: Progress = () => undefined): 
       const reconcile: SubjectHandle[] = [];
       for (const [subjectId, { pseudonym, live, ids }] of bySubject) {
         let ended = 0;
-        for (const id of ids) ended += endExpired(tx).run({ id, endedAt: at, updatedAt: at }).changes;
+        for (const id of ids) ended += endExpiredSignal(tx, id, at);
         if (ended === 0) continue;
         result.expired += ended;
         audit.push({ at, agencyId: null, actor: 'retention', action: 'signal.expire', subject: pseudonym, resource: null, outcome: `${ended} ended`, requestId: null });
@@ -111,24 +88,7 @@ export function runRetention(deps: Deps, progress: Progress = () => undefined): 
 
   // 3. Past the archive period with nothing live: destroy (crypto-shred) the subject.
   const cutoff = addMonths(now, -retention.archiveMonths).toISOString();
-  const doomed = deps.db
-    .select({ id: subjects.id, pseudonym: subjects.pseudonym })
-    .from(subjects)
-    .where(
-      and(
-        notExists(deps.db.select({ x: sql`1` }).from(signals).where(and(eq(signals.subjectId, subjects.id), eq(signals.status, 'active')))),
-        notExists(deps.db.select({ x: sql`1` }).from(matches).where(and(eq(matches.subjectId, subjects.id), inArray(matches.status, [...LIVE_STATUSES])))),
-        lte(deps.db.select({ last: max(signals.endedAt) }).from(signals).where(eq(signals.subjectId, subjects.id)), cutoff),
-      ),
-    )
-    .all();
-  // A family goes with the last of its children's signals (its matches ended when they did).
-  const doomedFamilies = (tx: typeof deps.db) =>
-    tx
-      .select({ id: subjects.id, pseudonym: subjects.pseudonym })
-      .from(subjects)
-      .where(and(eq(subjects.kind, 'family'), notExists(tx.select({ x: sql`1` }).from(signalFamilies).where(eq(signalFamilies.familyId, subjects.id)))))
-      .all();
+  const doomed = subjectsPastArchive(deps.db, cutoff);
   for (let i = 0; i < doomed.length; i += BATCH) {
     inTransaction(deps.db, (tx) => {
       for (const s of doomed.slice(i, i + BATCH)) {
@@ -141,8 +101,9 @@ export function runRetention(deps: Deps, progress: Progress = () => undefined): 
     });
     progress('destroyed', Math.min(i + BATCH, doomed.length), doomed.length);
   }
+  // A family goes with the last of its children's signals (its matches ended when they did).
   inTransaction(deps.db, (tx) => {
-    for (const f of doomedFamilies(tx)) {
+    for (const f of familiesWithoutSignals(tx)) {
       const removed = eraseSubject(tx, f.id);
       appendAudit(tx, { at, agencyId: null, actor: 'retention', action: 'subject.destroy', subject: auditName('family', f.pseudonym), resource: null, outcome: `no registrations left: ${removed.notices} notices`, requestId: null });
     }
