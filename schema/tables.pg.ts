@@ -1,0 +1,366 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * The PostgreSQL twin of schema/tables.ts: the same tables, columns, keys and indexes, kept in step
+ * by test/store/schema-compare.test.ts (drizzle has no table description shared by two dialects).
+ * Where the types differ, and why:
+ *
+ * - Timestamps stay ISO-8601 UTC strings in `text`, as in SQLite. The audit chain hashes `at` as
+ *   written, and the app compares instants as strings; timestamptz would hand back
+ *   `2026-03-02 09:00:00+00`, not the string that was stored.
+ * - Blobs are `bytea` (Buffer in and out, as better-sqlite3 gives them).
+ * - JSON columns are `jsonb`: drizzle writes and reads them as values, as SQLite's json text mode
+ *   does; PostgreSQL checks them and can index them. jsonb keeps no key order or whitespace.
+ * - Booleans are `boolean`; the audit sequence and the event ids are `bigint` (SQLite's integers
+ *   are 64-bit), and match_events.id an identity column in place of AUTOINCREMENT.
+ * - Enumerations stay `text` with drizzle's enum types, so both stores accept the same values.
+ */
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({
+  dataType: () => 'bytea',
+});
+
+export const meta = pgTable('meta', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});
+
+export const agencies = pgTable(
+  'agencies',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    type: text('type').notNull(),
+    municipality: text('municipality').notNull(),
+    districts: jsonb('districts').$type<string[]>().notNull(),
+    grants: jsonb('grants').$type<string[]>().notNull(),
+    webhookUrl: text('webhook_url'),
+    status: text('status', { enum: ['active', 'disabled'] }).notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [index('agencies_municipality').on(t.municipality, t.type)],
+);
+
+export const agencyKeys = pgTable(
+  'agency_keys',
+  {
+    id: text('id').primaryKey(),
+    agencyId: text('agency_id')
+      .notNull()
+      .references(() => agencies.id),
+    jwk: jsonb('jwk').$type<Record<string, unknown>>().notNull(),
+    alg: text('alg', { enum: ['EdDSA', 'ES256'] }).notNull(),
+    createdAt: text('created_at').notNull(),
+    revokedAt: text('revoked_at'),
+  },
+  (t) => [index('agency_keys_agency').on(t.agencyId)],
+);
+
+/** Client-assertion ids seen, kept until the assertion would have expired (replay defence). */
+export const usedAssertions = pgTable(
+  'used_assertions',
+  {
+    agencyId: text('agency_id').notNull(),
+    jti: text('jti').notNull(),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agencyId, t.jti] }), index('used_assertions_expiry').on(t.expiresAt)],
+);
+
+/**
+ * A young person (kind person), or the family of a parent named at registration (kind family),
+ * known only by the keyed pseudonym of their BSN; their data key is wrapped by a KEK. A family's
+ * matches, notices and audit records hang off its row as a young person's do off theirs.
+ */
+export const subjects = pgTable(
+  'subjects',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind', { enum: ['person', 'family'] }).notNull().default('person'),
+    pseudonym: text('pseudonym').notNull(),
+    wrappedKey: bytea('wrapped_key').notNull(),
+    kekVersion: integer('kek_version').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('subjects_kind_pseudonym').on(t.kind, t.pseudonym)],
+);
+
+/** The parents a registration named: the families (subjects of kind family) its signal belongs to. */
+export const signalFamilies = pgTable(
+  'signal_families',
+  {
+    signalId: text('signal_id')
+      .notNull()
+      .references(() => signals.id),
+    familyId: text('family_id')
+      .notNull()
+      .references(() => subjects.id),
+  },
+  (t) => [primaryKey({ columns: [t.signalId, t.familyId] }), index('signal_families_family').on(t.familyId)],
+);
+
+export const signals = pgTable(
+  'signals',
+  {
+    id: text('id').primaryKey(),
+    agencyId: text('agency_id')
+      .notNull()
+      .references(() => agencies.id),
+    subjectId: text('subject_id')
+      .notNull()
+      .references(() => subjects.id),
+    status: text('status', { enum: ['active', 'ended'] }).notNull(),
+    /** Kept in the clear for statistics by municipality; the district is sealed. */
+    municipality: text('municipality').notNull(),
+    /** Whether informing is still to be done (the overdue reminder asks); how it was done is sealed. */
+    informingPending: boolean('informing_pending').notNull(),
+    /**
+     * Sealed under the subject's data key, bound to the signal id: kind, district, informing state
+     * and exemption, professional, reference, birth date. What no query needs stays out of the clear.
+     */
+    sealed: bytea('sealed').notNull(),
+    registeredAt: text('registered_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+    endedAt: text('ended_at'),
+    endReason: text('end_reason', {
+      enum: ['care_ended', 'registered_in_error', 'moved', 'other', 'expired'],
+    }),
+  },
+  (t) => [
+    uniqueIndex('signals_one_active_per_agency')
+      .on(t.agencyId, t.subjectId)
+      .where(sql`${t.status} = 'active'`),
+    index('signals_agency_status').on(t.agencyId, t.status, t.id),
+    index('signals_subject').on(t.subjectId, t.status),
+    index('signals_expiry').on(t.status, t.expiresAt),
+  ],
+);
+
+/** Answers to creating requests, so that a retried request replays rather than repeats. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    agencyId: text('agency_id').notNull(),
+    key: text('key').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    status: integer('status').notNull(),
+    resourceId: text('resource_id').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agencyId, t.key] }), index('idempotency_created').on(t.createdAt)],
+);
+
+/** Append-only, hash-chained record of every access to subject data (NEN 7513 fields). */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey(),
+    at: text('at').notNull(),
+    agencyId: text('agency_id'),
+    actor: text('actor'),
+    action: text('action').notNull(),
+    subject: text('subject'),
+    resource: text('resource'),
+    outcome: text('outcome').notNull(),
+    requestId: text('request_id'),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [index('audit_subject').on(t.subject), index('audit_agency').on(t.agencyId, t.seq)],
+);
+
+/**
+ * Signed checkpoints of the audit chain (a JWS over its sequence number and head hash), one per
+ * sequence number. These rows only serve GET /v1/audit/checkpoint: the copies that count are
+ * the ones the municipality and the agencies keep outside this database.
+ */
+export const auditCheckpoints = pgTable('audit_checkpoints', {
+  seq: bigint('seq', { mode: 'number' }).primaryKey(),
+  head: text('head').notNull(),
+  at: text('at').notNull(),
+  kid: text('kid').notNull(),
+  jws: text('jws').notNull(),
+});
+
+/**
+ * One match per subject and lens while two or more agencies seen through that lens are involved
+ * (src/policy/lens.ts). A match ends when it dissolves (fewer than two agencies left) or its
+ * coordinator closes it. The match of lens '' is the one the coordinator works on; the others are
+ * what parties with a narrower lens are told, as if the parties hidden from them never acted.
+ */
+export const matches = pgTable(
+  'matches',
+  {
+    id: text('id').primaryKey(),
+    subjectId: text('subject_id')
+      .notNull()
+      .references(() => subjects.id),
+    /** The party types this line of matches leaves out ('' for none). */
+    lens: text('lens').notNull().default(''),
+    status: text('status', { enum: ['open', 'claimed', 'escalated', 'closed', 'dissolved'] }).notNull(),
+    municipality: text('municipality').notNull(),
+    // No district: once routing has used it, it is read from the sealed signals when shown.
+    coordinatorId: text('coordinator_id').references(() => agencies.id),
+    policyVersion: text('policy_version').notNull(),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+    /** The coordinator must claim the match before this instant, or it is escalated. */
+    claimBy: text('claim_by').notNull(),
+    claimedAt: text('claimed_at'),
+    /** The claiming coordinator's contact, sealed under the subject's data key. */
+    claimSealed: bytea('claim_sealed'),
+    escalatedTo: text('escalated_to').references(() => agencies.id),
+    escalatedAt: text('escalated_at'),
+    endedAt: text('ended_at'),
+    closeReason: text('close_reason', { enum: ['resolved', 'moved', 'no_longer_involved', 'other'] }),
+    /** The signals a closed match covered: only a signal not among them starts a new match. */
+    coveredSignals: jsonb('covered_signals').$type<string[]>(),
+  },
+  (t) => [
+    uniqueIndex('matches_one_live_per_subject_lens')
+      .on(t.subjectId, t.lens)
+      .where(sql`${t.status} in ('open', 'claimed', 'escalated')`),
+    index('matches_coordinator').on(t.coordinatorId, t.status),
+    index('matches_escalated').on(t.escalatedTo, t.status),
+    index('matches_claim_by').on(t.status, t.claimBy),
+  ],
+);
+
+/** What each recipient of a match was last shown, so a change tells only those it changes for. */
+export const matchRecipients = pgTable(
+  'match_recipients',
+  {
+    matchId: text('match_id')
+      .notNull()
+      .references(() => matches.id),
+    agencyId: text('agency_id')
+      .notNull()
+      .references(() => agencies.id),
+    role: text('role', { enum: ['party', 'coordinator', 'party_coordinator', 'escalation'] }).notNull(),
+    /** Whom the recipient was last shown, and how: sealed under the subject's data key. */
+    visibleSealed: bytea('visible_sealed'),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.matchId, t.agencyId] })],
+);
+
+/**
+ * The inbox, and the outbox of webhook delivery: every notice is written in the transaction of
+ * the change that caused it. Its content, with the rules that made the disclosure, is sealed under
+ * the subject's data key; the policy version is kept beside it in the clear.
+ */
+export const notices = pgTable(
+  'notices',
+  {
+    id: text('id').primaryKey(),
+    agencyId: text('agency_id')
+      .notNull()
+      .references(() => agencies.id),
+    /** None for a notice that must outlive the subject (subject.erased): sealed by the key ring instead. */
+    subjectId: text('subject_id').references(() => subjects.id),
+    matchId: text('match_id').references(() => matches.id),
+    type: text('type').notNull(),
+    sealed: bytea('sealed').notNull(),
+    policyId: text('policy_id').notNull(),
+    policyVersion: text('policy_version').notNull(),
+    createdAt: text('created_at').notNull(),
+    ackedAt: text('acked_at'),
+    /** Webhook delivery: none (no URL), pending, delivered or failed (it stays in the inbox). */
+    delivery: text('delivery', { enum: ['none', 'pending', 'delivered', 'failed'] }).notNull().default('none'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: text('next_attempt_at'),
+    deliveredAt: text('delivered_at'),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    index('notices_agency').on(t.agencyId, t.id),
+    index('notices_subject').on(t.subjectId),
+    index('notices_delivery_due').on(t.delivery, t.nextAttemptAt),
+  ],
+);
+
+/**
+ * What signals of a database made before migration 0004 held in the clear, moved here by that
+ * migration and sealed into each signal at the next start (`resealLegacySignals`), which empties it.
+ */
+export const legacySignalFields = pgTable('legacy_signal_fields', {
+  signalId: text('signal_id').primaryKey(),
+  kind: text('kind').notNull(),
+  district: text('district'),
+  informedStatus: text('informed_status').notNull(),
+  informedExemption: text('informed_exemption'),
+});
+
+/**
+ * That a young person's subject-access answer must leave out some agency (one registered with an
+ * informing exemption for someone's safety). Kept after erasure and after the archive period, for
+ * as long as the audit records it shields: the answer to a family never depends on data that an
+ * erasure destroyed. The tag is a keyed digest of the pseudonym (not the pseudonym, so the row
+ * cannot be joined to a subject without the key) and the agency ids are sealed by the key ring: the
+ * database alone shows only how many young people have a marker.
+ */
+export const shieldMarkers = pgTable('shield_markers', {
+  tag: text('tag').primaryKey(),
+  sealed: bytea('sealed').notNull(),
+});
+
+/** What happened to a match, in order: the coordinator's timeline. */
+export const matchEvents = pgTable(
+  'match_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    matchId: text('match_id')
+      .notNull()
+      .references(() => matches.id),
+    at: text('at').notNull(),
+    type: text('type').notNull(),
+    agencyId: text('agency_id'),
+  },
+  (t) => [index('match_events_match').on(t.matchId, t.id)],
+);
+
+/** A case table (casusoverleg) convened for a match; the outcome is structured, never prose. */
+export const caseTables = pgTable(
+  'case_tables',
+  {
+    id: text('id').primaryKey(),
+    matchId: text('match_id')
+      .notNull()
+      .references(() => matches.id),
+    /** For a case table as the parties of a narrower lens see it: the one the coordinator convened. */
+    rootId: text('root_id'),
+    scheduledFor: text('scheduled_for').notNull(),
+    invited: jsonb('invited').$type<string[]>().notNull(),
+    createdAt: text('created_at').notNull(),
+    held: boolean('held'),
+    attendedBy: jsonb('attended_by').$type<string[]>(),
+    leadAgencyId: text('lead_agency_id'),
+    nextReviewOn: text('next_review_on'),
+    outcomeAt: text('outcome_at'),
+  },
+  (t) => [index('case_tables_match').on(t.matchId), index('case_tables_root').on(t.rootId)],
+);
+
+/** Marks of what a periodic job has done once, so that running it again sends nothing twice. */
+export const jobMarks = pgTable(
+  'job_marks',
+  {
+    kind: text('kind').notNull(),
+    ref: text('ref').notNull(),
+    at: text('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.ref] })],
+);
