@@ -47,6 +47,7 @@ export const agencies = pgTable(
     districts: jsonb('districts').$type<string[]>().notNull(),
     grants: jsonb('grants').$type<string[]>().notNull(),
     webhookUrl: text('webhook_url'),
+    webhookSecret: bytea('webhook_secret'),
     status: text('status', { enum: ['active', 'disabled'] }).notNull(),
     createdAt: text('created_at').notNull(),
   },
