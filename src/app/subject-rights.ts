@@ -9,11 +9,11 @@ import { eraseSubject } from '../store/erase.ts';
 import { insertSubjectlessNotice } from '../store/notices.ts';
 import { markShielded } from '../store/shield-markers.ts';
 import {
-  agenciesByIds, auditOfSubject, coordinatorsOf, signalsOfFamily, signalsOfSubject, subjectIdOf, unlinkFamily,
+  agenciesByIds, auditOfSubject, signalsOfFamily, signalsOfSubject, subjectIdOf, unlinkFamily,
 } from '../store/subject-records.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
 import { familyParties } from '../policy/family.ts';
-import { endBeforeErasure, forgetInFamilies, reconcileFamilies } from './matching.ts';
+import { coordinatorCandidates, endBeforeErasure, forgetInFamilies, reconcileFamilies } from './matching.ts';
 import { type Ctx, requireScope } from './context.ts';
 import { unprocessable } from './errors.ts';
 import { type FamilySignal, familyAccesses, matchSpans } from './family-view.ts';
@@ -215,7 +215,7 @@ function routedCoordinator(tx: Tx, ctx: Ctx, latestFirst: FamilySignal[], agenci
   const decision = decide(ctx.deps.policy, {
     parties: latestFirst.map((s) => ({ agencyId: s.agencyId, agencyType: typeOf(s) })),
     location,
-    coordinators: coordinatorsOf(tx, location.municipality).map((c) => ({ ...c, agencyType: c.agencyType as AgencyType })),
+    coordinators: coordinatorCandidates(tx, location.municipality),
   });
   return decision.coordinator?.agencyId ?? null;
 }

@@ -9,7 +9,9 @@ import { preparedQuery, type Tx } from './db.ts';
  * coordination reminders look at.
  */
 
-export type SignalRow = typeof signals.$inferSelect;
+import type { SignalRow } from './signals.ts';
+
+export type { SignalRow };
 export interface AgencyRef {
   id: string;
   name: string;

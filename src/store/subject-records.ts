@@ -1,10 +1,11 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import { agencies, auditLog, signalFamilies, signals, subjects } from '../../schema/tables.ts';
 import type { Tx } from './db.ts';
+import type { SignalRow } from './signals.ts';
 
 /** The queries behind a family's access and erasure requests. */
 
-export type SubjectSignalRow = typeof signals.$inferSelect;
+export type { SignalRow as SubjectSignalRow } from './signals.ts';
 export type SubjectAuditRow = typeof auditLog.$inferSelect;
 export interface AgencyRow {
   id: string;
@@ -16,12 +17,12 @@ export interface AgencyRow {
 export { subjectIdOf } from './subjects.ts';
 
 /** Every signal of the subject, active and ended, oldest first. */
-export function signalsOfSubject(tx: Tx, subjectId: string): SubjectSignalRow[] {
+export function signalsOfSubject(tx: Tx, subjectId: string): SignalRow[] {
   return tx.select().from(signals).where(eq(signals.subjectId, subjectId)).orderBy(asc(signals.registeredAt), asc(signals.id)).all();
 }
 
 /** Every signal registered with the family's parent, active and ended, oldest first, with its child's pseudonym. */
-export function signalsOfFamily(tx: Tx, familyId: string): Array<{ signal: SubjectSignalRow; childPseudonym: string }> {
+export function signalsOfFamily(tx: Tx, familyId: string): Array<{ signal: SignalRow; childPseudonym: string }> {
   return tx
     .select({ signal: signals, childPseudonym: subjects.pseudonym })
     .from(signalFamilies)
@@ -49,13 +50,4 @@ export function agenciesByIds(tx: Tx, ids: Iterable<string>): Map<string, Agency
     tx.select({ id: agencies.id, name: agencies.name, type: agencies.type, status: agencies.status }).from(agencies).where(inArray(agencies.id, unique)).all()
       .map((a) => [a.id, a]),
   );
-}
-
-/** The active WIJ teams and municipality agencies of a municipality, with the districts they serve. */
-export function coordinatorsOf(tx: Tx, municipality: string): Array<{ agencyId: string; agencyType: string; municipality: string; districts: string[] }> {
-  return tx
-    .select({ agencyId: agencies.id, agencyType: agencies.type, municipality: agencies.municipality, districts: agencies.districts })
-    .from(agencies)
-    .where(and(eq(agencies.municipality, municipality), eq(agencies.status, 'active'), inArray(agencies.type, ['wij', 'municipality'])))
-    .all();
 }
