@@ -29,7 +29,7 @@ import {
 } from '../store/matches.ts';
 import { eraseMatchRecords } from '../store/erase.ts';
 import { insertNotice, insertSubjectlessNotice } from '../store/notices.ts';
-import { loadSubjectKey, type SubjectKind } from '../store/subjects.ts';
+import { loadSubjectKey, subjectKeys, type SubjectKind } from '../store/subjects.ts';
 import type { Deps } from './context.ts';
 import { addDays } from './dates.ts';
 import { type AgencyRef, type NoticeBody, noticeBodySchema, type NoticeType, type PartyEntry } from './notice-schemas.ts';
@@ -201,7 +201,7 @@ export class MatchState {
   }
 
   readonly #opened = new Map<string, SealedSignal>();
-  readonly #keys = new Map<string, Uint8Array>();
+  #keys: ReturnType<typeof subjectKeys> | undefined;
   #coordinator: { of: MatchRow | undefined; value: ReturnType<typeof coordinatorOf> } | undefined;
 
   /** The coordinator as notices show it, looked up once per state of the match. */
@@ -224,9 +224,7 @@ export class MatchState {
   /** The data key a signal is sealed under: the young person's (a family's signals are its children's). */
   private keyOf(subjectId: string): Uint8Array {
     if (subjectId === this.subject.subjectId) return this.subject.dataKey;
-    let key = this.#keys.get(subjectId);
-    if (!key) this.#keys.set(subjectId, (key = loadSubjectKey(this.tx, this.deps.keys, subjectId).dataKey));
-    return key;
+    return (this.#keys ??= subjectKeys(this.tx, this.deps.keys))(subjectId).dataKey;
   }
 
   /** Whether this is a family match (of the children of one parent). */

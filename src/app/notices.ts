@@ -1,6 +1,6 @@
 import { inTransaction } from '../store/db.ts';
 import { ackNotice, findOwnNotice, listInbox, openNoticeRow } from '../store/notices.ts';
-import { loadSubjectKey } from '../store/subjects.ts';
+import { loadSubjectKey, subjectKeys } from '../store/subjects.ts';
 import { type AccessEntry, auditAccess } from './audit.ts';
 import { type Ctx, requireScope } from './context.ts';
 import { idCursor } from './cursor.ts';
@@ -18,10 +18,10 @@ export function listNotices({ ctx, query }: { ctx: Ctx; query: ListNoticesQuery 
   return inTransaction(ctx.deps.db, (tx) => {
     const rows = listInbox(tx, ctx.actor.agencyId, { ...(after ? { after } : {}), limit: query.limit + 1, unacknowledged: query.unacknowledged === 'true' });
     const page = rows.slice(0, query.limit);
-    const cache = new Map();
+    const keyOf = subjectKeys(tx, ctx.deps.keys);
     const reads: AccessEntry[] = [];
     const items = page.map((row): NoticeView => {
-      const { body, pseudonym } = openNoticeRow(tx, ctx.deps.keys, row, cache);
+      const { body, pseudonym } = openNoticeRow(tx, ctx.deps.keys, row, keyOf);
       reads.push({ action: 'notice.read', subject: pseudonym, resource: row.id, outcome: 'ok' });
       return { ...body, acknowledgedAt: row.ackedAt };
     });

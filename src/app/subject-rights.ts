@@ -11,7 +11,7 @@ import { markShielded } from '../store/shield-markers.ts';
 import {
   agenciesByIds, auditOfSubject, signalsOfFamily, signalsOfSubject, subjectIdOf, unlinkFamily,
 } from '../store/subject-records.ts';
-import { loadSubjectKey } from '../store/subjects.ts';
+import { loadSubjectKey, subjectKeys } from '../store/subjects.ts';
 import { familyParties } from '../policy/family.ts';
 import { coordinatorCandidates, endBeforeErasure, forgetInFamilies, reconcileFamilies } from './matching.ts';
 import { type Ctx, requireScope } from './context.ts';
@@ -173,14 +173,9 @@ function familyMatches(tx: Tx, ctx: Ctx, pseudonym: string): AccessReport['famil
   const familyId = subjectIdOf(tx, pseudonym, 'family');
   if (!familyId) return [];
   const rows = signalsOfFamily(tx, familyId);
-  const dataKeys = new Map<string, Uint8Array>();
-  const keyOf = (subjectId: string) => {
-    let key = dataKeys.get(subjectId);
-    if (!key) dataKeys.set(subjectId, (key = loadSubjectKey(tx, keys, subjectId).dataKey));
-    return key;
-  };
+  const keyOf = subjectKeys(tx, keys);
   const signals: FamilySignal[] = rows.map(({ signal }) => {
-    const { kind, district, informed } = openSignal(keyOf(signal.subjectId), signal);
+    const { kind, district, informed } = openSignal(keyOf(signal.subjectId).dataKey, signal);
     return { ...signal, kind, district, informed };
   });
   const involved = agenciesByIds(tx, signals.map((s) => s.agencyId));

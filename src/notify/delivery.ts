@@ -3,6 +3,7 @@ import { agencies } from '../../schema/tables.ts';
 import { openWebhookSecret } from '../app/agencies.ts';
 import type { Deps } from '../app/context.ts';
 import { inTransaction } from '../store/db.ts';
+import { subjectKeys } from '../store/subjects.ts';
 import { dueDeliveries, type NoticeRow, openNoticeRow, updateDelivery } from '../store/notices.ts';
 import { DESTINATION_REFUSED, postWebhook } from './post.ts';
 import { signWebhook } from './sign.ts';
@@ -69,7 +70,7 @@ export async function deliverDue(deps: Deps, opts: DeliveryOptions = DEFAULT_DEL
   const stats: DeliveryStats = { delivered: 0, retried: 0, failed: 0 };
   const now = deps.clock.now().toISOString();
   const prepared: Prepared[] = inTransaction(deps.db, (tx) => {
-    const cache = new Map();
+    const keyOf = subjectKeys(tx, deps.keys);
     return dueDeliveries(tx, now, limit).map((row) => {
       const agency = tx
         .select({ url: agencies.webhookUrl, secret: agencies.webhookSecret, status: agencies.status })
@@ -78,7 +79,7 @@ export async function deliverDue(deps: Deps, opts: DeliveryOptions = DEFAULT_DEL
         .get();
       // A disabled agency is sent nothing; its notice is not even opened.
       if (agency?.status !== 'active') return { row, url: null, body: '', secret: null, disabled: true };
-      const { body } = openNoticeRow(tx, deps.keys, row, cache);
+      const { body } = openNoticeRow(tx, deps.keys, row, keyOf);
       const secret = agency.url ? openWebhookSecret(deps.keys, row.agencyId, agency.secret) : null;
       return { row, url: agency.url, body: JSON.stringify({ ...body, acknowledgedAt: row.ackedAt }), secret, disabled: false };
     });

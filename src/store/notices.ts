@@ -4,7 +4,7 @@ import type { NoticeBody } from '../app/notice-schemas.ts';
 import type { KeyRing } from '../crypto/key-ring.ts';
 import { openJson, sealJson } from '../crypto/seal.ts';
 import { type Db, placeholders, preparedQuery, type Tx } from './db.ts';
-import { loadSubjectKey, type SubjectKey } from './subjects.ts';
+import { subjectKeys } from './subjects.ts';
 
 export type NoticeRow = typeof notices.$inferSelect;
 
@@ -73,13 +73,12 @@ export function openNoticeRow(
   tx: Tx,
   keys: KeyRing,
   row: NoticeRow,
-  cache = new Map<string, SubjectKey & { pseudonym: string }>(),
+  keyOf = subjectKeys(tx, keys),
 ): { body: NoticeBody; pseudonym: string | null } {
   if (row.subjectId === null) {
     return { body: JSON.parse(new TextDecoder().decode(keys.openRecord(RECORD_PURPOSE, row.sealed, aad(row.id)))) as NoticeBody, pseudonym: null };
   }
-  let key = cache.get(row.subjectId);
-  if (!key) cache.set(row.subjectId, (key = loadSubjectKey(tx, keys, row.subjectId)));
+  const key = keyOf(row.subjectId);
   return { body: openNotice(key.dataKey, row), pseudonym: key.pseudonym };
 }
 

@@ -53,3 +53,13 @@ export function loadSubjectKey(tx: Tx, keys: KeyRing, subjectId: string): Subjec
   if (!row) throw new Error(`subject ${subjectId} has no key`);
   return { subjectId, kind: row.kind, pseudonym: auditName(row.kind, row.pseudonym), dataKey: keys.unwrapDataKey(row.wrappedKey, row.kekVersion, row.id) };
 }
+
+/** The data keys of several subjects, each unwrapped once however often it is asked for. */
+export function subjectKeys(tx: Tx, keys: KeyRing): (subjectId: string) => ReturnType<typeof loadSubjectKey> {
+  const known = new Map<string, ReturnType<typeof loadSubjectKey>>();
+  return (subjectId) => {
+    let key = known.get(subjectId);
+    if (!key) known.set(subjectId, (key = loadSubjectKey(tx, keys, subjectId)));
+    return key;
+  };
+}
