@@ -7,12 +7,12 @@ import { claimDaysOf } from '../policy/types.ts';
 import { appendAudit } from '../store/audit.ts';
 import { type Tx } from '../store/db.ts';
 import {
-  activeSignalsOf,
+  activeSignalsOf as activeSignals,
   agencyRefById,
   childrenWithActiveSignals,
-  coordinatorCandidatesIn,
-  familiesOfSubjectSignals,
-  signalsActiveAt,
+  coordinatorCandidatesIn as coordinatorCandidates,
+  familiesOfSubjectSignals as familiesOf,
+  signalsActiveAt as signalsEndingAt,
 } from '../store/involvement.ts';
 import {
   closedMatchCoverage,
@@ -55,20 +55,9 @@ export type ActiveRow = { signal: SignalRow; agency: AgencyRef };
 
 type Whose = Pick<SubjectHandle, 'subjectId' | 'kind'>;
 
-/** The signals that were active up to the instant a match ended, newest first: its parties as they were. */
-export function signalsEndingAt(tx: Tx, subject: Whose, at: string): ActiveRow[] {
-  return signalsActiveAt(tx, subject, at);
-}
-
-/** The subject's (or the family's) active signals with their agencies, newest first. */
-export function activeSignals(tx: Tx, subject: Whose): ActiveRow[] {
-  return activeSignalsOf(tx, subject);
-}
-
-/** The families the young person's signals were registered with (by a parent named). */
-export function familiesOf(tx: Tx, subjectId: string): string[] {
-  return familiesOfSubjectSignals(tx, subjectId);
-}
+// A subject's (or family's) active signals, those active when a match ended (its parties as they
+// were), the families a young person's signals name, and a municipality's coordinator candidates.
+export { activeSignals, coordinatorCandidates, familiesOf, signalsEndingAt };
 
 /**
  * The live coordinator's matches beside a subject's: a young person's family matches, or a
@@ -83,11 +72,6 @@ export function relatedMatches(tx: Tx, subject: Whose): Array<{ kind: 'child' | 
   });
 }
 
-
-/** The active WIJ teams and municipality agencies of a municipality, with the districts they serve. */
-export function coordinatorCandidates(tx: Tx, municipality: string): Facts['coordinators'] {
-  return coordinatorCandidatesIn(tx, municipality);
-}
 
 export function agencyRef(tx: Tx, id: string): AgencyRef {
   return agencyRefById(tx, id)!;
