@@ -218,7 +218,11 @@ export class MatchState {
 
   /** The claim deadline the policy gives this match from now: shorter once it holds a concern. */
   claimBy(now: Date): string {
-    return addDays(now, claimDaysOf(this.deps.policy, this.rows.map((r) => this.opened(r.signal).kind))).toISOString();
+    // Signals are opened only as far as the policy needs: not at all for one deadline, up to the first concern for two.
+    const kinds = function* (state: MatchState) {
+      for (const r of state.rows) yield state.opened(r.signal).kind;
+    };
+    return addDays(now, claimDaysOf(this.deps.policy, kinds(this))).toISOString();
   }
 
   recipient(agencyId: string): Recipient | undefined {
@@ -412,15 +416,15 @@ function reconcileLine(
   if (!live && coveredByClosed(tx, subject.subjectId, lens, state.rows)) return decision;
 
   const coordinatorId = decision.coordinator?.agencyId ?? null;
-  const claimBy = state.claimBy(now);
   let match: MatchRow;
   if (live) {
     const moved = live.coordinatorId !== coordinatorId;
     // A match that moves to another coordinator starts over: it must be claimed there in time.
     // One not yet claimed that now holds a concern gets the concern's deadline if that is sooner.
+    const claimBy = moved || live.status === 'open' ? state.claimBy(now) : live.claimBy;
     const reset = moved
       ? { status: 'open' as const, claimBy, claimedAt: null, claimSealed: null, escalatedTo: null, escalatedAt: null }
-      : live.status === 'open' && claimBy < live.claimBy ? { claimBy } : {};
+      : claimBy < live.claimBy ? { claimBy } : {};
     match = { ...live, municipality: location.municipality, coordinatorId, policyVersion: deps.policy.version, updatedAt: at, ...reset };
     saveMatch(tx, match);
     if (moved) recordMatchEvent(tx, match.id, at, 'transferred', coordinatorId);
@@ -435,7 +439,7 @@ function reconcileLine(
       policyVersion: deps.policy.version,
       createdAt: at,
       updatedAt: at,
-      claimBy,
+      claimBy: state.claimBy(now),
       claimedAt: null,
       claimSealed: null,
       escalatedTo: null,
