@@ -171,7 +171,7 @@ export class MatchState {
    */
   hears(agencyId: string, role: Recipient['role']): boolean {
     if (role !== 'party') return coordinatorLens(this.deps.policy) === this.lens;
-    const type = this.byAgency.get(agencyId)?.agency.type ?? agencyRef(this.tx, agencyId).type;
+    const type = this.involved.get(agencyId)?.agency.type ?? agencyRef(this.tx, agencyId).type;
     return partyLens(this.deps.policy, type) === this.lens;
   }
 
