@@ -3,7 +3,7 @@ import { newId } from '../crypto/ids.ts';
 import { registrableKinds } from '../policy/grants.ts';
 import { inTransaction, type Tx } from '../store/db.ts';
 import { findIdempotent, type IdempotencyRequest, rememberIdempotent } from '../store/idempotency.ts';
-import { activeSignalIdOf, familyPseudonymsOfSignal, insertSignal, linkSignalToFamily } from '../store/signals.ts';
+import { activeSignalIdOf, familyPseudonymsOfSignal, insertSignal, linkSignalToFamily, type SignalRow } from '../store/signals.ts';
 import { findOrCreateSubject } from '../store/subjects.ts';
 import { auditAccess } from './audit.ts';
 import { coordinatorCandidates, reconcileMatch } from './matching.ts';
@@ -64,6 +64,9 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
   const parentPseudonyms = parents.map((p) => keys.pseudonymize(p.bsn));
 
   return inTransaction(ctx.deps.db, (tx) => {
+    /** What the registration gave that the active signal does not hold (the first answer and a replay alike). */
+    const warningsFor = (row: SignalRow, sealed: SealedSignal) =>
+      registrationWarnings(row.id, row.municipality, sealed, input, { given: parentPseudonyms, current: familyPseudonymsOfSignal(tx, row.id) });
     if (idempotency) {
       const prior = findIdempotent(tx, ctx.actor.agencyId, idempotency.key, now);
       if (prior) {
@@ -73,7 +76,7 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
         const { row, sealed } = loadOwnSignal(tx, ctx, prior.resourceId);
         auditAccess(tx, ctx, { action: 'signal.register', subject: pseudonym, resource: row.id, outcome: 'replayed' });
         const outcome = prior.status === 201 ? 'created' : 'existing';
-        const warnings = outcome === 'existing' ? registrationWarnings(row.id, row.municipality, sealed, input) : [];
+        const warnings = outcome === 'existing' ? warningsFor(row, sealed) : [];
         return { outcome, signal: toSignalView(row, sealed), replayed: true, warnings } as const;
       }
     }
@@ -86,8 +89,7 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
     let result: RegisterSignalResult;
     if (activeId) {
       const { row, sealed } = loadOwnSignal(tx, ctx, activeId);
-      const parents = { given: parentPseudonyms, current: familyPseudonymsOfSignal(tx, row.id) };
-      result = { outcome: 'existing', signal: toSignalView(row, sealed), replayed: false, warnings: registrationWarnings(row.id, row.municipality, sealed, input, parents) };
+      result = { outcome: 'existing', signal: toSignalView(row, sealed), replayed: false, warnings: warningsFor(row, sealed) };
     } else {
       const id = newId('sig', now);
       const at = now.toISOString();

@@ -18,7 +18,7 @@ async function world() {
 
 describe('registering again with other details', () => {
   it('names parents that differ from those the signal was registered with (and not the same ones in another order)', async () => {
-    const { register } = await world();
+    const { h, token, register } = await world();
     const a = { bsn: validBsn(901) };
     const b = { bsn: validBsn(902) };
     expect((await register(signalBody(validBsn(8), { parents: [a, b] }))).status).toBe(201);
@@ -28,6 +28,14 @@ describe('registering again with other details', () => {
     expect(other.status).toBe(200);
     expect(other.body.warnings!.map((w) => w.field)).toEqual(['parents']);
     expect(JSON.stringify(other.body)).not.toContain(a.bsn);
+    // A retried request answers what the first one did, the parents' warning included.
+    const retry = async () => {
+      const res = await h.call('POST', '/v1/signals', { token, body: signalBody(validBsn(8), { parents: [a] }), headers: { 'idempotency-key': 'parents-retry' } });
+      return (await res.json()) as Answer;
+    };
+    const first = await retry();
+    expect(first.warnings!.map((w) => w.field)).toEqual(['parents']);
+    expect((await retry()).warnings).toEqual(first.warnings);
   });
 
   it('answers 200 with the unchanged signal and a warning for each detail not applied', async () => {
