@@ -365,3 +365,72 @@ export const jobMarks = pgTable(
   },
   (t) => [primaryKey({ columns: [t.kind, t.ref] })],
 );
+
+/** The people of an agency who sign in to the console (schema/tables.ts has the why). */
+export const professionals = pgTable(
+  'professionals',
+  {
+    id: text('id').primaryKey(),
+    agencyId: text('agency_id')
+      .notNull()
+      .references(() => agencies.id),
+    name: text('name').notNull(),
+    email: text('email').notNull(),
+    phone: text('phone'),
+    roles: jsonb('roles').$type<string[]>().notNull(),
+    status: text('status', { enum: ['invited', 'active', 'disabled'] }).notNull(),
+    webauthnUserId: text('webauthn_user_id').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('professionals_agency_email').on(t.agencyId, t.email), uniqueIndex('professionals_webauthn_user').on(t.webauthnUserId)],
+);
+
+export const professionalInvitations = pgTable(
+  'professional_invitations',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    professionalId: text('professional_id')
+      .notNull()
+      .references(() => professionals.id),
+    invitedBy: text('invited_by'),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    usedAt: text('used_at'),
+  },
+  (t) => [index('professional_invitations_professional').on(t.professionalId)],
+);
+
+export const passkeys = pgTable(
+  'passkeys',
+  {
+    id: text('id').primaryKey(),
+    professionalId: text('professional_id')
+      .notNull()
+      .references(() => professionals.id),
+    publicKey: bytea('public_key').notNull(),
+    counter: bigint('counter', { mode: 'number' }).notNull(),
+    transports: jsonb('transports').$type<string[]>().notNull(),
+    backedUp: boolean('backed_up').notNull(),
+    createdAt: text('created_at').notNull(),
+    lastUsedAt: text('last_used_at'),
+  },
+  (t) => [index('passkeys_professional').on(t.professionalId)],
+);
+
+export const consoleSessions = pgTable(
+  'console_sessions',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull(),
+    professionalId: text('professional_id')
+      .notNull()
+      .references(() => professionals.id),
+    csrfToken: text('csrf_token').notNull(),
+    device: text('device').notNull(),
+    createdAt: text('created_at').notNull(),
+    lastSeenAt: text('last_seen_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    revokedAt: text('revoked_at'),
+  },
+  (t) => [uniqueIndex('console_sessions_token').on(t.tokenHash), index('console_sessions_professional').on(t.professionalId, t.revokedAt)],
+);

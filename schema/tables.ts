@@ -340,3 +340,83 @@ export const jobMarks = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.kind, t.ref] })],
 );
+
+/**
+ * The people of an agency who sign in to the console. Roles grant scopes within what the policy
+ * gives the agency's type (src/console/roles.ts). `webauthnUserId` is the random user handle their
+ * passkeys carry, so a passkey names no e-mail address.
+ */
+export const professionals = sqliteTable(
+  'professionals',
+  {
+    id: text('id').primaryKey(),
+    agencyId: text('agency_id')
+      .notNull()
+      .references(() => agencies.id),
+    name: text('name').notNull(),
+    email: text('email').notNull(),
+    phone: text('phone'),
+    roles: text('roles', { mode: 'json' }).$type<string[]>().notNull(),
+    status: text('status', { enum: ['invited', 'active', 'disabled'] }).notNull(),
+    webauthnUserId: text('webauthn_user_id').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('professionals_agency_email').on(t.agencyId, t.email), uniqueIndex('professionals_webauthn_user').on(t.webauthnUserId)],
+);
+
+/** One-time enrolment links: only a hash of the token is kept. */
+export const professionalInvitations = sqliteTable(
+  'professional_invitations',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    professionalId: text('professional_id')
+      .notNull()
+      .references(() => professionals.id),
+    /** The admin who invited, or none for the command line. */
+    invitedBy: text('invited_by'),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    usedAt: text('used_at'),
+  },
+  (t) => [index('professional_invitations_professional').on(t.professionalId)],
+);
+
+/** A professional's passkeys (WebAuthn credentials, discoverable, user-verifying). */
+export const passkeys = sqliteTable(
+  'passkeys',
+  {
+    id: text('id').primaryKey(),
+    professionalId: text('professional_id')
+      .notNull()
+      .references(() => professionals.id),
+    publicKey: blob('public_key', { mode: 'buffer' }).notNull(),
+    counter: integer('counter').notNull(),
+    transports: text('transports', { mode: 'json' }).$type<string[]>().notNull(),
+    backedUp: integer('backed_up', { mode: 'boolean' }).notNull(),
+    createdAt: text('created_at').notNull(),
+    lastUsedAt: text('last_used_at'),
+  },
+  (t) => [index('passkeys_professional').on(t.professionalId)],
+);
+
+/** Console sessions: the cookie holds a secret, the row only its hash. */
+export const consoleSessions = sqliteTable(
+  'console_sessions',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull(),
+    professionalId: text('professional_id')
+      .notNull()
+      .references(() => professionals.id),
+    /** The synchroniser token every form of this session posts back. */
+    csrfToken: text('csrf_token').notNull(),
+    /** A short description of the browser, so that the professional can recognise the session. */
+    device: text('device').notNull(),
+    createdAt: text('created_at').notNull(),
+    lastSeenAt: text('last_seen_at').notNull(),
+    /** The absolute end, however active the session is. */
+    expiresAt: text('expires_at').notNull(),
+    revokedAt: text('revoked_at'),
+  },
+  (t) => [uniqueIndex('console_sessions_token').on(t.tokenHash), index('console_sessions_professional').on(t.professionalId, t.revokedAt)],
+);
