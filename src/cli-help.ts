@@ -43,6 +43,12 @@ export const COMMANDS: Record<string, CommandHelp> = {
     usage: 'agency webhook ID URL [--secret] | agency webhook ID --remove',
     about: 'push notices to URL, or stop pushing (the inbox keeps them); --secret: also sign v1 (HMAC) with a new secret, shown once',
   },
+  'professional invite': {
+    usage: 'professional invite --agency ID --name N --email E [--phone P] [--role ROLE]…',
+    about:
+      "invite a professional of the agency to the console (roles: registrant, coordinator, privacy_officer, statistics, admin;\n" +
+      'default registrant); prints a one-time enrolment link, valid 72 hours, under BETROKKEN_ISSUER: the first admin starts here',
+  },
   'keys rotate': { usage: 'keys rotate', about: 'new key-encryption key and signing key; old ones kept. Back up the keys directory right after' },
   'jobs run': { usage: 'jobs run [retention|escalation|reminders]…', about: 'run the periodic jobs once (the server runs them on a timer)' },
   'deliveries list': { usage: 'deliveries list [--agency ID] [--status failed|pending|delivered|all] [--json]', about: 'webhook deliveries per agency' },

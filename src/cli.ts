@@ -13,6 +13,7 @@ import type { Deps } from './app/context.ts';
 import { DomainError } from './app/errors.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { asksForHelp, COMMANDS, commandOf, helpOf, version } from './cli-help.ts';
+import { inviteProfessional } from './console/professionals.ts';
 import { AgencyKeyError, parseAgencyPublicKey } from './crypto/agency-keys.ts';
 import { type Checkpoint, CheckpointError, verifyCheckpoint } from './crypto/audit-checkpoint.ts';
 import { fileName, KeyRingError, loadKeyRing, loadPublicSigningKeys, rotateKeys } from './crypto/key-ring.ts';
@@ -39,7 +40,8 @@ ${Object.values(COMMANDS)
   .join('\n')}
 
 Settings come from the environment: PORT, HOST, METRICS_PORT, METRICS_HOST, BETROKKEN_DATA_DIR, BETROKKEN_DB, BETROKKEN_KEYS_DIR,
-BETROKKEN_POLICY, BETROKKEN_ISSUER, BETROKKEN_JOB_INTERVAL_S, BETROKKEN_WEBHOOK_ALLOWED_HOSTS, BETROKKEN_DB_ENCRYPTION, LOG_LEVEL.`;
+BETROKKEN_POLICY, BETROKKEN_ISSUER, BETROKKEN_JOB_INTERVAL_S, BETROKKEN_WEBHOOK_ALLOWED_HOSTS, BETROKKEN_DB_ENCRYPTION,
+BETROKKEN_CONSOLE_IDLE_MINUTES, BETROKKEN_CONSOLE_ABSOLUTE_HOURS, BETROKKEN_CONSOLE_TOKENS_CSS, LOG_LEVEL.`;
 
 class UsageError extends Error {}
 
@@ -521,6 +523,20 @@ export async function runCli(argv: string[]): Promise<number> {
       }
       case 'deliveries':
         return await deliveriesCommand(args, config, logger);
+      case 'professional': {
+        if (args[0] !== 'invite') throw new UsageError(args[0] ? `unknown command professional ${args[0]}` : 'missing professional command');
+        const { values } = parseCommand(args.slice(1), {
+          agency: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' }, phone: { type: 'string' }, role: { type: 'string', multiple: true },
+        });
+        const agencyId = need(values.agency, '--agency ID');
+        const fields = { name: need(values.name, '--name N'), email: need(values.email, '--email E'), ...(values.phone ? { phone: values.phone } : {}), roles: values.role ?? ['registrant'] };
+        return await withRuntime(config, logger, async (deps) => {
+          const { professional, link, expiresAt, renewed } = await inviteProfessional(deps, { agencyId, fields, invitedBy: null });
+          console.log(`${renewed ? 'new invitation for' : 'invited'} ${professional.id} (${professional.roles.join(', ')}); the link works once, until ${expiresAt}:`);
+          console.log(link);
+          return 0;
+        });
+      }
       case 'assertion': {
         const { values } = parseCommand(args, { agency: { type: 'string' }, key: { type: 'string' }, audience: { type: 'string' } });
         const agencyId = need(values.agency, '--agency ID');

@@ -22,7 +22,20 @@ export interface Config {
   dbEncryption: boolean;
   /** Who answers integrators' questions: `info.contact` of the OpenAPI document. */
   contact: ApiContact;
+  /** The console for professionals: session lifetimes and the municipality's own design tokens. */
+  console: ConsoleConfig;
 }
+
+export interface ConsoleConfig {
+  /** A session ends after this many minutes without a request. */
+  idleMinutes: number;
+  /** A session ends this many hours after sign-in, however active. */
+  absoluteHours: number;
+  /** A CSS file of NL Design System tokens to serve in place of the Utrecht theme, or null. */
+  tokensCssFile: string | null;
+}
+
+export const DEFAULT_CONSOLE_CONFIG: ConsoleConfig = { idleMinutes: 15, absoluteHours: 10, tokensCssFile: null };
 
 /** The contact the OpenAPI document names (NL GOV API Design Rules /core/doc-openapi-contact). */
 export interface ApiContact {
@@ -68,6 +81,9 @@ const envSchema = z.object({
   BETROKKEN_CONTACT_NAME: nonEmpty.default('Betrokken service desk'),
   BETROKKEN_CONTACT_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   BETROKKEN_CONTACT_EMAIL: z.email('must be an e-mail address').optional(),
+  BETROKKEN_CONSOLE_IDLE_MINUTES: z.coerce.number().int('must be a whole number').min(1).max(240).default(15),
+  BETROKKEN_CONSOLE_ABSOLUTE_HOURS: z.coerce.number().int('must be a whole number').min(1).max(24).default(10),
+  BETROKKEN_CONSOLE_TOKENS_CSS: nonEmpty.optional(),
 });
 
 /** Thrown when the environment does not describe a valid configuration. */
@@ -115,6 +131,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       name: e.BETROKKEN_CONTACT_NAME,
       url: e.BETROKKEN_CONTACT_URL ?? `${issuer}/docs`,
       email: e.BETROKKEN_CONTACT_EMAIL ?? `servicedesk@${new URL(issuer).hostname}`,
+    },
+    console: {
+      idleMinutes: e.BETROKKEN_CONSOLE_IDLE_MINUTES,
+      absoluteHours: e.BETROKKEN_CONSOLE_ABSOLUTE_HOURS,
+      tokensCssFile: e.BETROKKEN_CONSOLE_TOKENS_CSS ? path.resolve(e.BETROKKEN_CONSOLE_TOKENS_CSS) : null,
     },
   };
 }

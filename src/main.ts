@@ -18,7 +18,7 @@ export async function startServer(opts: { allowOrphans?: boolean } = {}): Promis
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const deps = await openRuntime(config, logger, undefined, { create: true, orphans: opts.allowOrphans ? 'allow' : 'refuse' });
-  const app = createApp(deps);
+  const app = createApp(deps, config.console);
   const stopJobs = scheduleJobs(deps, config.jobIntervalS * 1000);
   const stopDelivery = startDeliveryWorker(deps, { ...DEFAULT_DELIVERY, ...config.webhook });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {

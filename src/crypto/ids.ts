@@ -19,7 +19,7 @@ function base32(bytes: Uint8Array): string {
   return out;
 }
 
-export type IdPrefix = 'agy' | 'sig' | 'sub' | 'fam' | 'mat' | 'ntc' | 'cst' | 'req' | 'key';
+export type IdPrefix = 'agy' | 'sig' | 'sub' | 'fam' | 'mat' | 'ntc' | 'cst' | 'req' | 'key' | 'prf' | 'ses';
 
 /** Where each series of ids stands: its last millisecond and random part. */
 const series = new Map<string, { ms: number; random: Uint8Array }>();

@@ -4,6 +4,8 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { createAuthenticator } from '../app/authenticate.ts';
 import type { Deps } from '../app/context.ts';
+import { type ConsoleConfig, DEFAULT_CONSOLE_CONFIG } from '../config.ts';
+import { createConsole } from '../console/app.tsx';
 import { DomainError } from '../app/errors.ts';
 import { newRequestId } from '../crypto/ids.ts';
 import type { AppEnv } from './env.ts';
@@ -19,7 +21,7 @@ import { signalRoutes } from './routes/signals.ts';
 const MAX_BODY_BYTES = 64 * 1024;
 
 /** The one wiring point: every route, given its dependencies. Opens nothing, reads no key. */
-export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
+export function createApp(deps: Deps, consoleConfig: ConsoleConfig = DEFAULT_CONSOLE_CONFIG): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
       if (!result.success) {
@@ -54,6 +56,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   });
   app.use('/v1/*', limit);
   app.use('/oauth/*', limit);
+  app.use('/console/*', limit);
   app.use('/v1/*', async (c, next) => {
     c.set('actor', await authenticate(c.req.header('authorization'), c.req.header('x-acting-professional')));
     await next();
@@ -65,6 +68,8 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   matchRoutes(app, deps);
   oversightRoutes(app, deps);
   opsRoutes(app, deps);
+  // The console for professionals: pages, not the API, so it keeps its own errors and headers.
+  app.route('/console', createConsole(deps, consoleConfig));
 
   app.notFound((c) => problemResponse(c, 404, 'not_found', 'no such resource'));
   app.onError((err, c) => {

@@ -1,0 +1,174 @@
+import type { Hono } from 'hono';
+import { setCookie } from 'hono/cookie';
+import { activeAgencyById, agencyById } from '../store/agencies.ts';
+import { recordConsoleEvent, startSession } from '../store/console-sessions.ts';
+import { completeEnrolment, openInvitation, passkeyById, passkeysOf, professionalById, recordPasskeyUse } from '../store/professionals.ts';
+import { type ConsoleContext, type ConsoleEnv, type ConsoleServices, renderPage } from './context.tsx';
+import { Alert, Heading, P } from './layout.tsx';
+import { authenticationOptions, credentialIdOf, registrationOptions, verifyAuthentication, verifyRegistration } from './passkeys.ts';
+import { hashSecret } from './secrets.ts';
+import { describeDevice, newSessionRow, SESSION_COOKIE, SESSION_COOKIE_OPTIONS } from './sessions.ts';
+
+/** Where a professional lands after signing in. */
+const HOME = '/console/melden';
+
+/** The client's address for rate limiting: the socket's peer (a proxy in front should be the only peer). */
+function clientAddress(c: ConsoleContext): string {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? 'unknown';
+}
+
+/** A button that only JavaScript reveals, and the sentence that says so when it cannot. */
+function PasskeyButton(props: { kind: 'authenticate' | 'register'; options: string; verify: string; label: string; c: ConsoleContext }) {
+  const t = props.c.get('t');
+  return (
+    <>
+      <p class="utrecht-paragraph" data-needs-js>
+        {t.common.needsJavaScript}
+      </p>
+      <div class="bk-actions">
+        <button
+          type="button"
+          class="utrecht-button utrecht-button--primary-action"
+          data-passkey={props.kind}
+          data-options={props.options}
+          data-verify={props.verify}
+          data-failed={t.common.passkeyFailed}
+          aria-describedby="passkey-status"
+          hidden
+        >
+          {props.label}
+        </button>
+      </div>
+      <div class="utrecht-form-field-error-message" id="passkey-status" role="alert" hidden></div>
+    </>
+  );
+}
+
+/** Sign-in with a passkey (no user name: the passkey names the professional) and enrolment by invitation. */
+export function authRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
+  const { deps, settings } = s;
+  const startCookie = (c: ConsoleContext, token: string) => setCookie(c, SESSION_COOKIE, token, SESSION_COOKIE_OPTIONS);
+
+  app.get('/inloggen', (c) => {
+    const t = c.get('t');
+    const notice = c.req.query('uitgelogd') ? t.signin.signedOut : c.req.query('verlopen') ? t.signin.expired : null;
+    return renderPage(c, {
+      title: t.signin.title,
+      scripts: true,
+      body: (
+        <>
+          <Heading>{t.signin.title}</Heading>
+          {notice ? (
+            <Alert type="info">
+              <P>{notice}</P>
+            </Alert>
+          ) : null}
+          <P lead>{t.signin.intro}</P>
+          <PasskeyButton c={c} kind="authenticate" options="/console/inloggen/opties" verify="/console/inloggen" label={t.signin.button} />
+          <P>{t.signin.noPasskey}</P>
+        </>
+      ),
+    });
+  });
+
+  app.post('/inloggen/opties', async (c) => {
+    if (!s.signInLimiter.take(clientAddress(c))) return c.json({ code: 'too_many_attempts', message: c.get('t').signin.tooMany }, 429);
+    return c.json(await authenticationOptions(s.rp, s.challenges));
+  });
+
+  app.post('/inloggen', async (c) => {
+    const t = c.get('t');
+    if (!s.signInLimiter.take(clientAddress(c))) return c.json({ code: 'too_many_attempts', message: t.signin.tooMany }, 429);
+    const answer = await c.req.json().catch(() => null);
+    const at = deps.clock.now().toISOString();
+    const requestId = c.get('requestId') ?? null;
+    const refuse = async (outcome: string, who: { agencyId: string | null; actor: string | null } = { agencyId: null, actor: null }) => {
+      await recordConsoleEvent(deps.db, { at, ...who, action: 'console.sign_in', subject: null, resource: null, outcome, requestId });
+      return c.json({ code: 'sign_in_refused', message: t.signin.refused }, 401);
+    };
+    const credentialId = credentialIdOf(answer);
+    const passkey = credentialId ? await passkeyById(deps.db, credentialId) : undefined;
+    if (!passkey) return refuse('unknown_passkey');
+    const professional = await professionalById(deps.db, passkey.professionalId);
+    if (!professional) return refuse('unknown_passkey');
+    const who = { agencyId: professional.agencyId, actor: professional.id };
+    if (professional.status !== 'active' || !activeAgencyById(deps.db, professional.agencyId)) return refuse('disabled', who);
+    // The passkey must carry this professional's user handle, as it was made for them.
+    const handle = (answer as { response?: { userHandle?: unknown } }).response?.userHandle;
+    if (handle !== undefined && handle !== Buffer.from(professional.webauthnUserId).toString('base64url')) return refuse('not_verified', who);
+    const counter = await verifyAuthentication(s.rp, s.challenges, passkey, answer);
+    if (counter === null) return refuse('not_verified', who);
+    await recordPasskeyUse(deps.db, passkey.id, counter, at);
+    const { token, row } = newSessionRow(deps, settings, professional.id, describeDevice(c.req.header('user-agent')));
+    await startSession(deps.db, row, { at, ...who, action: 'console.sign_in', subject: null, resource: row.id, outcome: 'ok', requestId });
+    startCookie(c, token);
+    return c.json({ redirect: HOME });
+  });
+
+  const invitationOf = async (c: ConsoleContext) => openInvitation(deps.db, hashSecret(c.req.param('token') ?? ''), deps.clock.now().toISOString());
+
+  app.get('/uitnodiging/:token', async (c) => {
+    const t = c.get('t');
+    const open = await invitationOf(c);
+    if (!open) {
+      return renderPage(c, {
+        title: t.signin.invitationInvalidTitle,
+        status: 404,
+        body: (
+          <>
+            <Heading>{t.signin.invitationInvalidTitle}</Heading>
+            <P>{t.signin.invitationInvalid}</P>
+          </>
+        ),
+      });
+    }
+    const agency = agencyById(deps.db, open.professional.agencyId)!;
+    const base = `/console/uitnodiging/${c.req.param('token')}`;
+    return renderPage(c, {
+      title: t.signin.enrolTitle,
+      scripts: true,
+      body: (
+        <>
+          <Heading>{t.signin.enrolTitle}</Heading>
+          <P lead>{t.signin.enrolIntro(open.professional.name, agency.name)}</P>
+          <P>{t.signin.enrolHow}</P>
+          <PasskeyButton c={c} kind="register" options={`${base}/opties`} verify={base} label={t.signin.enrolButton} />
+        </>
+      ),
+    });
+  });
+
+  app.post('/uitnodiging/:token/opties', async (c) => {
+    if (!s.signInLimiter.take(clientAddress(c))) return c.json({ code: 'too_many_attempts', message: c.get('t').signin.tooMany }, 429);
+    const open = await invitationOf(c);
+    if (!open) return c.json({ code: 'invitation_invalid', message: c.get('t').signin.invitationInvalid }, 404);
+    return c.json(await registrationOptions(s.rp, s.challenges, open.professional, await passkeysOf(deps.db, open.professional.id)));
+  });
+
+  app.post('/uitnodiging/:token', async (c) => {
+    const t = c.get('t');
+    if (!s.signInLimiter.take(clientAddress(c))) return c.json({ code: 'too_many_attempts', message: t.signin.tooMany }, 429);
+    const open = await invitationOf(c);
+    if (!open) return c.json({ code: 'invitation_invalid', message: t.signin.invitationInvalid }, 404);
+    const at = deps.clock.now().toISOString();
+    const passkey = await verifyRegistration(s.rp, s.challenges, open.professional.id, await c.req.json().catch(() => null), at);
+    if (!passkey) return c.json({ code: 'passkey_refused', message: t.common.passkeyFailed }, 400);
+    const { professional } = open;
+    const { token, row } = newSessionRow(deps, settings, professional.id, describeDevice(c.req.header('user-agent')));
+    const who = { at, agencyId: professional.agencyId, actor: professional.id, subject: null, outcome: 'ok', requestId: c.get('requestId') ?? null };
+    const done = await completeEnrolment(deps.db, {
+      tokenHash: open.invitation.tokenHash,
+      passkey,
+      session: row,
+      at,
+      audit: [
+        { ...who, action: 'professional.enrol', resource: passkey.id },
+        { ...who, action: 'console.sign_in', resource: row.id },
+      ],
+    });
+    if (!done) return c.json({ code: 'invitation_invalid', message: t.signin.invitationInvalid }, 404);
+    startCookie(c, token);
+    return c.json({ redirect: HOME });
+  });
+}
