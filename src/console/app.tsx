@@ -47,7 +47,8 @@ export function createConsole(deps: Deps, settings: ConsoleConfig): Hono<Console
   app.use(async (c, next) => {
     c.header('Content-Security-Policy', CONSOLE_CONTENT_SECURITY_POLICY);
     c.header('Cache-Control', 'no-store');
-    c.header('Referrer-Policy', 'no-referrer');
+    // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on a form's POST.
+    c.header('Referrer-Policy', 'same-origin');
     c.header('Cross-Origin-Opener-Policy', 'same-origin');
     c.header('Cross-Origin-Resource-Policy', 'same-origin');
     const lang = getCookie(c, LANG_COOKIE);

@@ -33,7 +33,7 @@ export function Layout({ frame, title, children }: { frame: Frame; title: string
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
+        <meta name="referrer" content="same-origin" />
         <title>{`${title} · ${t.common.appName}`}</title>
         <link rel="stylesheet" href="/console/assets/utrecht.css" />
         <link rel="stylesheet" href="/console/assets/tokens.css" />

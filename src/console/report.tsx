@@ -34,6 +34,16 @@ interface Values {
 }
 
 const municipalityName = (t: Messages, code: string) => MUNICIPALITY_NAMES[code] ?? t.report.municipalityName(code);
+/**
+ * A birth date as people write it (31-03-2012, 31/3/2012, 31.03.2012) or as ISO (2012-03-31), in
+ * ISO; anything else is passed on as typed, for the schema to refuse. A text field, not a date
+ * picker: the picker's order of day and month follows the browser's language, not the page's.
+ */
+export function isoDate(typed: string): string {
+  const dmy = /^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})$/.exec(typed);
+  return dmy ? `${dmy[3]}-${dmy[2]!.padStart(2, '0')}-${dmy[1]!.padStart(2, '0')}` : typed;
+}
+
 const districtName = (d: string) => d.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(' ');
 
 /** The API's problem codes and schema paths, as the field of the form they belong to and its message. */
@@ -105,7 +115,7 @@ export function reportRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
             <fieldset class="bk-fieldset">
               <legend>{r.youngPerson}</legend>
               <TextField name="bsn" label={r.bsn} hint={r.bsnHint} error={bsnError} inputmode="numeric" autocomplete="off" required requiredText={t.common.required} />
-              <TextField name="birthDate" label={r.birthDate} hint={r.birthDateHint} type="date" value={values.birthDate} error={errors.birthDate} required requiredText={t.common.required} />
+              <TextField name="birthDate" label={r.birthDate} hint={r.birthDateHint} value={values.birthDate} error={errors.birthDate} inputmode="numeric" autocomplete="off" required requiredText={t.common.required} />
               <div class={`utrecht-form-field${errors.municipality ? ' utrecht-form-field--invalid' : ''}`}>
                 <label class="utrecht-form-label" for="veld-municipality">{r.municipality}</label>
                 <FieldError id="veld-municipality-fout" error={errors.municipality} />
@@ -237,7 +247,7 @@ export function reportRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
     const informed = values.informed === 'exempt' ? { status: 'exempt', exemption: values.exemption || undefined } : values.informed ? { status: values.informed } : undefined;
     const candidate = {
       bsn,
-      birthDate: values.birthDate,
+      birthDate: isoDate(values.birthDate ?? ''),
       municipality: values.municipality,
       ...(district ? { district } : {}),
       ...(values.kind ? { kind: values.kind } : {}),

@@ -11,7 +11,7 @@ const auditRows = (h: Harness) =>
 
 /** The registration form as a browser posts it. */
 const registration = (bsn: string, over: Record<string, string> = {}) => ({
-  bsn, birthDate: '2014-05-01', municipality: '0014', district: '0014:selwerd', kind: 'concern', name: 'Jet de Vries', phone: '050-1234567', email: 'jet@example.nl', informed: 'informed', ...over,
+  bsn, birthDate: '01-05-2014', municipality: '0014', district: '0014:selwerd', kind: 'concern', name: 'Jet de Vries', phone: '050-1234567', email: 'jet@example.nl', informed: 'informed', ...over,
 });
 
 async function world(opts: { logger?: ReturnType<typeof createLogger> } = {}) {

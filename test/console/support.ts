@@ -53,5 +53,5 @@ export function consoleRequest(h: Harness, method: string, path: string, opts: {
     body = form.toString();
     headers['content-type'] = 'application/x-www-form-urlencoded';
   }
-  return h.app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) });
+  return Promise.resolve(h.app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) }));
 }

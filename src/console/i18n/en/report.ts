@@ -7,7 +7,7 @@ export const report: typeof nl = {
   bsn: 'BSN (citizen service number)',
   bsnHint: '9 digits. The BSN is not kept and not shown to anyone.',
   birthDate: 'Date of birth',
-  birthDateHint: 'For example 2012-03-31.',
+  birthDateHint: 'Day-month-year, for example 31-03-2012.',
   municipality: 'Municipality where the young person lives',
   district: 'District',
   districtHint: "The district decides which WIJ team coordinates. If you do not know it, choose \"I don't know\".",

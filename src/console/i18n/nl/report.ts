@@ -6,7 +6,7 @@ export const report = {
   bsn: 'BSN',
   bsnHint: '9 cijfers. Het BSN wordt niet bewaard en niet aan anderen getoond.',
   birthDate: 'Geboortedatum',
-  birthDateHint: 'Bijvoorbeeld 2012-03-31.',
+  birthDateHint: 'Dag-maand-jaar, bijvoorbeeld 31-03-2012.',
   municipality: 'Gemeente waar de jongere woont',
   district: 'Wijk',
   districtHint: 'De wijk bepaalt welk WIJ-team de regie krijgt. Weet u het niet, kies dan "Weet ik niet".',
