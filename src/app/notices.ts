@@ -10,13 +10,16 @@ import type { ListNoticesQuery, NoticeView } from './notice-schemas.ts';
 const NOTICE_ID = /^ntc_[0-9a-z]{26}$/;
 const cursor = idCursor('ntc');
 
-/** The caller's inbox, oldest first. Every notice whose content is shown is audited. */
-export function listNotices({ ctx, query }: { ctx: Ctx; query: ListNoticesQuery }): { items: NoticeView[]; next: string | null } {
+/**
+ * The caller's inbox, oldest first. Every notice whose content is shown is audited.
+ * `acknowledgedOnly` (the console's read notices, after the unread ones) is not an API parameter.
+ */
+export function listNotices({ ctx, query, acknowledgedOnly = false }: { ctx: Ctx; query: ListNoticesQuery; acknowledgedOnly?: boolean }): { items: NoticeView[]; next: string | null } {
   requireScope(ctx, 'notices:read');
   const given = query.cursor ?? query.after;
   const after = given ? cursor.decode(given) : undefined;
   return inTransaction(ctx.deps.db, (tx) => {
-    const rows = listInbox(tx, ctx.actor.agencyId, { ...(after ? { after } : {}), limit: query.limit + 1, unacknowledged: query.unacknowledged === 'true' });
+    const rows = listInbox(tx, ctx.actor.agencyId, { ...(after ? { after } : {}), limit: query.limit + 1, unacknowledged: query.unacknowledged === 'true', acknowledged: acknowledgedOnly });
     const page = rows.slice(0, query.limit);
     const keyOf = subjectKeys(tx, ctx.deps.keys);
     const reads: AccessEntry[] = [];

@@ -2,11 +2,14 @@ import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Deps } from '../app/context.ts';
 import { DomainError } from '../app/errors.ts';
+import { countUnreadNotices } from '../app/unread-notices.ts';
 import type { ConsoleConfig } from '../config.ts';
 import { revokeSession } from '../store/console-sessions.ts';
 import { accountRoutes } from './account.tsx';
 import { authRoutes } from './auth.tsx';
-import { type ConsoleContext, type ConsoleEnv, type ConsoleServices, renderPage } from './context.tsx';
+import { type ConsoleContext, type ConsoleEnv, type ConsoleServices, ctxOf, renderPage } from './context.tsx';
+import { inboxRoutes } from './inbox.tsx';
+import { signalsRoutes } from './signals.tsx';
 import { loadAssets } from './assets.ts';
 import { CATALOGS, isLang } from './i18n/index.ts';
 import { Alert, Heading, P } from './layout.tsx';
@@ -90,6 +93,7 @@ export function createConsole(deps: Deps, settings: ConsoleConfig): Hono<Console
     }
     c.set('auth', found);
     c.set('actor', found.actor);
+    c.set('unread', async () => (found.actor.scopes.has('notices:read') ? countUnreadNotices({ ctx: ctxOf(c, deps) }) : null));
     if (c.req.method === 'POST') {
       const form = (c.req.header('content-type') ?? '').startsWith('application/json') ? {} : await c.req.parseBody({ all: true });
       const sent = c.req.header('x-csrf-token') ?? (typeof form._csrf === 'string' ? form._csrf : '');
@@ -114,21 +118,8 @@ export function createConsole(deps: Deps, settings: ConsoleConfig): Hono<Console
   accountRoutes(app, services);
   staffRoutes(app, services);
 
-  // Pages of the next part: navigation targets only, until they are built.
-  for (const [path, key] of [['/meldingen', 'mySignals'], ['/berichten', 'inbox']] as const) {
-    app.get(path, (c) =>
-      renderPage(c, {
-        title: c.get('t').common.nav[key],
-        current: key,
-        body: (
-          <>
-            <Heading>{c.get('t').common.nav[key]}</Heading>
-            <P>{c.get('t').common.notYetAvailable}</P>
-          </>
-        ),
-      }),
-    );
-  }
+  signalsRoutes(app, services);
+  inboxRoutes(app, services);
 
   app.all('*', (c) => notFoundPage(c));
 

@@ -48,6 +48,7 @@ function readAssets(tokensCssFile: string | null): Map<string, Asset> {
     ['utrecht.css', { body: read(require.resolve('@utrecht/component-library-css/dist/index.css')), type: css }],
     ['tokens.css', { body: read(tokensCssFile ?? require.resolve('@utrecht/design-tokens/dist/theme.css')), type: css }],
     ['console.css', { body: read(path.join(OWN, 'console.css')), type: css }],
+    ['pages.css', { body: read(path.join(OWN, 'pages.css')), type: css }],
     ['webauthn.js', { body: read(path.join(packageRoot('@simplewebauthn/browser'), 'dist', 'bundle', 'index.umd.min.js')), type: js }],
     ['console.js', { body: read(path.join(OWN, 'console.js')), type: js }],
   ]);

@@ -16,6 +16,8 @@ export interface ConsoleEnv {
     lang: Lang;
     t: Messages;
     auth: SignedIn;
+    /** The signed-in agency's unread notices for the header (null: it may not read notices). */
+    unread: () => Promise<number | null>;
   };
 }
 export type ConsoleContext = Context<ConsoleEnv>;
@@ -52,7 +54,10 @@ export function frameOf(c: ConsoleContext, current?: NavKey, scripts?: boolean):
 
 /** Renders a whole page (with its doctype) in the frame. */
 export async function renderPage(c: ConsoleContext, opts: { title: string; body: Child; current?: NavKey; scripts?: boolean; status?: number }): Promise<Response> {
-  const html = await (<Layout frame={frameOf(c, opts.current, opts.scripts)} title={opts.title}>{opts.body}</Layout>);
+  const frame = frameOf(c, opts.current, opts.scripts);
+  const unread = c.get('unread') as ConsoleEnv['Variables']['unread'] | undefined;
+  if (frame.who && unread) frame.who.unread = await unread();
+  const html = await (<Layout frame={frame} title={opts.title}>{opts.body}</Layout>);
   return c.html(`<!DOCTYPE html>${html}`, (opts.status ?? 200) as 200);
 }
 

@@ -7,7 +7,7 @@ export interface Frame {
   t: Messages;
   /** The path of this page, for the language switch to come back to. */
   path: string;
-  who?: { name: string; agency: string; admin: boolean; csrf: string };
+  who?: { name: string; agency: string; admin: boolean; csrf: string; unread?: number | null };
   /** The navigation entry this page belongs to. */
   current?: NavKey;
   /** Passkey pages load the WebAuthn bundle and the console's script. */
@@ -38,6 +38,7 @@ export function Layout({ frame, title, children }: { frame: Frame; title: string
         <link rel="stylesheet" href="/console/assets/utrecht.css" />
         <link rel="stylesheet" href="/console/assets/tokens.css" />
         <link rel="stylesheet" href="/console/assets/console.css" />
+        <link rel="stylesheet" href="/console/assets/pages.css" />
         {who ? <meta name="csrf-token" content={who.csrf} /> : null}
         {frame.scripts ? <script src="/console/assets/webauthn.js" defer></script> : null}
         {frame.scripts ? <script src="/console/assets/console.js" defer></script> : null}
@@ -71,6 +72,7 @@ export function Layout({ frame, title, children }: { frame: Frame; title: string
                   <li>
                     <a class="bk-nav__link" href={n.href} aria-current={frame.current === n.key ? 'page' : undefined}>
                       {t.common.nav[n.key]}
+                      {n.key === 'inbox' && who.unread ? <UnreadCount n={who.unread} t={t} /> : null}
                     </a>
                   </li>
                 ))}
@@ -83,6 +85,17 @@ export function Layout({ frame, title, children }: { frame: Frame; title: string
         </main>
       </body>
     </html>
+  );
+}
+
+/** The header's count of unread notices: a badge, read out as a phrase. */
+function UnreadCount({ n, t }: { n: number; t: Messages }) {
+  return (
+    <>
+      {' '}
+      <span class="bk-count" aria-hidden="true">{n}</span>
+      <span class="bk-visually-hidden">{` (${t.inbox.unreadCount(n)})`}</span>
+    </>
   );
 }
 

@@ -44,7 +44,7 @@ export function isoDate(typed: string): string {
   return dmy ? `${dmy[3]}-${dmy[2]!.padStart(2, '0')}-${dmy[1]!.padStart(2, '0')}` : typed;
 }
 
-const districtName = (d: string) => d.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(' ');
+export const districtName = (d: string) => d.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(' ');
 
 /** The API's problem codes and schema paths, as the field of the form they belong to and its message. */
 function errorOf(t: Messages, code: string, maxAge: number): [FieldKey, string] {

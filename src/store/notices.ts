@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNull, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, type SQL, sql } from 'drizzle-orm';
 import { agencies, notices } from '../../schema/tables.ts';
 import type { NoticeBody } from '../app/notice-schemas.ts';
 import type { KeyRing } from '../crypto/key-ring.ts';
@@ -82,16 +82,32 @@ export function openNoticeRow(
   return { body: openNotice(key.dataKey, row), pseudonym: key.pseudonym };
 }
 
-/** A page of an agency's inbox, oldest first. */
-export function listInbox(tx: Tx, agencyId: string, opts: { after?: string; limit: number; unacknowledged: boolean }): NoticeRow[] {
+/** A page of an agency's inbox, oldest first: every notice, or only those (not) yet acknowledged. */
+export function listInbox(tx: Tx, agencyId: string, opts: { after?: string; limit: number; unacknowledged: boolean; acknowledged?: boolean }): NoticeRow[] {
   // Every notice id sorts after '', so one query serves the first page and the next.
-  return (opts.unacknowledged ? unacknowledgedPage : inboxPage)(tx).all({ agencyId, after: opts.after ?? '', limit: opts.limit });
+  const page = opts.unacknowledged ? unacknowledgedPage : opts.acknowledged ? acknowledgedPage : inboxPage;
+  return page(tx).all({ agencyId, after: opts.after ?? '', limit: opts.limit });
+}
+
+/** How many of an agency's notices are not yet acknowledged; its own inbox only. */
+export function countUnacknowledged(tx: Tx, agencyId: string): number {
+  return unacknowledgedCount(tx).get({ agencyId })?.n ?? 0;
 }
 
 const inboxWhere = and(eq(notices.agencyId, sql.placeholder('agencyId')), gt(notices.id, sql.placeholder('after')));
 const inboxPage = preparedQuery((db) => db.select().from(notices).where(inboxWhere).orderBy(asc(notices.id)).limit(sql.placeholder('limit')).prepare());
 const unacknowledgedPage = preparedQuery((db) =>
   db.select().from(notices).where(and(inboxWhere, isNull(notices.ackedAt))).orderBy(asc(notices.id)).limit(sql.placeholder('limit')).prepare(),
+);
+const acknowledgedPage = preparedQuery((db) =>
+  db.select().from(notices).where(and(inboxWhere, isNotNull(notices.ackedAt))).orderBy(asc(notices.id)).limit(sql.placeholder('limit')).prepare(),
+);
+const unacknowledgedCount = preparedQuery((db) =>
+  db
+    .select({ n: sql<number>`count(*)` })
+    .from(notices)
+    .where(and(eq(notices.agencyId, sql.placeholder('agencyId')), isNull(notices.ackedAt)))
+    .prepare(),
 );
 
 export function findOwnNotice(tx: Tx, agencyId: string, id: string): NoticeRow | undefined {
