@@ -47,7 +47,7 @@ export function inboxRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
       title: m.title,
       current: 'inbox',
       body: (
-        <>
+        <div class="bk-desk">
           <Heading>{m.title}</Heading>
           <P lead>{m.intro}</P>
           {c.req.query('gedaan') === 'gelezen' ? <Alert type="ok"><P>{m.acknowledged}</P></Alert> : null}
@@ -77,7 +77,7 @@ export function inboxRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
               <a class="utrecht-link" href="/console/berichten">{m.firstPage}</a>
             </p>
           ) : null}
-        </>
+        </div>
       ),
     });
   });

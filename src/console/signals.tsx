@@ -153,7 +153,7 @@ export function signalsRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
       current: 'mySignals',
       status: opts.status ?? 200,
       body: (
-        <>
+        <div class="bk-desk">
           <Heading>{heading}</Heading>
           {done ? <Alert type="ok"><P>{done}</P></Alert> : null}
           {summary.length > 0 ? (
@@ -224,7 +224,7 @@ export function signalsRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
           <P>
             <a class="utrecht-link" href="/console/meldingen">{m.back}</a>
           </P>
-        </>
+        </div>
       ),
     });
   };
