@@ -118,7 +118,7 @@ export function P({ children, lead }: { children: Child; lead?: boolean }) {
 export function Alert({ type, children, id }: { type: 'info' | 'ok' | 'warning' | 'error'; children: Child; id?: string }) {
   return (
     <div class={`utrecht-alert utrecht-alert--${type}`} role={type === 'error' ? 'alert' : 'status'} id={id}>
-      {children}
+      <div class="bk-alert-body">{children}</div>
     </div>
   );
 }

@@ -208,7 +208,7 @@ export function reportRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
                     <label class="utrecht-form-label utrecht-form-label--radio" for="informed-exempt">{r.exempt}</label>
                   </div>
                   <fieldset class="bk-fieldset bk-nested" aria-describedby={errors.exemption ? 'veld-exemption-fout' : undefined}>
-                    <legend class="utrecht-form-label" id="veld-exemption">{r.exempt}</legend>
+                    <legend class="utrecht-form-label" id="veld-exemption">{r.exemptWhy}</legend>
                     <FieldError id="veld-exemption-fout" error={errors.exemption} />
                     {exemptions.map((e) => (
                       <div class="bk-choice">
@@ -244,6 +244,8 @@ export function reportRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
     if (!/^\d{9}$/.test(bsn)) errors.bsn = t.report.errors.bsn;
     const [districtMunicipality, district] = values.district ? values.district.split(':', 2) : [undefined, undefined];
     if (district !== undefined && districtMunicipality !== values.municipality) errors.district = t.report.errors.unknown_district;
+    // Choosing a reason is choosing not to tell, also when the "not" itself was not ticked.
+    if (!values.informed && values.exemption) values.informed = 'exempt';
     const informed = values.informed === 'exempt' ? { status: 'exempt', exemption: values.exemption || undefined } : values.informed ? { status: values.informed } : undefined;
     const candidate = {
       bsn,
@@ -284,7 +286,7 @@ export function reportRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
     const outcome = c.req.query('uitkomst') === 'existing' ? 'existing' : 'created';
     const fieldNames = r.fields as Record<string, string>;
     const notApplied = (c.req.query('niet') ?? '').split(',').filter((f) => f in fieldNames);
-    const informed = signal.informed.status === 'exempt' ? `${r.exempt} ${r.exemptions[signal.informed.exemption]}` : signal.informed.status === 'informed' ? r.informed : r.pending;
+    const informed = signal.informed.status === 'exempt' ? r.exemptBecause(r.exemptions[signal.informed.exemption]) : signal.informed.status === 'informed' ? r.informed : r.pending;
     return renderPage(c, {
       title: r.confirmTitle,
       current: 'report',

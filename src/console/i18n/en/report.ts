@@ -35,7 +35,9 @@ export const report: typeof nl = {
   informed: 'I have told them',
   pending: 'I will tell them',
   pendingHint: (days) => `You get a reminder after ${days} days if you have not updated this.`,
-  exempt: 'I will not tell them, because:',
+  exempt: 'I will not tell them',
+  exemptWhy: 'Why will you not tell them?',
+  exemptBecause: (reason) => `Not told, because ${reason}`,
   exemptions: {
     child_safety: "telling them puts the young person's safety at risk",
     others_safety: "telling them puts someone else's safety at risk",

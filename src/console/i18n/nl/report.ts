@@ -34,7 +34,9 @@ export const report = {
   informed: 'Ik heb het al verteld',
   pending: 'Ik ga het nog vertellen',
   pendingHint: (days: number) => `U krijgt na ${days} dagen een herinnering als u dit nog niet heeft bijgewerkt.`,
-  exempt: 'Ik vertel het niet, omdat:',
+  exempt: 'Ik vertel het niet',
+  exemptWhy: 'Waarom vertelt u het niet?',
+  exemptBecause: (reason: string) => `Niet verteld, omdat ${reason}`,
   exemptions: {
     child_safety: 'het vertellen de veiligheid van de jongere in gevaar brengt',
     others_safety: 'het vertellen de veiligheid van iemand anders in gevaar brengt',
