@@ -23,6 +23,16 @@ interface Values {
   reason?: string;
 }
 
+/** A radio button with its label (id: name-value). */
+function Radio({ name, value, checked, label }: { name: string; value: string; checked: boolean; label: string }) {
+  return (
+    <div class="bk-choice">
+      <input class="utrecht-radio-button utrecht-radio-button--html-input" type="radio" name={name} id={`${name}-${value}`} value={value} checked={checked} />
+      <label class="utrecht-form-label utrecht-form-label--radio" for={`${name}-${value}`}>{label}</label>
+    </div>
+  );
+}
+
 /** Mijn meldingen: the agency's own signals; one signal's page to update the informing duty or withdraw it. */
 export function signalsRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
   const { deps } = s;
@@ -167,7 +177,6 @@ export function signalsRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
             </Alert>
           ) : null}
           <Summary c={c} signal={signal} />
-          {signal.reference ? null : <P>{`${m.reference}: ${m.noReference}`}</P>}
 
           {signal.status === 'active' && !canWrite ? <Alert type="info"><P>{m.noWriteRole}</P></Alert> : null}
           {signal.status === 'active' && canWrite ? (
@@ -179,24 +188,14 @@ export function signalsRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
                 <fieldset class="bk-fieldset" aria-describedby={errors.informed ? 'veld-informed-fout' : undefined}>
                   <legend id="veld-informed">{m.informingLegend}</legend>
                   <FieldError id="veld-informed-fout" error={errors.informed} />
-                  {(['informed', 'pending'] as const).map((x) => (
-                    <div class="bk-choice">
-                      <input class="utrecht-radio-button utrecht-radio-button--html-input" type="radio" name="informed" id={`informed-${x}`} value={x} checked={informed === x} />
-                      <label class="utrecht-form-label utrecht-form-label--radio" for={`informed-${x}`}>{m[x]}</label>
-                    </div>
+                  {(['informed', 'pending', 'exempt'] as const).map((x) => (
+                    <Radio name="informed" value={x} checked={informed === x} label={m[x]} />
                   ))}
-                  <div class="bk-choice">
-                    <input class="utrecht-radio-button utrecht-radio-button--html-input" type="radio" name="informed" id="informed-exempt" value="exempt" checked={informed === 'exempt'} />
-                    <label class="utrecht-form-label utrecht-form-label--radio" for="informed-exempt">{m.exempt}</label>
-                  </div>
                   <fieldset class="bk-fieldset bk-nested" aria-describedby={errors.exemption ? 'veld-exemption-fout' : undefined}>
                     <legend class="utrecht-form-label" id="veld-exemption">{m.exemptionLegend}</legend>
                     <FieldError id="veld-exemption-fout" error={errors.exemption} />
                     {deps.policy.informing.exemptions.map((e) => (
-                      <div class="bk-choice">
-                        <input class="utrecht-radio-button utrecht-radio-button--html-input" type="radio" name="exemption" id={`exemption-${e}`} value={e} checked={exemption === e} />
-                        <label class="utrecht-form-label utrecht-form-label--radio" for={`exemption-${e}`}>{m.exemptions[e]}</label>
-                      </div>
+                      <Radio name="exemption" value={e} checked={exemption === e} label={m.exemptions[e]} />
                     ))}
                   </fieldset>
                 </fieldset>
@@ -211,10 +210,7 @@ export function signalsRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
                   <legend id="veld-reason">{m.reasonLegend}</legend>
                   <FieldError id="veld-reason-fout" error={errors.reason} />
                   {REASONS.map((r) => (
-                    <div class="bk-choice">
-                      <input class="utrecht-radio-button utrecht-radio-button--html-input" type="radio" name="reason" id={`reason-${r}`} value={r} checked={values.reason === r} />
-                      <label class="utrecht-form-label utrecht-form-label--radio" for={`reason-${r}`}>{m.reasons[r]}</label>
-                    </div>
+                    <Radio name="reason" value={r} checked={values.reason === r} label={m.reasons[r]} />
                   ))}
                 </fieldset>
                 <button type="submit" class="utrecht-button utrecht-button--secondary-action">{m.withdrawNext}</button>

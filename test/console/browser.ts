@@ -4,6 +4,7 @@ import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { serve } from '@hono/node-server';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createHarness, type Harness, ROOT } from '../support/harness.ts';
 
 /** Debian's Chromium; the tests never download a browser. */
@@ -111,4 +112,53 @@ export async function tabTo(page: Page, selector: string, maxPresses = 60): Prom
     await page.keyboard.press('Tab');
   }
   throw new Error(`Tab never reached ${selector}`);
+}
+
+export interface PageCheck {
+  violations: string[];
+  fits: boolean;
+  scrollWidth: number;
+}
+
+/**
+ * Chromium and the service for one describe block (started before its tests, stopped after them),
+ * with the checks every console page gets: axe, 375 px and a screenshot, kept by name.
+ */
+export function browserSuite() {
+  let browser: Browser | undefined;
+  let service: RunningService | undefined;
+  const checked: Record<string, PageCheck> = {};
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    service = await startService();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await service?.stop();
+  });
+  return {
+    get browser(): Browser {
+      return browser!;
+    },
+    get service(): RunningService {
+      return service!;
+    },
+    checked,
+    /** axe, 375 px and a screenshot of the page as it stands. */
+    async check(page: Page, name: string): Promise<void> {
+      const violations = await axeViolations(page);
+      const { fits, scrollWidth } = await fitsAt375(page);
+      await screenshot(page, name);
+      checked[name] = { violations, fits, scrollWidth };
+    },
+    /** The named pages were checked: zero axe violations, no horizontal scrolling at 375 px. */
+    expectAccessible(names: string[]): void {
+      for (const name of names) {
+        const result = checked[name];
+        expect(result, `${name} was not checked`).toBeDefined();
+        expect(result!.violations, name).toEqual([]);
+        expect(result!.fits, `${name} is ${result!.scrollWidth}px wide at 375`).toBe(true);
+      }
+    },
+  };
 }

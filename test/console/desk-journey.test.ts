@@ -1,8 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { inviteProfessional } from '../../src/console/professionals.ts';
 import { type TestAgency, validBsn } from '../support/harness.ts';
-import { axeViolations, fitsAt375, launchBrowser, personWithPasskeys, type RunningService, screenshot, startService } from './browser.ts';
+import { browserSuite, personWithPasskeys } from './browser.ts';
 
 /**
  * The registrant's desk in Chromium, as issue 16's "What must show" tells it: an administrator's
@@ -13,56 +13,30 @@ import { axeViolations, fitsAt375, launchBrowser, personWithPasskeys, type Runni
  * and AA) and at 375 px, and photographed in Dutch.
  */
 describe('the registrant\'s desk in Chromium', () => {
-  let browser: Browser;
-  let service: RunningService;
-  const checked: Record<string, { violations: string[]; fits: boolean; scrollWidth: number }> = {};
+  const suite = browserSuite();
+  const { check, expectAccessible } = suite;
   const requests: string[] = [];
-
-  beforeAll(async () => {
-    browser = await launchBrowser();
-    service = await startService();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await service?.stop();
-  });
-
-  async function check(page: Page, name: string): Promise<void> {
-    const violations = await axeViolations(page);
-    const { fits, scrollWidth } = await fitsAt375(page);
-    await screenshot(page, name);
-    checked[name] = { violations, fits, scrollWidth };
-  }
-
-  /** The pages a test checked: zero axe violations, no horizontal scrolling at 375 px. */
-  function expectAccessible(names: string[]): void {
-    for (const name of names) {
-      expect(checked[name], name).toBeDefined();
-      expect(checked[name]!.violations, name).toEqual([]);
-      expect(checked[name]!.fits, `${name} is ${checked[name]!.scrollWidth}px wide at 375`).toBe(true);
-    }
-  }
 
   /** A person opens their invitation link on their own device, enrols a passkey and lands on Melden. */
   async function enrol(link: string) {
-    const person = await personWithPasskeys(browser);
+    const person = await personWithPasskeys(suite.browser);
     await person.page.goto(link);
     await person.page.getByRole('button', { name: 'Passkey aanmaken' }).click();
-    await person.page.waitForURL(`${service.base}/console/melden`);
+    await person.page.waitForURL(`${suite.service.base}/console/melden`);
     return person;
   }
 
   /** Signs out and in again with the passkey alone. */
   async function signInAgain(page: Page): Promise<void> {
     await page.getByRole('button', { name: 'Uitloggen', exact: true }).click();
-    await page.waitForURL(`${service.base}/console/inloggen?uitgelogd=1`);
+    await page.waitForURL(`${suite.service.base}/console/inloggen?uitgelogd=1`);
     await page.getByRole('button', { name: 'Inloggen met passkey' }).click();
-    await page.waitForURL(`${service.base}/console/melden`);
+    await page.waitForURL(`${suite.service.base}/console/melden`);
   }
 
   /** An invitation from the command line's use case, as `betrokken professional invite` makes one. */
   async function invite(agency: TestAgency, name: string, email: string, phone: string, roles: string[]): Promise<string> {
-    const { link } = await inviteProfessional(service.h.deps, { agencyId: agency.id, fields: { name, email, phone, roles }, invitedBy: null });
+    const { link } = await inviteProfessional(suite.service.h.deps, { agencyId: agency.id, fields: { name, email, phone, roles }, invitedBy: null });
     return link;
   }
 
@@ -84,7 +58,7 @@ describe('the registrant\'s desk in Chromium', () => {
 
   /** The audit log as an operator reads it over the API (GET /v1/audit). */
   async function auditLog(): Promise<Array<{ agencyId: string | null; actor: string | null; action: string; outcome: string }>> {
-    const { h } = service;
+    const { h } = suite.service;
     const operator = await h.agency('operator', { name: `Beheer ${Math.random()}` });
     const res = await h.call('GET', '/v1/audit?limit=1000', { token: await h.token(operator, 'audit:read') });
     expect(res.status).toBe(200);
@@ -92,7 +66,7 @@ describe('the registrant\'s desk in Chromium', () => {
   }
 
   it('an invitation, a passkey, a concern, a GP registering, both inboxes, both acknowledge, the audit log names both', { timeout: 180_000 }, async () => {
-    const { h, base } = service;
+    const { h, base } = suite.service;
     await h.agency('wij', { name: 'WIJ Selwerd', districts: ['selwerd'] });
     const school = await h.agency('school', { name: 'Noorderpoort' });
     const gp = await h.agency('gp', { name: 'Huisartsenpraktijk Selwerd' });
@@ -211,7 +185,7 @@ describe('the registrant\'s desk in Chromium', () => {
   });
 
   it('with Veilig Thuis registering too, no school page names it; the GP sees it', { timeout: 180_000 }, async () => {
-    const { h, base } = service;
+    const { h, base } = suite.service;
     await h.agency('wij', { name: 'WIJ Paddepoel', districts: ['paddepoel'] });
     const school = await h.agency('school', { name: 'Werkmancollege' });
     const gp = await h.agency('gp', { name: 'Huisartsen Paddepoel' });

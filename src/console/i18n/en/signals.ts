@@ -24,8 +24,6 @@ export const signals: typeof nl = {
   expiresAt: 'Expires on',
   endedAt: 'Ended on',
   endReason: 'Reason',
-  reference: 'Own case number',
-  noReference: 'None',
   registeredBy: 'Contact person',
   informing: 'Informing',
   informingStates: {
@@ -47,7 +45,7 @@ export const signals: typeof nl = {
   informingLegend: 'Have you told them?',
   informed: 'I have told them',
   pending: 'I will tell them',
-  exempt: 'I will not tell them, because:',
+  exempt: 'I will not tell them',
   exemptionLegend: 'Why will you not tell them?',
   exemptions: {
     child_safety: "telling them would endanger the young person's safety",

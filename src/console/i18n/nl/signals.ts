@@ -23,8 +23,6 @@ export const signals = {
   expiresAt: 'Loopt af op',
   endedAt: 'Beëindigd op',
   endReason: 'Reden',
-  reference: 'Eigen dossiernummer',
-  noReference: 'Geen',
   registeredBy: 'Contactpersoon',
   informing: 'Informeren',
   informingStates: {
@@ -47,7 +45,7 @@ export const signals = {
   informingLegend: 'Heeft u het verteld?',
   informed: 'Ik heb het verteld',
   pending: 'Ik ga het nog vertellen',
-  exempt: 'Ik vertel het niet, omdat:',
+  exempt: 'Ik vertel het niet',
   exemptionLegend: 'Waarom vertelt u het niet?',
   exemptions: {
     child_safety: 'het vertellen de veiligheid van de jongere in gevaar brengt',
