@@ -1,9 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { inviteProfessional } from '../../src/console/professionals.ts';
 import { SESSION_COOKIE } from '../../src/console/sessions.ts';
 import { validBsn } from '../support/harness.ts';
-import { axeViolations, fitsAt375, launchBrowser, personWithPasskeys, type RunningService, screenshot, startService, tabTo } from './browser.ts';
+import { browserSuite, personWithPasskeys, tabTo } from './browser.ts';
 
 /**
  * The registrant's desk in a real browser: an administrator invited from the command line's use
@@ -12,30 +11,12 @@ import { axeViolations, fitsAt375, launchBrowser, personWithPasskeys, type Runni
  * photographed; nothing is loaded from another origin and no BSN reaches a URL.
  */
 describe('the console in Chromium', () => {
-  let browser: Browser;
-  let service: RunningService;
+  const suite = browserSuite();
+  const { checked, check } = suite;
   const requests: string[] = [];
-  const checked: Record<string, { violations: string[]; fits: boolean; scrollWidth: number }> = {};
-
-  beforeAll(async () => {
-    browser = await launchBrowser();
-    service = await startService();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await service?.stop();
-  });
-
-  /** axe, 375 px and a screenshot of the page as it stands. */
-  async function check(page: Page, name: string): Promise<void> {
-    const violations = await axeViolations(page);
-    const { fits, scrollWidth } = await fitsAt375(page);
-    await screenshot(page, name);
-    checked[name] = { violations, fits, scrollWidth };
-  }
 
   it('from an administrator\'s invitation to a concern flagged with the keyboard', { timeout: 120_000 }, async () => {
-    const { h, base } = service;
+    const { h, base } = suite.service;
     await h.agency('wij', { name: 'WIJ Selwerd', districts: ['selwerd', 'paddepoel'] });
     const school = await h.agency('school', { name: 'Noorderpoort' });
     const bsn = validBsn(42);
@@ -48,7 +29,7 @@ describe('the console in Chromium', () => {
     });
     expect(adminLink.startsWith(`${base}/console/uitnodiging/`)).toBe(true);
 
-    const a = await personWithPasskeys(browser);
+    const a = await personWithPasskeys(suite.browser);
     await a.page.goto(`${base}/console/inloggen`);
     await expect.poll(() => a.page.locator('button[data-passkey]').isVisible()).toBe(true);
     await check(a.page, 'inloggen');
@@ -84,7 +65,7 @@ describe('the console in Chromium', () => {
     requests.push(...a.requests);
 
     // The registrant enrols on their own device.
-    const r = await personWithPasskeys(browser);
+    const r = await personWithPasskeys(suite.browser);
     await r.page.goto(registrantLink);
     await r.page.getByRole('button', { name: 'Passkey aanmaken' }).click();
     await r.page.waitForURL(`${base}/console/melden`);
@@ -149,10 +130,10 @@ describe('the console in Chromium', () => {
   });
 
   it('a professional adds a passkey on a second device, removes the first, and cannot remove the last', { timeout: 60_000 }, async () => {
-    const { h, base } = service;
+    const { h, base } = suite.service;
     const gp = await h.agency('gp', { name: 'Huisartsenpraktijk Selwerd' });
     const { link } = await inviteProfessional(h.deps, { agencyId: gp.id, fields: { name: 'Dr. Koops', email: 'koops@example.nl', roles: ['registrant', 'admin'] }, invitedBy: null });
-    const p = await personWithPasskeys(browser);
+    const p = await personWithPasskeys(suite.browser);
     await p.page.goto(link);
     await p.page.getByRole('button', { name: 'Passkey aanmaken' }).click();
     await p.page.waitForURL(`${base}/console/melden`);
@@ -178,9 +159,9 @@ describe('the console in Chromium', () => {
   });
 
   it('without JavaScript the sign-in page says that a passkey needs it', async () => {
-    const context = await browser.newContext({ javaScriptEnabled: false });
+    const context = await suite.browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
-    await page.goto(`${service.base}/console/inloggen`);
+    await page.goto(`${suite.service.base}/console/inloggen`);
     expect(await page.getByText('Inloggen met een passkey werkt alleen als JavaScript aan staat').isVisible()).toBe(true);
     expect(await page.getByRole('button', { name: 'Inloggen met passkey' }).isVisible()).toBe(false);
     await context.close();
