@@ -304,6 +304,68 @@ describe('Berichten', () => {
     expect((await page(h, jet, '/console/melden')).html).toContain('<span class="bk-count" aria-hidden="true">1</span>');
   });
 
+  it('follows a match to its case table: the coordinator\'s contact once claimed, the date, who attended; the school never sees Veilig Thuis there', async () => {
+    const { h, wij, school, gp, vt } = await world();
+    const jet = await signedInProfessional(h, school, ['registrant'], 'Jet de Vries');
+    const koops = await signedInProfessional(h, gp, ['registrant'], 'Dr. Koops');
+    const wijUser = await signedInProfessional(h, wij, ['coordinator'], 'Sanne Mulder');
+    const bsn = validBsn(1101);
+    await register(h, school, bsn, { kind: 'concern', reference: 'NP-11' });
+    await register(h, gp, bsn, { kind: 'involvement', professional: { name: 'Dr. A. Koops', phone: '050-5559876' } });
+    await register(h, vt, bsn, { kind: 'involvement', professional: { name: 'M. Bos', phone: '050-5551111' } });
+
+    // The coordinator's inbox: everyone involved, with contact details (policy: coordinator sees all).
+    const wijText = textOf((await page(h, wijUser, '/console/berichten')).html);
+    expect(wijText).toContain('U heeft de regie gekregen over een jongere bij wie meerdere organisaties betrokken zijn.');
+    expect(wijText).toContain('Betrokken: Noorderpoort maakt zich zorgen — J. de Vries, 050 123 4567');
+    expect(wijText).toContain('Veilig Thuis Groningen is betrokken — M. Bos, 050-5551111');
+
+    const token = await h.token(wij, 'matches:coordinate');
+    const matches = (await (await h.call('GET', '/v1/matches?status=open', { token })).json()) as { items: Array<{ id: string }> };
+    const matchId = matches.items[0]!.id;
+    expect((await h.call('POST', `/v1/matches/${matchId}/claim`, { token, body: { coordinator: { name: 'Sanne Mulder', phone: '050-5554444' } } })).status).toBe(200);
+    const table = (await (await h.call('POST', `/v1/matches/${matchId}/case-tables`, { token, body: { scheduledFor: '2026-03-10T14:00:00+01:00' } })).json()) as { id: string };
+    const outcome = await h.call('POST', `/v1/case-tables/${table.id}/outcome`, {
+      token, body: { held: true, attendedBy: [school.id, gp.id, vt.id, wij.id], leadAgencyId: vt.id, nextReviewOn: '2026-06-01' },
+    });
+    expect(outcome.status).toBe(200);
+
+    const schoolPage = await page(h, jet, '/console/berichten');
+    const schoolText = textOf(schoolPage.html);
+    expect(schoolText).toContain('De regisseur heeft de regie opgepakt en neemt contact met de betrokkenen op.');
+    expect(schoolText).toContain('Regie: WIJ Selwerd — Sanne Mulder, 050-5554444');
+    expect(schoolText).toContain('Er is een casusoverleg over deze jongere gepland.');
+    expect(schoolText).toContain('Gepland op 10 maart 2026 om 14:00');
+    expect(schoolText).toContain('De uitkomst van het casusoverleg over deze jongere is vastgelegd.');
+    expect(schoolText).toContain('Gehouden ja');
+    expect(schoolText).toContain('Aanwezig Noorderpoort, Huisartsenpraktijk Selwerd, WIJ Selwerd');
+    expect(schoolText).toContain('Volgende evaluatie 1 juni 2026');
+    expect(schoolText).not.toContain('Eerstverantwoordelijke'); // the lead is Veilig Thuis, whom the school may not see
+    for (const word of ['veilig thuis', 'veilig_thuis', vt.id.toLowerCase(), 'm. bos']) expect(schoolPage.html.toLowerCase()).not.toContain(word);
+    const gpText = textOf((await page(h, koops, '/console/berichten')).html);
+    expect(gpText).toContain('Eerstverantwoordelijke Veilig Thuis Groningen');
+    expect(gpText).toMatch(/Aanwezig (Noorderpoort|Veilig Thuis Groningen|Huisartsenpraktijk Selwerd|WIJ Selwerd)(, (Noorderpoort|Veilig Thuis Groningen|Huisartsenpraktijk Selwerd|WIJ Selwerd)){3}/);
+  });
+
+  it('speaks English when the professional chose it', async () => {
+    const { h, school, gp } = await world();
+    const jet = await signedInProfessional(h, school, ['registrant']);
+    const english = { ...jet, cookie: `${jet.cookie}; __Host-betrokken-taal=en` };
+    const bsn = validBsn(1201);
+    await register(h, school, bsn, { kind: 'concern', reference: 'NP-12' });
+    await register(h, gp, bsn, { kind: 'involvement', professional: { name: 'Dr. A. Koops', phone: '050-5559876' } });
+    const inbox = await page(h, english, '/console/berichten');
+    expect(inbox.html).toMatch(/^<!DOCTYPE html><html lang="en">/);
+    const text = textOf(inbox.html);
+    expect(text).toContain('Another organisation is also involved with a young person you registered.');
+    expect(text).toContain('Also involved: Huisartsenpraktijk Selwerd is involved — Dr. A. Koops, 050-5559876 (since 2 March 2026)');
+    expect(text).toContain('Coordinator: WIJ Selwerd (not yet taken up)');
+    expect(inbox.html).toContain('(1 unread message)');
+    const list = textOf((await page(h, english, '/console/meldingen')).html);
+    expect(list).toContain('Concern, case NP-12');
+    expect(list).toContain('Expires on 2 March 2028');
+  });
+
   it('has a Dutch and an English sentence for every notice type', () => {
     for (const type of NOTICE_TYPES) {
       const nl = CATALOGS.nl.inbox.sentences[type];
