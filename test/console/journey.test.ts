@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inviteProfessional } from '../../src/console/professionals.ts';
 import { SESSION_COOKIE } from '../../src/console/sessions.ts';
 import { validBsn } from '../support/harness.ts';
-import { axeViolations, fitsAt375, launchBrowser, personWithPasskeys, type RunningService, screenshot, startService, tabTo } from './browser.ts';
+import { arrivedAt, axeViolations, fitsAt375, launchBrowser, personWithPasskeys, type RunningService, screenshot, startService, tabTo } from './browser.ts';
 
 /**
  * The registrant's desk in a real browser: an administrator invited from the command line's use
@@ -20,11 +20,11 @@ describe('the console in Chromium', () => {
   beforeAll(async () => {
     browser = await launchBrowser();
     service = await startService();
-  });
+  }, 60_000);
   afterAll(async () => {
     await browser?.close();
     await service?.stop();
-  });
+  }, 60_000);
 
   /** axe, 375 px and a screenshot of the page as it stands. */
   async function check(page: Page, name: string): Promise<void> {
@@ -34,7 +34,7 @@ describe('the console in Chromium', () => {
     checked[name] = { violations, fits, scrollWidth };
   }
 
-  it('from an administrator\'s invitation to a concern flagged with the keyboard', { timeout: 120_000 }, async () => {
+  it('from an administrator\'s invitation to a concern flagged with the keyboard', { timeout: 300_000 }, async () => {
     const { h, base } = service;
     await h.agency('wij', { name: 'WIJ Selwerd', districts: ['selwerd', 'paddepoel'] });
     const school = await h.agency('school', { name: 'Noorderpoort' });
@@ -56,15 +56,15 @@ describe('the console in Chromium', () => {
     await a.page.goto(adminLink);
     await check(a.page, 'uitnodiging');
     await a.page.getByRole('button', { name: 'Passkey aanmaken' }).click();
-    await a.page.waitForURL(`${base}/console/melden`);
+    await arrivedAt(a.page, `${base}/console/melden`);
     const cookie = (await a.context.cookies()).find((c) => c.name === SESSION_COOKIE)!;
     expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/' });
 
     // Signs out and in again with the passkey: no user name asked.
     await a.page.getByRole('button', { name: 'Uitloggen', exact: true }).click();
-    await a.page.waitForURL(`${base}/console/inloggen?uitgelogd=1`);
+    await arrivedAt(a.page, `${base}/console/inloggen?uitgelogd=1`);
     await a.page.getByRole('button', { name: 'Inloggen met passkey' }).click();
-    await a.page.waitForURL(`${base}/console/melden`);
+    await arrivedAt(a.page, `${base}/console/melden`);
     // An administrator alone may not register: the page says so.
     await expect.poll(() => a.page.getByText('U heeft niet de rol Melder').isVisible()).toBe(true);
 
@@ -87,7 +87,7 @@ describe('the console in Chromium', () => {
     const r = await personWithPasskeys(browser);
     await r.page.goto(registrantLink);
     await r.page.getByRole('button', { name: 'Passkey aanmaken' }).click();
-    await r.page.waitForURL(`${base}/console/melden`);
+    await arrivedAt(r.page, `${base}/console/melden`);
     await check(r.page, 'melden');
 
     // A form with a mistake first: the error stands beside its field, the BSN is not kept.
@@ -115,7 +115,7 @@ describe('the console in Chromium', () => {
     expect(await r.page.locator('#informed-informed').isChecked()).toBe(true);
     await tabTo(r.page, 'button[type="submit"]:not(.bk-inline-form button)');
     await r.page.keyboard.press('Enter');
-    await r.page.waitForURL(/\/console\/melden\/bevestiging\/sig_/);
+    await arrivedAt(r.page, /\/console\/melden\/bevestiging\/sig_/);
     await check(r.page, 'bevestiging');
     const confirmation = await r.page.content();
     expect(confirmation).toContain('Uw melding is geregistreerd.');
@@ -148,36 +148,36 @@ describe('the console in Chromium', () => {
     expect(requests.filter((u) => u.includes(bsn))).toEqual([]);
   });
 
-  it('a professional adds a passkey on a second device, removes the first, and cannot remove the last', { timeout: 60_000 }, async () => {
+  it('a professional adds a passkey on a second device, removes the first, and cannot remove the last', { timeout: 180_000 }, async () => {
     const { h, base } = service;
     const gp = await h.agency('gp', { name: 'Huisartsenpraktijk Selwerd' });
     const { link } = await inviteProfessional(h.deps, { agencyId: gp.id, fields: { name: 'Dr. Koops', email: 'koops@example.nl', roles: ['registrant', 'admin'] }, invitedBy: null });
     const p = await personWithPasskeys(browser);
     await p.page.goto(link);
     await p.page.getByRole('button', { name: 'Passkey aanmaken' }).click();
-    await p.page.waitForURL(`${base}/console/melden`);
+    await arrivedAt(p.page, `${base}/console/melden`);
     await p.page.goto(`${base}/console/account`);
     expect(await p.page.getByText('Uw enige passkey kunt u niet verwijderen.').isVisible()).toBe(true);
     // A second device (an authenticator refuses a second passkey for the same account).
     await p.newDevice();
     await p.page.getByRole('button', { name: 'Passkey toevoegen' }).click();
-    await p.page.waitForURL(`${base}/console/account?gedaan=added`);
+    await arrivedAt(p.page, `${base}/console/account?gedaan=added`);
     expect(await p.page.locator('section.bk-card').count()).toBe(2);
     await check(p.page, 'account-twee-passkeys');
     await p.page.getByRole('button', { name: 'Passkey 1 verwijderen' }).click();
-    await p.page.waitForURL(`${base}/console/account?gedaan=removed#passkeys`);
+    await arrivedAt(p.page, `${base}/console/account?gedaan=removed#passkeys`);
     expect(await p.page.locator('section.bk-card').count()).toBe(1);
     expect(await p.page.getByText('Uw enige passkey kunt u niet verwijderen.').isVisible()).toBe(true);
     // Signs in again with the passkey on the new device.
     await p.page.getByRole('button', { name: 'Uitloggen', exact: true }).click();
     await p.page.getByRole('button', { name: 'Inloggen met passkey' }).click();
-    await p.page.waitForURL(`${base}/console/melden`);
+    await arrivedAt(p.page, `${base}/console/melden`);
     expect(checked['account-twee-passkeys']!.violations).toEqual([]);
     expect(checked['account-twee-passkeys']!.fits).toBe(true);
     await p.context.close();
   });
 
-  it('without JavaScript the sign-in page says that a passkey needs it', async () => {
+  it('without JavaScript the sign-in page says that a passkey needs it', { timeout: 60_000 }, async () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
     await page.goto(`${service.base}/console/inloggen`);
