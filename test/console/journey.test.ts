@@ -158,8 +158,10 @@ describe('the console in Chromium', () => {
     await arrivedAt(p.page, `${base}/console/melden`);
     await p.page.goto(`${base}/console/account`);
     expect(await p.page.getByText('Uw enige passkey kunt u niet verwijderen.').isVisible()).toBe(true);
-    // A second device (an authenticator refuses a second passkey for the same account).
+    // A second device (an authenticator refuses a second passkey for the same account), a minute
+    // later: passkeys are listed oldest first, so "Passkey 1" is the first device's.
     await p.newDevice();
+    h.clock.set(new Date(h.clock.now().getTime() + 60_000).toISOString());
     await p.page.getByRole('button', { name: 'Passkey toevoegen' }).click();
     await arrivedAt(p.page, `${base}/console/account?gedaan=added`);
     expect(await p.page.locator('section.bk-card').count()).toBe(2);
