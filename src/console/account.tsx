@@ -5,7 +5,7 @@ import type { AuditEntry } from '../store/audit.ts';
 import { openSessionsOf, revokeAllSessions } from '../store/console-sessions.ts';
 import { insertPasskey, passkeysOf, removePasskey } from '../store/professionals.ts';
 import { type ConsoleContext, type ConsoleEnv, type ConsoleServices, field, formatDate, renderPage } from './context.tsx';
-import { Alert, Csrf, H2, Heading, P } from './layout.tsx';
+import { Alert, Csrf, H2, Heading, P, PasskeyButton } from './layout.tsx';
 import { registrationOptions, verifyRegistration } from './passkeys.ts';
 import { isRole } from './roles.ts';
 import { SESSION_COOKIE, SESSION_COOKIE_OPTIONS, sessionState } from './sessions.ts';
@@ -77,24 +77,7 @@ export function accountRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
               )}
             </section>
           ))}
-          <p class="utrecht-paragraph" data-needs-js>
-            {t.common.needsJavaScript}
-          </p>
-          <div class="bk-actions">
-            <button
-              type="button"
-              class="utrecht-button utrecht-button--secondary-action"
-              data-passkey="register"
-              data-options="/console/account/passkeys/opties"
-              data-verify="/console/account/passkeys"
-              data-failed={t.common.passkeyFailed}
-              aria-describedby="passkey-status"
-              hidden
-            >
-              {a.addPasskey}
-            </button>
-          </div>
-          <div class="utrecht-form-field-error-message" id="passkey-status" role="alert" hidden></div>
+          <PasskeyButton t={t} kind="register" options="/console/account/passkeys/opties" verify="/console/account/passkeys" label={a.addPasskey} secondary />
 
           <H2 id="sessies">{a.sessions}</H2>
           <div class="bk-table-wrap">

@@ -4,7 +4,7 @@ import { activeAgencyById, agencyById } from '../store/agencies.ts';
 import { recordConsoleEvent, startSession } from '../store/console-sessions.ts';
 import { completeEnrolment, openInvitation, passkeyById, passkeysOf, professionalById, recordPasskeyUse } from '../store/professionals.ts';
 import { type ConsoleContext, type ConsoleEnv, type ConsoleServices, renderPage } from './context.tsx';
-import { Alert, Heading, P } from './layout.tsx';
+import { Alert, Heading, P, PasskeyButton } from './layout.tsx';
 import { authenticationOptions, credentialIdOf, registrationOptions, verifyAuthentication, verifyRegistration } from './passkeys.ts';
 import { hashSecret } from './secrets.ts';
 import { describeDevice, newSessionRow, SESSION_COOKIE, SESSION_COOKIE_OPTIONS } from './sessions.ts';
@@ -16,33 +16,6 @@ const HOME = '/console/melden';
 function clientAddress(c: ConsoleContext): string {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
   return env?.incoming?.socket?.remoteAddress ?? 'unknown';
-}
-
-/** A button that only JavaScript reveals, and the sentence that says so when it cannot. */
-function PasskeyButton(props: { kind: 'authenticate' | 'register'; options: string; verify: string; label: string; c: ConsoleContext }) {
-  const t = props.c.get('t');
-  return (
-    <>
-      <p class="utrecht-paragraph" data-needs-js>
-        {t.common.needsJavaScript}
-      </p>
-      <div class="bk-actions">
-        <button
-          type="button"
-          class="utrecht-button utrecht-button--primary-action"
-          data-passkey={props.kind}
-          data-options={props.options}
-          data-verify={props.verify}
-          data-failed={t.common.passkeyFailed}
-          aria-describedby="passkey-status"
-          hidden
-        >
-          {props.label}
-        </button>
-      </div>
-      <div class="utrecht-form-field-error-message" id="passkey-status" role="alert" hidden></div>
-    </>
-  );
 }
 
 /** Sign-in with a passkey (no user name: the passkey names the professional) and enrolment by invitation. */
@@ -65,7 +38,7 @@ export function authRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
             </Alert>
           ) : null}
           <P lead>{t.signin.intro}</P>
-          <PasskeyButton c={c} kind="authenticate" options="/console/inloggen/opties" verify="/console/inloggen" label={t.signin.button} />
+          <PasskeyButton t={t} kind="authenticate" options="/console/inloggen/opties" verify="/console/inloggen" label={t.signin.button} />
           <P>{t.signin.noPasskey}</P>
         </>
       ),
@@ -133,7 +106,7 @@ export function authRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
           <Heading>{t.signin.enrolTitle}</Heading>
           <P lead>{t.signin.enrolIntro(open.professional.name, agency.name)}</P>
           <P>{t.signin.enrolHow}</P>
-          <PasskeyButton c={c} kind="register" options={`${base}/opties`} verify={base} label={t.signin.enrolButton} />
+          <PasskeyButton t={t} kind="register" options={`${base}/opties`} verify={base} label={t.signin.enrolButton} />
         </>
       ),
     });

@@ -186,3 +186,30 @@ export function FieldError({ id, error }: { id: string; error: string | undefine
     </div>
   ) : null;
 }
+
+/** A passkey button that only JavaScript reveals, and the sentence that says it needs JavaScript when it cannot. */
+export function PasskeyButton(props: { t: Messages; kind: 'authenticate' | 'register'; options: string; verify: string; label: string; secondary?: boolean }) {
+  const { t } = props;
+  return (
+    <>
+      <p class="utrecht-paragraph" data-needs-js>
+        {t.common.needsJavaScript}
+      </p>
+      <div class="bk-actions">
+        <button
+          type="button"
+          class={`utrecht-button ${props.secondary ? 'utrecht-button--secondary-action' : 'utrecht-button--primary-action'}`}
+          data-passkey={props.kind}
+          data-options={props.options}
+          data-verify={props.verify}
+          data-failed={t.common.passkeyFailed}
+          aria-describedby="passkey-status"
+          hidden
+        >
+          {props.label}
+        </button>
+      </div>
+      <div class="utrecht-form-field-error-message" id="passkey-status" role="alert" hidden></div>
+    </>
+  );
+}

@@ -60,6 +60,8 @@ export async function startService(): Promise<RunningService> {
  */
 export async function personWithPasskeys(browser: Browser): Promise<{ context: BrowserContext; page: Page; requests: string[]; newDevice(): Promise<void> }> {
   const context = await browser.newContext({ locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
+  // Two cores shared with other test files: waits get room, a real hang still fails.
+  context.setDefaultTimeout(60_000);
   const requests: string[] = [];
   context.on('request', (r) => requests.push(r.url()));
   const page = await context.newPage();
@@ -131,11 +133,11 @@ export function browserSuite() {
   beforeAll(async () => {
     browser = await launchBrowser();
     service = await startService();
-  });
+  }, 60_000);
   afterAll(async () => {
     await browser?.close();
     await service?.stop();
-  });
+  }, 60_000);
   return {
     get browser(): Browser {
       return browser!;
@@ -161,4 +163,18 @@ export function browserSuite() {
       }
     },
   };
+}
+
+/**
+ * Waits until the page is at the URL (a string, or a pattern) and loaded. Polls the URL rather than
+ * waiting for a navigation event, which a script's `location.assign` may finish before the wait starts.
+ */
+export async function arrivedAt(page: Page, url: string | RegExp, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  const at = () => (typeof url === 'string' ? page.url() === url : url.test(page.url()));
+  while (!at()) {
+    if (Date.now() > until) throw new Error(`the page stayed at ${page.url()}, not ${String(url)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await page.waitForLoadState('load');
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { inviteProfessional } from '../../src/console/professionals.ts';
 import { SESSION_COOKIE } from '../../src/console/sessions.ts';
 import { validBsn } from '../support/harness.ts';
-import { browserSuite, personWithPasskeys, tabTo } from './browser.ts';
+import { arrivedAt, browserSuite, personWithPasskeys, tabTo } from './browser.ts';
 
 /**
  * The registrant's desk in a real browser: an administrator invited from the command line's use
@@ -15,7 +15,7 @@ describe('the console in Chromium', () => {
   const { checked, check } = suite;
   const requests: string[] = [];
 
-  it('from an administrator\'s invitation to a concern flagged with the keyboard', { timeout: 120_000 }, async () => {
+  it('from an administrator\'s invitation to a concern flagged with the keyboard', { timeout: 300_000 }, async () => {
     const { h, base } = suite.service;
     await h.agency('wij', { name: 'WIJ Selwerd', districts: ['selwerd', 'paddepoel'] });
     const school = await h.agency('school', { name: 'Noorderpoort' });
@@ -37,15 +37,15 @@ describe('the console in Chromium', () => {
     await a.page.goto(adminLink);
     await check(a.page, 'uitnodiging');
     await a.page.getByRole('button', { name: 'Passkey aanmaken' }).click();
-    await a.page.waitForURL(`${base}/console/melden`);
+    await arrivedAt(a.page, `${base}/console/melden`);
     const cookie = (await a.context.cookies()).find((c) => c.name === SESSION_COOKIE)!;
     expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/' });
 
     // Signs out and in again with the passkey: no user name asked.
     await a.page.getByRole('button', { name: 'Uitloggen', exact: true }).click();
-    await a.page.waitForURL(`${base}/console/inloggen?uitgelogd=1`);
+    await arrivedAt(a.page, `${base}/console/inloggen?uitgelogd=1`);
     await a.page.getByRole('button', { name: 'Inloggen met passkey' }).click();
-    await a.page.waitForURL(`${base}/console/melden`);
+    await arrivedAt(a.page, `${base}/console/melden`);
     // An administrator alone may not register: the page says so.
     await expect.poll(() => a.page.getByText('U heeft niet de rol Melder').isVisible()).toBe(true);
 
@@ -68,7 +68,7 @@ describe('the console in Chromium', () => {
     const r = await personWithPasskeys(suite.browser);
     await r.page.goto(registrantLink);
     await r.page.getByRole('button', { name: 'Passkey aanmaken' }).click();
-    await r.page.waitForURL(`${base}/console/melden`);
+    await arrivedAt(r.page, `${base}/console/melden`);
     await check(r.page, 'melden');
 
     // A form with a mistake first: the error stands beside its field, the BSN is not kept.
@@ -96,7 +96,7 @@ describe('the console in Chromium', () => {
     expect(await r.page.locator('#informed-informed').isChecked()).toBe(true);
     await tabTo(r.page, 'button[type="submit"]:not(.bk-inline-form button)');
     await r.page.keyboard.press('Enter');
-    await r.page.waitForURL(/\/console\/melden\/bevestiging\/sig_/);
+    await arrivedAt(r.page, /\/console\/melden\/bevestiging\/sig_/);
     await check(r.page, 'bevestiging');
     const confirmation = await r.page.content();
     expect(confirmation).toContain('Uw melding is geregistreerd.');
@@ -136,25 +136,26 @@ describe('the console in Chromium', () => {
     const p = await personWithPasskeys(suite.browser);
     await p.page.goto(link);
     await p.page.getByRole('button', { name: 'Passkey aanmaken' }).click();
-    await p.page.waitForURL(`${base}/console/melden`);
+    await arrivedAt(p.page, `${base}/console/melden`);
     await p.page.goto(`${base}/console/account`);
     expect(await p.page.getByText('Uw enige passkey kunt u niet verwijderen.').isVisible()).toBe(true);
     // A second device (an authenticator refuses a second passkey for the same account), a minute
     // later: passkeys are listed oldest first, so "Passkey 1" is the first device's.
     h.clock.set(new Date(h.clock.now().getTime() + 60_000).toISOString());
     await p.newDevice();
+    h.clock.set(new Date(h.clock.now().getTime() + 60_000).toISOString());
     await p.page.getByRole('button', { name: 'Passkey toevoegen' }).click();
-    await p.page.waitForURL(`${base}/console/account?gedaan=added`);
+    await arrivedAt(p.page, `${base}/console/account?gedaan=added`);
     expect(await p.page.locator('section.bk-card').count()).toBe(2);
     await check(p.page, 'account-twee-passkeys');
     await p.page.getByRole('button', { name: 'Passkey 1 verwijderen' }).click();
-    await p.page.waitForURL(`${base}/console/account?gedaan=removed#passkeys`);
+    await arrivedAt(p.page, `${base}/console/account?gedaan=removed#passkeys`);
     expect(await p.page.locator('section.bk-card').count()).toBe(1);
     expect(await p.page.getByText('Uw enige passkey kunt u niet verwijderen.').isVisible()).toBe(true);
     // Signs in again with the passkey on the new device.
     await p.page.getByRole('button', { name: 'Uitloggen', exact: true }).click();
     await p.page.getByRole('button', { name: 'Inloggen met passkey' }).click();
-    await p.page.waitForURL(`${base}/console/melden`);
+    await arrivedAt(p.page, `${base}/console/melden`);
     expect(checked['account-twee-passkeys']!.violations).toEqual([]);
     expect(checked['account-twee-passkeys']!.fits).toBe(true);
     await p.context.close();

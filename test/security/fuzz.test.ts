@@ -37,7 +37,7 @@ beforeAll(async () => {
   ids = { signal: sig.id, notice: notice.id, match: match.id };
   const doc = (await (await h.call('GET', '/openapi.json')).json()) as { servers: Array<{ url: string }>; paths: Record<string, Record<string, unknown>> };
   // The document's paths follow its server URL (…/v1); the routes outside it (token endpoint,
-  // JWKS, health) are fuzzed too.
+  // JWKS, health, the console) are fuzzed too.
   const base = new URL(doc.servers[0]!.url).pathname;
   routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path: `${base}${path}` })));
   expect(routes.length).toBeGreaterThan(15);
@@ -114,7 +114,9 @@ describe('fuzzing every route', () => {
               expect(last.action).toBe('token.issue');
               expect(last.outcome).toMatch(/^refused: /);
             }
-            if (route.path !== '/oauth/token') expect(res.headers.get('content-type')).toBe('application/problem+json');
+            // The console answers people with pages (and its passkey scripts with JSON), the API with problems.
+            if (route.path.startsWith('/console')) expect(res.headers.get('content-type')).toMatch(/^(text\/html|application\/json)\b/);
+            else if (route.path !== '/oauth/token') expect(res.headers.get('content-type')).toBe('application/problem+json');
           }
         },
       ),
