@@ -43,6 +43,12 @@ export const COMMANDS: Record<string, CommandHelp> = {
     usage: 'agency webhook ID URL [--secret] | agency webhook ID --remove',
     about: 'push notices to URL, or stop pushing (the inbox keeps them); --secret: also sign v1 (HMAC) with a new secret, shown once',
   },
+  'agency oidc': {
+    usage: 'agency oidc --agency ID --issuer URL --client-id ID | agency oidc --agency ID --remove',
+    about:
+      "let the agency's professionals sign in to the console through its own OpenID provider (https; its discovery is checked first),\n" +
+      "as client ID authenticating with private_key_jwt under the service's key (register the service's JWKS URI there); or stop that",
+  },
   'keys rotate': { usage: 'keys rotate', about: 'new key-encryption key and signing key; old ones kept. Back up the keys directory right after' },
   'jobs run': { usage: 'jobs run [retention|escalation|reminders]…', about: 'run the periodic jobs once (the server runs them on a timer)' },
   'deliveries list': { usage: 'deliveries list [--agency ID] [--status failed|pending|delivered|all] [--json]', about: 'webhook deliveries per agency' },

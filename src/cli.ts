@@ -9,6 +9,7 @@ import { writeCheckpoint } from './app/audit-checkpoint.ts';
 import { BackupError, backupDatabase, restoreDatabase } from './app/backup.ts';
 import { addAgency, addAgencyKey, type AgencyRecord, disableAgency, enableAgency, listAgencies, revokeAgencyKey, setAgencyWebhook } from './app/agencies.ts';
 import { checkKeyEncryptionKeys } from './app/check-keys.ts';
+import { configureAgencyOidc, removeAgencyOidc } from './console/oidc-config.ts';
 import type { Deps } from './app/context.ts';
 import { DomainError } from './app/errors.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
@@ -150,6 +151,27 @@ async function agencyCommand(args: string[], config: Config, logger: Logger): Pr
         const agency = setAgencyWebhook(deps, id!, values.remove ? null : url!, { secret: values.secret === true });
         console.log(agencyTable([agency]));
         if (agency.webhookSecret) console.log(`webhook secret (shown once; deliveries are signed v1 with it, and v1a): ${agency.webhookSecret}`);
+        return 0;
+      });
+    }
+    case 'oidc': {
+      const { values } = parseCommand(rest, { agency: { type: 'string' }, issuer: { type: 'string' }, 'client-id': { type: 'string' }, remove: { type: 'boolean' } });
+      const agencyId = need(values.agency, '--agency ID');
+      if (values.remove) {
+        if (values.issuer || values['client-id']) throw new UsageError('--remove takes no --issuer or --client-id');
+        return withRuntime(config, logger, async (deps) => {
+          console.log((await removeAgencyOidc(deps, agencyId)) ? `${agencyId}: OpenID sign-in removed` : `${agencyId}: had no OpenID provider`);
+          return 0;
+        });
+      }
+      const issuer = need(values.issuer, '--issuer URL');
+      const clientId = need(values['client-id'], '--client-id ID');
+      return withRuntime(config, logger, async (deps) => {
+        const row = await configureAgencyOidc(deps, { agencyId, issuer, clientId });
+        console.log(`${row.agencyId}  issuer=${row.issuer}  client_id=${row.clientId}`);
+        console.log(
+          `register the client at the provider with token_endpoint_auth_method private_key_jwt (EdDSA) and jwks_uri ${config.issuer}/.well-known/jwks.json`,
+        );
         return 0;
       });
     }

@@ -1,5 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 // oidc-provider ships no types; what this file uses is declared in oidc-provider-module.d.ts beside it.
 import Provider from 'oidc-provider';
@@ -40,10 +44,29 @@ export interface TestProvider {
   close(): Promise<void>;
 }
 
-export async function startOidcProvider(opts: { clients: TestClient[]; accounts: Record<string, TestAccount> }): Promise<TestProvider> {
-  const server = http.createServer();
+/**
+ * A self-signed certificate for 127.0.0.1 (made with openssl), for a provider served over https:
+ * a process that trusts `certFile` (NODE_EXTRA_CA_CERTS) reaches it as a production issuer.
+ */
+export function loopbackCertificate(dir: string): { key: string; cert: string; certFile: string } {
+  const keyFile = path.join(dir, 'idp-key.pem');
+  const certFile = path.join(dir, 'idp-cert.pem');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile,
+  ], { stdio: 'pipe' });
+  return { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8'), certFile };
+}
+
+export async function startOidcProvider(opts: {
+  clients: TestClient[];
+  accounts: Record<string, TestAccount>;
+  /** Serve over https with this certificate (from `loopbackCertificate`); http otherwise. */
+  tls?: { key: string; cert: string };
+}): Promise<TestProvider> {
+  const server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }) : http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const signingJwk = { ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: 'idp-1' };
 
