@@ -140,7 +140,7 @@ export async function discoverIssuer(deps: OidcDeps, issuer: string, opts: { fre
     });
     metadata = { ...found.serverMetadata() };
   } catch (err) {
-    throw new OidcError('oidc_discovery_failed', `the discovery document of ${issuer} cannot be read: ${describe(err)}`, { cause: err });
+    throw new OidcError('oidc_discovery_failed', `the discovery document of ${issuer} cannot be read: ${describeFailure(err)}`, { cause: err });
   }
   checkMetadata(metadata);
   cache.set(issuer, metadata, now);
@@ -148,7 +148,7 @@ export async function discoverIssuer(deps: OidcDeps, issuer: string, opts: { fre
 }
 
 /** An error of openid-client (or the network) in a few words, without a response body. */
-export function describe(err: unknown): string {
+export function describeFailure(err: unknown): string {
   if (err instanceof client.ResponseBodyError) return `${err.error}${err.error_description ? ` (${err.error_description})` : ''}`;
   if (err instanceof client.AuthorizationResponseError) return err.error;
   const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown } };

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import * as client from 'openid-client';
 import { z } from 'zod';
 import type { KeyRing } from '../crypto/key-ring.ts';
-import { clientConfiguration, describe, type OidcDeps, OidcError, requireAgencyOidc } from './oidc-config.ts';
+import { clientConfiguration, describeFailure, type OidcDeps, OidcError, requireAgencyOidc } from './oidc-config.ts';
 
 export { configureAgencyOidc, DiscoveryCache, type OidcDeps, OidcError, type OidcErrorCode, type OidcOptions, removeAgencyOidc } from './oidc-config.ts';
 
@@ -103,7 +103,7 @@ export async function completeOidcSignIn(deps: OidcDeps, pending: PendingOidcSig
       idTokenExpected: true,
     });
   } catch (err) {
-    throw new OidcError('oidc_provider_error', `the provider did not complete the sign-in: ${describe(err)}`, { cause: err });
+    throw new OidcError('oidc_provider_error', `the provider did not complete the sign-in: ${describeFailure(err)}`, { cause: err });
   }
   const claims = tokens.claims()!;
   let source: Record<string, unknown> = claims;
@@ -111,9 +111,10 @@ export async function completeOidcSignIn(deps: OidcDeps, pending: PendingOidcSig
     try {
       source = { ...claims, ...(await client.fetchUserInfo(config, tokens.access_token, claims.sub)) };
     } catch (err) {
-      throw new OidcError('oidc_provider_error', `the provider's userinfo could not be read: ${describe(err)}`, { cause: err });
+      throw new OidcError('oidc_provider_error', `the provider's userinfo could not be read: ${describeFailure(err)}`, { cause: err });
     }
   }
+  // Lower-cased, so that the console compares it with an invitation's address as the mail system would.
   const email = typeof source.email === 'string' && source.email ? source.email.toLowerCase() : null;
   return {
     issuer: claims.iss,
