@@ -114,7 +114,7 @@ export async function completeOidcSignIn(deps: OidcDeps, pending: PendingOidcSig
       throw new OidcError('oidc_provider_error', `the provider's userinfo could not be read: ${describeFailure(err)}`, { cause: err });
     }
   }
-  // Lower-cased, so that the console compares it with an invitation's address as the mail system would.
+  // Lower-cased, so that the console compares it with an invitation's address regardless of case.
   const email = typeof source.email === 'string' && source.email ? source.email.toLowerCase() : null;
   return {
     issuer: claims.iss,
