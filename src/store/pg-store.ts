@@ -30,8 +30,13 @@ export interface PgStore {
   transaction<T>(fn: (tx: PgTx) => Promise<T>, opts?: PgTransactionOptions): Promise<T>;
   /** Reads outside a transaction, each statement on whichever pooled connection is free. */
   reader: PgTx;
-  /** The pool, for what must hold a connection of its own (a job's session lock: locks.ts). */
+  /** The pool the transactions and the reader use. */
   pool: pg.Pool;
+  /**
+   * A connection of its own, outside the pool, for what must hold one for a while (a job's session
+   * lock: locks.ts); the caller ends it.
+   */
+  connect(): Promise<pg.Client>;
   /** Applies schema/migrations-pg; run once, before the instances start (`betrokken migrate`). */
   migrate(): Promise<void>;
   /** Whether the database answers (for /readyz); throws what the driver threw otherwise. */
@@ -129,6 +134,12 @@ export function openPgStore(url: string, opts: PgStoreOptions = {}): PgStore {
           await new Promise((r) => setTimeout(r, retryDelay(attempt, retryDelayMs)));
         }
       }
+    },
+    async connect() {
+      const client = new pg.Client({ connectionString: url, application_name: opts.application_name ?? 'betrokken' });
+      client.on('error', () => {});
+      await client.connect();
+      return client;
     },
     migrate: () => migratePostgres(readerDb),
     async ping() {

@@ -14,7 +14,7 @@ import { startTestPostgres } from '../support/postgres.ts';
 const N = Number(process.argv[2] ?? 2000);
 
 const pgServer = await startTestPostgres();
-const url = await pgServer.createDatabase();
+const url = await pgServer.createDatabase({ empty: true });
 const store = openPgStore(url, { max: 1 });
 try {
   await store.migrate();
