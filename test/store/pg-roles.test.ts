@@ -78,6 +78,16 @@ const record = (seq: number) =>
   `insert into audit_log (seq, at, action, outcome, prev_hash, hash) values (${seq}, '2026-03-02T09:00:00.000Z', 'test.append', 'ok', 'p', 'h${seq}')`;
 
 describe('the application role', () => {
+  it('is set up in the README by the statements of scripts/pg-grants.sql', () => {
+    const statements = fs
+      .readFileSync(path.join(ROOT, 'scripts', 'pg-grants.sql'), 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() && !line.startsWith('--'));
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    expect(statements.length).toBeGreaterThan(5);
+    expect(readme).toContain(['```sql', ...statements, '```'].join('\n'));
+  });
+
   it('reads and writes the other tables', async () => {
     await as(appUrl, async (c) => {
       await c.query(`insert into meta (key, value) values ('roles', '1')`);
