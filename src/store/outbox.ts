@@ -8,6 +8,14 @@ import type { PgDb } from './pg.ts';
 export type ClaimedNotice = typeof sqliteTables.notices.$inferSelect;
 
 /**
+ * How long a claim holds its notices: one delivery attempt may take the webhook timeout, twice
+ * that and a margin covers the round that claimed them (claiming one round's worth at a time).
+ */
+export function deliveryLeaseMs(timeoutMs: number): number {
+  return 2 * timeoutMs + 5_000;
+}
+
+/**
  * Claims up to `limit` notices whose webhook delivery is due at `now`, oldest first, for this
  * instance until `leaseUntil`: their next attempt moves to `leaseUntil`, so no other instance's
  * claim returns them before then. The caller delivers them after the claim's transaction commits
@@ -16,7 +24,7 @@ export type ClaimedNotice = typeof sqliteTables.notices.$inferSelect;
  * delivers the notice: at least once, with the same `webhook-id` (the notice's id) on every
  * attempt, so a receiver can drop the repeat.
  *
- * The lease must outlast a delivery round (the webhook timeout times the rounds a claim takes);
+ * The lease must outlast a delivery round (deliveryLeaseMs) (the webhook timeout times the rounds a claim takes);
  * claiming one round's worth (the delivery concurrency) at a time keeps it short.
  *
  * On PostgreSQL one statement claims them: an UPDATE over a `SELECT … FOR UPDATE SKIP LOCKED`,
@@ -55,4 +63,30 @@ export async function claimDueNotices(tx: DialectTx, now: string, limit: number,
     .set({ nextAttemptAt: leaseUntil })
     .where(inArray(n.id, rows.map((r) => r.id)));
   return rows.map((r) => ({ ...r, nextAttemptAt: leaseUntil }));
+}
+
+export type DeliveryOutcome = Partial<Pick<ClaimedNotice, 'delivery' | 'attempts' | 'nextAttemptAt' | 'deliveredAt' | 'lastError'>>;
+
+/**
+ * Records how a claimed notice's delivery went, if this claim still holds it: the row still has
+ * the lease this instance claimed it with. An instance that took longer than its lease (paused,
+ * cut off from the database) has lost the notice to another claim, and its late outcome must not
+ * overwrite that one's; it returns false then and writes nothing.
+ */
+export async function recordDeliveryOutcome(tx: DialectTx, id: string, lease: string, changes: DeliveryOutcome): Promise<boolean> {
+  if (tx.dialect === 'postgres') {
+    const n = pgTables.notices;
+    const rows = await (tx.db as PgDb)
+      .update(n)
+      .set(changes)
+      .where(and(eq(n.id, id), eq(n.nextAttemptAt, lease)))
+      .returning({ id: n.id });
+    return rows.length === 1;
+  }
+  const n = sqliteTables.notices;
+  const result = await (tx.db as Db)
+    .update(n)
+    .set(changes)
+    .where(and(eq(n.id, id), eq(n.nextAttemptAt, lease)));
+  return result.changes === 1;
 }

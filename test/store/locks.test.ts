@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as t from '../../schema/tables.ts';
 import { migrateDatabase, openDatabase } from '../../src/store/db.ts';
 import { lockAuditChain, withJobLock } from '../../src/store/locks.ts';
-import { claimDueNotices } from '../../src/store/outbox.ts';
+import { claimDueNotices, recordDeliveryOutcome } from '../../src/store/outbox.ts';
 
 /** The multi-instance primitives on SQLite, where one process owns the database. */
 
@@ -33,6 +33,10 @@ describe('locks and the outbox claim on SQLite', () => {
     expect((await claimDueNotices(tx, '2026-03-02T09:05:00.000Z', 10, lease)).map((r) => r.id)).toEqual(['ntc_3', 'ntc_4']);
     expect(await claimDueNotices(tx, '2026-03-02T09:09:59.000Z', 10, lease)).toEqual([]);
     expect(await claimDueNotices(tx, lease, 10, '2026-03-02T09:20:00.000Z')).toHaveLength(5);
+    // An outcome counts under the lease it was claimed with, and not under a lapsed one.
+    expect(await recordDeliveryOutcome(tx, 'ntc_0', lease, { delivery: 'delivered', nextAttemptAt: null })).toBe(false);
+    expect(await recordDeliveryOutcome(tx, 'ntc_0', '2026-03-02T09:20:00.000Z', { delivery: 'delivered', nextAttemptAt: null })).toBe(true);
+    expect(await claimDueNotices(tx, '2026-03-02T10:00:00.000Z', 10, '2026-03-02T10:10:00.000Z')).toHaveLength(4);
     db.$client.close();
   });
 

@@ -1,9 +1,9 @@
-import { asc, desc, sql } from 'drizzle-orm';
+import { asc, desc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as t from '../../schema/tables.pg.ts';
 import { type AuditFields, chainHash, GENESIS_HASH } from '../../src/crypto/audit-chain.ts';
 import { JOB_LOCK_SPACE, jobLockKey, lockAuditChain, withJobLock } from '../../src/store/locks.ts';
-import { claimDueNotices } from '../../src/store/outbox.ts';
+import { claimDueNotices, recordDeliveryOutcome } from '../../src/store/outbox.ts';
 import { postgresErrorCode } from '../../src/store/pg.ts';
 import { openPgStore, type PgStore, type PgTx } from '../../src/store/pg-store.ts';
 import { startTestPostgres, type TestPostgres } from '../support/postgres.ts';
@@ -132,6 +132,22 @@ describe('claimDueNotices', () => {
     expect(new Set(claimed).size).toBe(NOTICES);
     // They worked side by side rather than one after the other.
     expect(perClaimer.filter((n) => n > 0).length).toBeGreaterThan(1);
+  });
+
+  it('records an outcome only while the claim that records it still holds the notice', async () => {
+    await one.reader.db.insert(t.notices).values({ id: 'ntc_lease', agencyId: 'agy_hook', type: 'match.created', sealed: Buffer.alloc(16), policyId: 'p', policyVersion: '1', createdAt: AT, delivery: 'pending', nextAttemptAt: '2026-03-01T00:00:00.000Z' });
+    const early = '2026-03-01T00:01:00.000Z';
+    const late = '2026-03-01T00:02:00.000Z';
+    const [first] = await one.transaction((tx) => claimDueNotices(tx, '2026-03-01T00:00:00.000Z', 1, early));
+    expect(first?.id).toBe('ntc_lease');
+    // The first claimer stalled past its lease; another claimed the notice and delivered it.
+    const [second] = await two.transaction((tx) => claimDueNotices(tx, early, 1, late));
+    expect(second?.id).toBe('ntc_lease');
+    expect(await two.transaction((tx) => recordDeliveryOutcome(tx, 'ntc_lease', late, { delivery: 'delivered', attempts: 1, nextAttemptAt: null }))).toBe(true);
+    expect(await one.transaction((tx) => recordDeliveryOutcome(tx, 'ntc_lease', early, { attempts: 1, nextAttemptAt: late, lastError: 'timeout' }))).toBe(false);
+    const [row] = await one.reader.db.select().from(t.notices).where(eq(t.notices.id, 'ntc_lease'));
+    expect(row).toMatchObject({ delivery: 'delivered', lastError: null });
+    await one.reader.db.delete(t.notices).where(eq(t.notices.id, 'ntc_lease'));
   });
 
   it('hands a notice out again, with the same id, only when its lease has run out', async () => {
