@@ -132,17 +132,8 @@ async function tokensFor(service: { url: string; issuer: string }, agencies: See
   return Promise.all(registrants.map((a) => tokenFor(service, a)));
 }
 
-async function tokenFor(service: { url: string; issuer: string }, agency: SeededAgency): Promise<string> {
-  const key = agency.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-  if (service.issuer === `http://localhost:${new URL(service.url).port}`) return serviceToken(service, { id: agency.id, key });
-  const assertion = await signClientAssertion(key, { agencyId: agency.id, audience: service.issuer });
-  const res = await fetch(`${service.url}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }),
-  });
-  if (res.status !== 200) throw new Error(`token request to ${service.url} failed: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { access_token: string }).access_token;
+function tokenFor(service: { url: string; issuer: string }, agency: SeededAgency): Promise<string> {
+  return serviceToken(service, { id: agency.id, key: agency.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string }, service.issuer);
 }
 
 /** Form bodies for the token load: each assertion is good for one token (replays are refused), so the load has a fixed amount. */

@@ -3,10 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signClientAssertion } from '../../src/crypto/tokens.ts';
 import { signalBody, validBsn } from '../support/harness.ts';
 import { startTestPostgres, type TestPostgres } from '../support/postgres.ts';
-import { addAgenciesByCli, type CliAgency, cli, type Server, startServer } from '../support/process.ts';
+import { addAgenciesByCli, cli, type Server, serviceToken, startServer } from '../support/process.ts';
 import { Receiver } from '../support/receiver.ts';
 
 /**
@@ -48,18 +47,6 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60
   }
 }
 
-/** An access token from any instance: every instance has the same issuer and signing keys. */
-async function token(server: Server, agency: CliAgency): Promise<string> {
-  const assertion = await signClientAssertion(agency.key, { agencyId: agency.id, audience: ISSUER });
-  const res = await fetch(`${server.url}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }),
-  });
-  expect(res.status, 'token').toBe(200);
-  return ((await res.json()) as { access_token: string }).access_token;
-}
-
 describe('three instances on one PostgreSQL database', () => {
   it('lose nothing and duplicate nothing when one is killed mid-load and restarted', async () => {
     const url = await cluster.createDatabase({ empty: true });
@@ -89,7 +76,8 @@ describe('three instances on one PostgreSQL database', () => {
       expect(fs.existsSync(path.join(dataDir, 'betrokken.db')), 'no SQLite file beside PostgreSQL').toBe(false);
 
       for (let i = 0; i < INSTANCES; i++) servers.push(await startServer(env));
-      const tokens = { school: await token(servers[0]!, agencies.school!), gp: await token(servers[1]!, agencies.gp!) };
+      // A token from one instance serves at every other: one issuer, one set of signing keys.
+      const tokens = { school: await serviceToken(servers[0]!, agencies.school!, ISSUER), gp: await serviceToken(servers[1]!, agencies.gp!, ISSUER) };
 
       const acknowledged: Array<{ agency: 'school' | 'gp'; signalId: string; subject: number }> = [];
       let unknown = 0;
