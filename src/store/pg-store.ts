@@ -41,6 +41,8 @@ export interface PgStore {
   migrate(): Promise<void>;
   /** Whether the database answers (for /readyz); throws what the driver threw otherwise. */
   ping(): Promise<void>;
+  /** Whether the database can take a write (for /readyz and at start): a committed write of one meta row. */
+  probeWrite(): Promise<void>;
   /** Waits for the queries under way and closes every connection of the pool. */
   close(): Promise<void>;
 }
@@ -144,6 +146,9 @@ export function openPgStore(url: string, opts: PgStoreOptions = {}): PgStore {
     migrate: () => migratePostgres(readerDb),
     async ping() {
       await pool.query('select 1');
+    },
+    async probeWrite() {
+      await pool.query("insert into meta (key, value) values ('write_probe', $1) on conflict (key) do update set value = excluded.value", [new Date().toISOString()]);
     },
     close: () => pool.end(),
   };

@@ -120,6 +120,12 @@ describe('the PostgreSQL store', () => {
     expect(runs).toBe(3);
   });
 
+  it('answers a ping and commits a write probe', async () => {
+    await store.ping();
+    await store.probeWrite();
+    expect(await meta(store.reader, 'write_probe')).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+
   it('reports the SQLSTATE of an error the database raised', async () => {
     const err = await store
       .transaction(async (tx) => {
