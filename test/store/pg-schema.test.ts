@@ -17,7 +17,7 @@ let store: PgStore;
 
 beforeAll(async () => {
   cluster = await startTestPostgres();
-  store = openPostgres(await cluster.createDatabase(), { max: 4 });
+  store = openPostgres(await cluster.createDatabase({ empty: true }), { max: 4 });
   await migratePostgres(store.db);
   await seedFixtures();
 }, 60_000);
