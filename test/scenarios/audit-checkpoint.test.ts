@@ -10,7 +10,7 @@ import { CheckpointError, signCheckpoint, verifyCheckpoint } from '../../src/cry
 import { ephemeralKeyRing, generateKeys, loadKeyRing, loadPublicSigningKeys, rotateKeys } from '../../src/crypto/key-ring.ts';
 import { CHECKPOINT_EVERY_MS, scheduleJobs } from '../../src/jobs/index.ts';
 import { type ChainAnchor, verifyAuditChain } from '../../src/store/audit.ts';
-import { openDatabase } from '../../src/store/db.ts';
+import { openStore } from '../../src/store/db.ts';
 import { createHarness, type Harness, ISSUER, signalBody, validBsn } from '../support/harness.ts';
 import { cli } from '../support/process.ts';
 
@@ -49,12 +49,12 @@ async function fetchCheckpoint(h: Harness, token: string): Promise<CheckpointBod
 }
 
 /** The chain in a database file, checked in this process (without or with a checkpoint). */
-function verifyFile(file: string, checkpoint?: ChainAnchor) {
-  const db = openDatabase(file);
+async function verifyFile(file: string, checkpoint?: ChainAnchor) {
+  const store = openStore(file);
   try {
-    return verifyAuditChain(db, checkpoint ? { checkpoint } : {});
+    return await verifyAuditChain(store.reader, checkpoint ? { checkpoint } : {});
   } finally {
-    db.$client.close();
+    await store.close();
   }
 }
 
@@ -107,7 +107,7 @@ describe('signed checkpoints of the audit chain', () => {
     const dbFile = path.join(dir, 'betrokken.db');
     const total = (h.db.$client.prepare('select max(seq) as n from audit_log').get() as { n: number }).n;
     expect(total).toBeGreaterThan(checkpoint.seq + 10);
-    h.db.$client.close();
+    await h.store.close();
     const env = (db = dbFile) => ({ BETROKKEN_DATA_DIR: dir, BETROKKEN_DB: db, BETROKKEN_KEYS_DIR: keysDir });
     const anchor = await verifyCheckpoint(checkpoint.jws, loadPublicSigningKeys(keysDir));
 
@@ -163,7 +163,7 @@ describe('signed checkpoints of the audit chain', () => {
     const token = await h.token(operator);
     const checkpoint = await fetchCheckpoint(h, token);
     const jwks = h.keys.jwks();
-    h.db.$client.close();
+    await h.store.close();
     const refusal = async (jws: string) => {
       const err = await verifyCheckpoint(jws, jwks).then(() => null, (e: unknown) => e);
       expect(err).toBeInstanceOf(CheckpointError);
@@ -206,7 +206,7 @@ describe('signed checkpoints of the audit chain', () => {
     await busy(2);
     const checkpoint = await fetchCheckpoint(h, await h.token(operator));
     const dbFile = path.join(dir, 'betrokken.db');
-    h.db.$client.close();
+    await h.store.close();
     await rotateKeys(keysDir);
     const env = { BETROKKEN_DATA_DIR: dir, BETROKKEN_KEYS_DIR: keysDir };
     const file = path.join(dir, 'checkpoint.json');
@@ -224,7 +224,7 @@ describe('signed checkpoints of the audit chain', () => {
     const restarted = await createHarness({ dbFile, keys: await loadKeyRing(keysDir) });
     await restarted.agency('school');
     const fresh = await fetchCheckpoint(restarted, await restarted.token(await restarted.agency('operator')));
-    restarted.db.$client.close();
+    await restarted.store.close();
     expect(fresh.kid).not.toBe(checkpoint.kid);
     expect(fresh.seq).toBeGreaterThan(checkpoint.seq);
     const newer = path.join(dir, 'newer.json');
