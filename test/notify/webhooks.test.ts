@@ -111,12 +111,12 @@ describe('webhook delivery', () => {
     expect(metrics).toMatch(/betrokken_notices_delivery\{state="failed"\} 1/);
 
     receiver.respond = () => ({ status: 200 });
-    expect(h.store.transaction(async (tx) => requeueFailed(tx, { agencyId: school.id }, h.clock.now().toISOString()))).toBe(1);
+    expect(await h.store.transaction(async (tx) => requeueFailed(tx, { agencyId: school.id }, h.clock.now().toISOString()))).toBe(1);
     expect(await deliverDue(h.deps, OPTS)).toMatchObject({ delivered: 1 });
   });
 
   it('agencies without a webhook only have their inbox', async () => {
     await makeNotice();
-    expect(h.store.transaction(async (tx) => listDeliveries(tx, { agencyId: gp.id }))).toEqual([]);
+    expect(await h.store.transaction(async (tx) => listDeliveries(tx, { agencyId: gp.id }))).toEqual([]);
   });
 });

@@ -13,24 +13,24 @@ describe('the kind of a signal, as the notices show it', () => {
     const w = await World.create();
     await w.step('+school'); // "de school maakt zich zorgen"
     await w.step('+gp'); // "de huisarts is betrokken"
-    expect(parties(w, 'school')).toEqual([{ who: 'gp', kind: 'involvement' }]);
-    expect(parties(w, 'gp')).toEqual([{ who: 'school', kind: 'concern' }]);
-    expect(parties(w, 'wij')).toEqual(expect.arrayContaining([{ who: 'school', kind: 'concern' }, { who: 'gp', kind: 'involvement' }]));
+    expect(await parties(w, 'school')).toEqual([{ who: 'gp', kind: 'involvement' }]);
+    expect(await parties(w, 'gp')).toEqual([{ who: 'school', kind: 'concern' }]);
+    expect(await parties(w, 'wij')).toEqual(expect.arrayContaining([{ who: 'school', kind: 'concern' }, { who: 'gp', kind: 'involvement' }]));
   });
 
   it('a GP that gives a concern is shown as concerned', async () => {
     const w = await World.create();
     await w.register('gp', 1, { kind: 'concern' });
     await w.step('+jgz');
-    expect(parties(w, 'jgz')).toEqual([{ who: 'gp', kind: 'concern' }]);
+    expect(await parties(w, 'jgz')).toEqual([{ who: 'gp', kind: 'concern' }]);
   });
 
   it('where only the type is shown, so is no kind', async () => {
     const w = await World.create();
     await w.step('+school');
     await w.step('+yc');
-    expect(parties(w, 'school')).toEqual([{ type: 'youth_care' }]);
-    expect(parties(w, 'yc')).toEqual([{ who: 'school', kind: 'concern' }]);
+    expect(await parties(w, 'school')).toEqual([{ type: 'youth_care' }]);
+    expect(await parties(w, 'yc')).toEqual([{ who: 'school', kind: 'concern' }]);
   });
 });
 

@@ -111,13 +111,13 @@ describe('family matches', () => {
     for (const step of ['+school#1^a', '+gp#1^a']) await w.step(step);
     await w.register('yc', 2, { parents: [{ bsn: parentBsn('a') }], reference: 'YC-DOSSIER-4711' });
     const inbox = async (label: string) => (await w.inbox(label)).map((n) => w.describe(n));
-    expect(inbox('school')).toEqual(['match.created gp:contact', 'family_match.created gp:contact,youth_care:type own#1']);
+    expect(await inbox('school')).toEqual(['match.created gp:contact', 'family_match.created gp:contact,youth_care:type own#1']);
     await subjectErasure({ ctx: officer(w), bsn: validBsn(2), reason: 'registered_in_error' });
     // The family match held the erased child's registrant: it ends and goes, told by notices that
     // outlive it; the remaining children's signals are no family match (one child, two agencies).
-    expect(inbox('school')).toEqual(['match.created gp:contact', 'family_match.party_left own#1']);
-    expect(inbox('yc')).toEqual(['subject.erased', 'family_match.party_left own#2']);
-    expect(inbox('wij')).toEqual(['match.coordinator_assigned gp:contact,school:contact', 'family_match.closed']);
+    expect(await inbox('school')).toEqual(['match.created gp:contact', 'family_match.party_left own#1']);
+    expect(await inbox('yc')).toEqual(['subject.erased', 'family_match.party_left own#2']);
+    expect(await inbox('wij')).toEqual(['match.coordinator_assigned gp:contact,school:contact', 'family_match.closed']);
     // Nothing of the erased child's registration is left in any family record.
     const everything = JSON.stringify(['school', 'gp', 'wij', 'muni'].map(async (l) => await w.inbox(l)));
     expect(everything).not.toContain('prof yc');
@@ -131,8 +131,8 @@ describe('family matches', () => {
     const erased = await subjectErasure({ ctx: officer(w), bsn: parentBsn('a'), reason: 'other' });
     expect(erased.matches).toBe(1);
     // The family's notices went with it; what tells the parties it ended outlives it.
-    expect(inbox('school')).toEqual(['match.created gp:contact', 'family_match.party_left own#1', 'family_match.party_left own#1']);
-    expect(inbox('jgz')).toEqual(['family_match.party_left own#3']);
+    expect(await inbox('school')).toEqual(['match.created gp:contact', 'family_match.party_left own#1', 'family_match.party_left own#1']);
+    expect(await inbox('jgz')).toEqual(['family_match.party_left own#3']);
     expect((await w.inbox('school')).at(-1)!.matchId).toBeNull();
     expect((await subjectAccess({ ctx: officer(w), bsn: parentBsn('a') })).familyMatches).toEqual([]);
     // The children's own signals stay, but no longer count for the parent: a new registration naming them starts afresh.

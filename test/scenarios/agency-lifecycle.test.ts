@@ -111,7 +111,7 @@ describe('webhooks of disabled agencies and removed webhooks', () => {
     await disableAgency(h.deps, school.id);
     expect(await deliverDue(h.deps, OPTS)).toEqual({ delivered: 0, retried: 0, failed: 0 });
     expect(receiver.received).toHaveLength(0);
-    expect(deliveries()).toMatchObject([{ delivery: 'failed', lastError: 'agency disabled' }]);
+    expect(await deliveries()).toMatchObject([{ delivery: 'failed', lastError: 'agency disabled' }]);
   });
 
   it('the delivery worker itself skips a disabled agency', async () => {

@@ -126,7 +126,7 @@ describe('signed checkpoints of the audit chain', () => {
 
     // (a) The last records deleted, the checkpoint's own among them: the chain alone still looks intact.
     const truncated = tamperedCopy(dbFile, (db) => db.prepare('delete from audit_log where seq >= ?').run(checkpoint.seq - 3));
-    expect(verifyFile(truncated)).toEqual({ ok: true, count: checkpoint.seq - 4 });
+    expect(await verifyFile(truncated)).toEqual({ ok: true, count: checkpoint.seq - 4 });
     const a = cli(['audit', 'verify', '--checkpoint', file], env(truncated));
     expect(a.code).toBe(1);
     expect(a.stderr).toContain(`audit chain truncated: the checkpoint signed at ${checkpoint.at} covers records 1 to ${checkpoint.seq}, but the chain ends at record ${checkpoint.seq - 4}`);
@@ -136,7 +136,7 @@ describe('signed checkpoints of the audit chain', () => {
       expect(db.prepare('update audit_log set agency_id = ? where agency_id = ?').run(gp.id, school.id).changes).toBeGreaterThan(10);
       rehashAll(db);
     });
-    expect(verifyFile(rewritten)).toEqual({ ok: true, count: total });
+    expect(await verifyFile(rewritten)).toEqual({ ok: true, count: total });
     const b = cli(['audit', 'verify', '--checkpoint', file], env(rewritten));
     expect(b.code).toBe(1);
     expect(b.stderr).toContain(`audit chain rewritten: record ${checkpoint.seq} does not have the hash the checkpoint signed`);
@@ -150,11 +150,11 @@ describe('signed checkpoints of the audit chain', () => {
 
     // Records after the checkpoint are held by the chain itself.
     const later = tamperedCopy(dbFile, (db) => db.prepare("update audit_log set actor = 'someone-else' where seq = ?").run(total - 1));
-    expect(verifyFile(later, anchor)).toMatchObject({ ok: false, brokenSeq: total - 1, reason: 'record altered' });
-    expect(verifyFile(changed, anchor)).toMatchObject({ ok: false, brokenSeq: target, reason: 'record altered' });
-    expect(verifyFile(rewritten, anchor)).toMatchObject({ ok: false, brokenSeq: checkpoint.seq, reason: 'head differs from the checkpoint' });
-    expect(verifyFile(truncated, anchor)).toMatchObject({ ok: false, brokenSeq: checkpoint.seq - 3, reason: 'truncated before the checkpoint' });
-    expect(verifyFile(dbFile, anchor)).toEqual({ ok: true, count: total });
+    expect(await verifyFile(later, anchor)).toMatchObject({ ok: false, brokenSeq: total - 1, reason: 'record altered' });
+    expect(await verifyFile(changed, anchor)).toMatchObject({ ok: false, brokenSeq: target, reason: 'record altered' });
+    expect(await verifyFile(rewritten, anchor)).toMatchObject({ ok: false, brokenSeq: checkpoint.seq, reason: 'head differs from the checkpoint' });
+    expect(await verifyFile(truncated, anchor)).toMatchObject({ ok: false, brokenSeq: checkpoint.seq - 3, reason: 'truncated before the checkpoint' });
+    expect(await verifyFile(dbFile, anchor)).toEqual({ ok: true, count: total });
   }, 120_000);
 
   it('refuses a forged checkpoint, one signed by another key, and an access token passed off as one', async () => {

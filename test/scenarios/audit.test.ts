@@ -55,7 +55,7 @@ describe('tamper-evident audit log', () => {
     for (const [needle, at, seq] of cases) {
       flip(needle, at);
       const result = check();
-      expect(result).toMatchObject({ ok: false, brokenSeq: seq });
+      expect(await result).toMatchObject({ ok: false, brokenSeq: seq });
     }
     const broken = cli(['audit', 'verify'], { BETROKKEN_DATA_DIR: dir });
     expect(broken.code).toBe(1);

@@ -97,9 +97,9 @@ describe('a match nobody picks up', () => {
       reminders: { caseTableDue: 0, informingOverdue: 0, turning18: 0 },
     });
     const types = async (label: string) => (await w.inbox(label)).map((n) => n.type);
-    expect(types('school')).toEqual(['match.created', 'signal.informing_overdue']);
-    expect(types('wij')).toEqual(['match.coordinator_assigned', 'match.escalated', 'subject.turning_18']);
-    expect(types('muni')).toEqual(['match.escalated']);
+    expect(await types('school')).toEqual(['match.created', 'signal.informing_overdue']);
+    expect(await types('wij')).toEqual(['match.coordinator_assigned', 'match.escalated', 'subject.turning_18']);
+    expect(await types('muni')).toEqual(['match.escalated']);
   });
 });
 

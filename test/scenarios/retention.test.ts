@@ -11,11 +11,11 @@ describe('retention (time travel with the injected clock)', () => {
     const w = await World.create();
     await w.step('+school#1^a');
     await w.step('+yc#2^a');
-    expect(types(w, 'wij')).toEqual(['family_match.coordinator_assigned']);
+    expect(await types(w, 'wij')).toEqual(['family_match.coordinator_assigned']);
     w.h.clock.set('2028-03-02T09:00:00.000Z');
     expect((await runRetention(w.h.deps)).expired).toBe(2);
-    expect(types(w, 'wij')).toEqual(['family_match.coordinator_assigned', 'family_match.closed']);
-    expect(types(w, 'school')).toEqual(['family_match.created']); // both ended at once: nobody is left to tell
+    expect(await types(w, 'wij')).toEqual(['family_match.coordinator_assigned', 'family_match.closed']);
+    expect(await types(w, 'school')).toEqual(['family_match.created']); // both ended at once: nobody is left to tell
     const families = () => w.h.db.$client.prepare("select count(*) n from subjects where kind = 'family'").get();
     expect(families()).toEqual({ n: 1 });
     w.h.clock.set('2033-03-02T09:00:01.000Z');
@@ -35,14 +35,14 @@ describe('retention (time travel with the injected clock)', () => {
     w.h.clock.set('2028-02-01T09:30:00.000Z');
     expect(await runRetention(w.h.deps)).toEqual({ expiringNoticed: 2, expired: 0, destroyed: 0 });
     expect(await runRetention(w.h.deps)).toEqual({ expiringNoticed: 0, expired: 0, destroyed: 0 });
-    expect(types(w, 'school')).toEqual(['match.created', 'signal.expiring']);
+    expect(await types(w, 'school')).toEqual(['match.created', 'signal.expiring']);
     expect((await w.inbox('school')).at(-1)!.parties.map((p) => p.view)).toEqual(['contact']); // as the policy already showed
 
     w.h.clock.set('2028-03-02T09:00:00.000Z');
     expect(await runRetention(w.h.deps)).toEqual({ expiringNoticed: 0, expired: 2, destroyed: 0 });
     expect(await runRetention(w.h.deps)).toEqual({ expiringNoticed: 0, expired: 0, destroyed: 0 });
-    expect(types(w, 'wij')).toEqual(['match.coordinator_assigned', 'match.closed']);
-    expect(types(w, 'school')).toEqual(['match.created', 'signal.expiring']);
+    expect(await types(w, 'wij')).toEqual(['match.coordinator_assigned', 'match.closed']);
+    expect(await types(w, 'school')).toEqual(['match.created', 'signal.expiring']);
     const status = w.h.db.$client.prepare('select status, end_reason from signals').all();
     expect(status).toEqual([{ status: 'ended', end_reason: 'expired' }, { status: 'ended', end_reason: 'expired' }]);
     expect(w.h.db.$client.prepare("select count(*) n from matches where status in ('open','claimed','escalated')").get()).toEqual({ n: 0 });
@@ -56,7 +56,7 @@ describe('retention (time travel with the injected clock)', () => {
     expect((await runRetention(w.h.deps)).expired).toBe(0);
     w.h.clock.set('2026-09-01T00:00:00.000Z');
     expect((await runRetention(w.h.deps)).expired).toBe(2);
-    expect(types(w, 'wij')).toEqual(['match.coordinator_assigned', 'match.closed']);
+    expect(await types(w, 'wij')).toEqual(['match.coordinator_assigned', 'match.closed']);
   });
 
   it('after the archive period nothing of the subject can be unsealed and no row names it but the audit log', async () => {
