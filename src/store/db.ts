@@ -201,11 +201,16 @@ export class SqliteStore implements Store {
     return (this.readerTx ??= this.openReader ? { dialect: 'sqlite', db: this.openReader(), t: tables } : this.writer);
   }
 
-  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.inTurn(fn, false);
+  }
+
+  /** Waits for the connection, then runs `fn` as a transaction; a probe's success does not clear a failure. */
+  private async inTurn<T>(fn: (tx: Tx) => Promise<T>, probe: boolean): Promise<T> {
     if (this.busy) await new Promise<void>((resume) => this.waiting.push(resume));
     else this.busy = true;
     try {
-      return await this.run(fn);
+      return await this.run(fn, probe);
     } finally {
       // Hands the connection to the next in line (still busy), or frees it.
       const next = this.waiting.shift();
@@ -214,7 +219,7 @@ export class SqliteStore implements Store {
     }
   }
 
-  private async run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  private async run<T>(fn: (tx: Tx) => Promise<T>, probe: boolean): Promise<T> {
     const client = this.db.$client;
     try {
       this.begin.run();
@@ -226,7 +231,7 @@ export class SqliteStore implements Store {
         if (client.inTransaction) this.rollback.run();
         throw err;
       }
-      this.writeFailure = undefined;
+      if (!probe) this.writeFailure = undefined;
       return result;
     } catch (err) {
       if (isStorageError(err)) this.writeFailure = (err as { code: string }).code;
@@ -235,9 +240,9 @@ export class SqliteStore implements Store {
   }
 
   async probeWrite(): Promise<void> {
-    await this.transaction(async () => {
+    await this.inTurn(async () => {
       this.db.$client.prepare("insert into meta (key, value) values ('write_probe', ?) on conflict (key) do update set value = excluded.value").run(new Date().toISOString());
-    });
+    }, true);
     const failed = this.writeFailure;
     if (failed) throw Object.assign(new Error(`the last write failed with ${failed}`), { code: failed });
   }

@@ -129,7 +129,7 @@ describe('a school never learns of Veilig Thuis', () => {
         const without = await run(steps.filter((s) => !s.includes('vt')));
         for (const label of ['school', 'school2']) {
           const seen = async (w: World) => (await w.inbox(label)).map((n) => `${n.matchId ? 'm' : '-'} ${w.describe(n)}`);
-          expect(await seen(world)).toEqual(seen(without));
+          expect(await seen(world)).toEqual(await seen(without));
         }
       }),
       { numRuns: 40 },
