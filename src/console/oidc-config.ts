@@ -1,10 +1,11 @@
 import * as client from 'openid-client';
-import type { Clock } from '../app/context.ts';
+import { type Clock, reader, withTransaction } from '../app/context.ts';
 import { DomainError, type ErrorKind, notFound } from '../app/errors.ts';
 import type { KeyRing } from '../crypto/key-ring.ts';
 import { agencyById } from '../store/agencies.ts';
 import { type AgencyOidcRow, agencyOidcById, deleteAgencyOidc, putAgencyOidc } from '../store/agency-oidc.ts';
-import type { Db } from '../store/db.ts';
+import { appendAudit } from '../store/audit.ts';
+import type { Store } from '../store/db.ts';
 
 /**
  * An agency's own OpenID provider: configuring it (its discovery document checked first), and the
@@ -58,7 +59,7 @@ export interface OidcOptions {
 
 /** What the OIDC functions need of the service: a subset of Deps, plus OIDC options. */
 export interface OidcDeps {
-  db: Db;
+  store: Store;
   keys: KeyRing;
   clock: Clock;
   oidc?: OidcOptions;
@@ -180,7 +181,7 @@ export async function clientConfiguration(deps: OidcDeps, row: AgencyOidcRow): P
 
 /** The agency's provider, or OidcError oidc_not_configured. */
 export async function requireAgencyOidc(deps: OidcDeps, agencyId: string): Promise<AgencyOidcRow> {
-  const row = await agencyOidcById(deps.db, agencyId);
+  const row = await agencyOidcById(reader(deps), agencyId);
   if (!row) throw new OidcError('oidc_not_configured', `agency ${agencyId} has no OpenID provider configured`);
   return row;
 }
@@ -191,20 +192,28 @@ export async function requireAgencyOidc(deps: OidcDeps, agencyId: string): Promi
  * private_key_jwt, is refused and nothing is stored. Audited as `agency.oidc_set`.
  */
 export async function configureAgencyOidc(deps: OidcDeps, input: { agencyId: string; issuer: string; clientId: string }): Promise<AgencyOidcRow> {
-  if (!agencyById(deps.db, input.agencyId)) throw notFound('agency_not_found', `no agency ${input.agencyId}`);
+  if (!(await agencyById(reader(deps), input.agencyId))) throw notFound('agency_not_found', `no agency ${input.agencyId}`);
   const clientId = input.clientId.trim();
   if (!clientId) throw new DomainError('invalid', 'validation_failed', 'a client id is needed');
   const metadata = await discoverIssuer(deps, input.issuer, { fresh: true });
   const at = deps.clock.now().toISOString();
   // The issuer as the provider names itself (openid-client checked that it is the one asked for).
   const row: AgencyOidcRow = { agencyId: input.agencyId, issuer: metadata.issuer, clientId, createdAt: at };
-  await putAgencyOidc(deps.db, row, { at, agencyId: null, actor: 'operator', action: 'agency.oidc_set', subject: null, resource: input.agencyId, outcome: 'ok', requestId: null });
+  await withTransaction(deps, async (tx) => {
+    if (!(await agencyById(tx, input.agencyId))) throw notFound('agency_not_found', `no agency ${input.agencyId}`);
+    await putAgencyOidc(tx, row);
+    await appendAudit(tx, { at, agencyId: null, actor: 'operator', action: 'agency.oidc_set', subject: null, resource: input.agencyId, outcome: 'ok', requestId: null });
+  });
   return row;
 }
 
 /** Removes the agency's OpenID provider; false when it had none. Audited as `agency.oidc_remove`. */
 export async function removeAgencyOidc(deps: OidcDeps, agencyId: string): Promise<boolean> {
-  if (!agencyById(deps.db, agencyId)) throw notFound('agency_not_found', `no agency ${agencyId}`);
   const at = deps.clock.now().toISOString();
-  return deleteAgencyOidc(deps.db, agencyId, { at, agencyId: null, actor: 'operator', action: 'agency.oidc_remove', subject: null, resource: agencyId, outcome: 'ok', requestId: null });
+  return withTransaction(deps, async (tx) => {
+    if (!(await agencyById(tx, agencyId))) throw notFound('agency_not_found', `no agency ${agencyId}`);
+    const removed = await deleteAgencyOidc(tx, agencyId);
+    if (removed) await appendAudit(tx, { at, agencyId: null, actor: 'operator', action: 'agency.oidc_remove', subject: null, resource: agencyId, outcome: 'ok', requestId: null });
+    return removed;
+  });
 }

@@ -1,39 +1,31 @@
 import { eq } from 'drizzle-orm';
-import { agencyOidc } from '../../schema/tables.ts';
-import { appendAudit, type AuditEntry } from './audit.ts';
-import { type Db, inTransaction, type Tx } from './db.ts';
+import type { agencyOidc } from '../../schema/tables.ts';
+import { exec, first, type Tx } from './db.ts';
 
-/**
- * Agencies' own OpenID providers (one per agency). Async, so that callers are written as they
- * will be for PostgreSQL; on SQLite each function settles at once.
- */
+/** Agencies' own OpenID providers (one per agency). */
 
 export type AgencyOidcRow = typeof agencyOidc.$inferSelect;
 
 /** The agency's OpenID provider, or undefined when it has none. */
-export async function agencyOidcById(db: Db | Tx, agencyId: string): Promise<AgencyOidcRow | undefined> {
-  return db.select().from(agencyOidc).where(eq(agencyOidc.agencyId, agencyId)).get();
+export async function agencyOidcById(tx: Tx, agencyId: string): Promise<AgencyOidcRow | undefined> {
+  const { agencyOidc } = tx.t;
+  return first(tx, tx.db.select().from(agencyOidc).where(eq(agencyOidc.agencyId, agencyId)));
 }
 
-/**
- * Sets the agency's provider, replacing one set before (its created_at becomes the new time), and
- * appends `audit` in the same transaction.
- */
-export async function putAgencyOidc(db: Db, row: AgencyOidcRow, audit: AuditEntry): Promise<void> {
-  inTransaction(db, (tx) => {
-    tx.insert(agencyOidc)
+/** Sets the agency's provider, replacing one set before (its created_at becomes the new time). */
+export async function putAgencyOidc(tx: Tx, row: AgencyOidcRow): Promise<void> {
+  const { agencyOidc } = tx.t;
+  await exec(
+    tx,
+    tx.db
+      .insert(agencyOidc)
       .values(row)
-      .onConflictDoUpdate({ target: agencyOidc.agencyId, set: { issuer: row.issuer, clientId: row.clientId, createdAt: row.createdAt } })
-      .run();
-    appendAudit(tx, audit);
-  });
+      .onConflictDoUpdate({ target: agencyOidc.agencyId, set: { issuer: row.issuer, clientId: row.clientId, createdAt: row.createdAt } }),
+  );
 }
 
-/** Removes the agency's provider, appending `audit` in the same transaction; false when it had none (nothing audited). */
-export async function deleteAgencyOidc(db: Db, agencyId: string, audit: AuditEntry): Promise<boolean> {
-  return inTransaction(db, (tx) => {
-    const removed = tx.delete(agencyOidc).where(eq(agencyOidc.agencyId, agencyId)).run().changes > 0;
-    if (removed) appendAudit(tx, audit);
-    return removed;
-  });
+/** Removes the agency's provider; false when it had none. */
+export async function deleteAgencyOidc(tx: Tx, agencyId: string): Promise<boolean> {
+  const { agencyOidc } = tx.t;
+  return (await exec(tx, tx.db.delete(agencyOidc).where(eq(agencyOidc.agencyId, agencyId)))) > 0;
 }

@@ -255,9 +255,9 @@ async function main() {
   await seed(sweepDir, { subjects: SWEEP, signals: SWEEP, expired: true }, bar);
   const deps = await openRuntime(loadConfig({ BETROKKEN_DATA_DIR: sweepDir }), pino({ level: 'silent' }));
   const sweepStart = performance.now();
-  const sweep = runRetention(deps, bar);
+  const sweep = await runRetention(deps, bar);
   const sweepSeconds = Math.round((performance.now() - sweepStart) / 100) / 10;
-  deps.db.$client.close();
+  await deps.store.close();
 
   const pgRuns: PgRun[] = [];
   if (cluster) {

@@ -53,7 +53,7 @@ beforeAll(async () => {
       'sub-bob': { email: 'bob@school.example', emailVerified: false, name: 'Bob Bakker' },
     },
   });
-  deps = { db: h.db, keys: h.keys, clock: h.clock, oidc: { allowInsecureRequests: true, discoveryCache: new DiscoveryCache() } };
+  deps = { store: h.store, keys: h.keys, clock: h.clock, oidc: { allowInsecureRequests: true, discoveryCache: new DiscoveryCache() } };
   school = (await h.agency('school')).id;
   gp = (await h.agency('gp')).id;
   wij = (await h.agency('wij')).id;
@@ -203,9 +203,9 @@ describe('configuring an agency provider', () => {
     const agency = (await h.agency('school')).id;
     const row = await configureAgencyOidc(deps, { agencyId: agency, issuer: idp.issuer, clientId: ' betrokken ' });
     expect(row).toEqual({ agencyId: agency, issuer: idp.issuer, clientId: 'betrokken', createdAt: h.clock.now().toISOString() });
-    expect(await agencyOidcById(h.db, agency)).toEqual(row);
+    expect(await agencyOidcById(h.store.reader, agency)).toEqual(row);
     expect(await removeAgencyOidc(deps, agency)).toBe(true);
-    expect(await agencyOidcById(h.db, agency)).toBeUndefined();
+    expect(await agencyOidcById(h.store.reader, agency)).toBeUndefined();
     expect(await removeAgencyOidc(deps, agency)).toBe(false);
     const actions = h.db.$client.prepare('select action from audit_log where resource = ? order by seq').all(agency) as Array<{ action: string }>;
     expect(actions.map((a) => a.action)).toEqual(['agency.add', 'agency.oidc_set', 'agency.oidc_remove']);
@@ -214,17 +214,17 @@ describe('configuring an agency provider', () => {
   it('refuses an unknown agency and an empty client id', async () => {
     await expect(configureAgencyOidc(deps, { agencyId: 'agy_nobody', issuer: idp.issuer, clientId: 'x' })).rejects.toMatchObject({ code: 'agency_not_found' });
     await expect(configureAgencyOidc(deps, { agencyId: wij, issuer: idp.issuer, clientId: '  ' })).rejects.toMatchObject({ code: 'validation_failed' });
-    expect(await agencyOidcById(h.db, wij)).toBeUndefined();
+    expect(await agencyOidcById(h.store.reader, wij)).toBeUndefined();
   });
 
   it('refuses http issuers unless on loopback and explicitly allowed (tests only)', async () => {
-    const production: OidcDeps = { db: h.db, keys: h.keys, clock: h.clock };
+    const production: OidcDeps = { store: h.store, keys: h.keys, clock: h.clock };
     await expectOidcError(configureAgencyOidc(production, { agencyId: wij, issuer: idp.issuer, clientId: 'betrokken' }), 'oidc_insecure_issuer');
     await expectOidcError(configureAgencyOidc(deps, { agencyId: wij, issuer: 'http://login.agency.example', clientId: 'betrokken' }), 'oidc_insecure_issuer');
     await expectOidcError(configureAgencyOidc(deps, { agencyId: wij, issuer: 'not a url', clientId: 'betrokken' }), 'oidc_insecure_issuer');
     // A sign-in under production options refuses the loopback http issuer configured by a test.
     await expectOidcError(beginOidcSignIn(production, school, redirectUri), 'oidc_insecure_issuer');
-    expect(await agencyOidcById(h.db, wij)).toBeUndefined();
+    expect(await agencyOidcById(h.store.reader, wij)).toBeUndefined();
   });
 
   it('refuses an issuer whose discovery cannot be read, storing nothing', async () => {
@@ -233,7 +233,7 @@ describe('configuring an agency provider', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
     await expectOidcError(configureAgencyOidc(deps, { agencyId: wij, issuer: `http://127.0.0.1:${port}`, clientId: 'betrokken' }), 'oidc_discovery_failed');
-    expect(await agencyOidcById(h.db, wij)).toBeUndefined();
+    expect(await agencyOidcById(h.store.reader, wij)).toBeUndefined();
   });
 
   it('refuses a provider that cannot authenticate clients with private_key_jwt', async () => {
@@ -261,7 +261,7 @@ describe('configuring an agency provider', () => {
     } finally {
       await new Promise((resolve) => fake.close(resolve));
     }
-    expect(await agencyOidcById(h.db, wij)).toBeUndefined();
+    expect(await agencyOidcById(h.store.reader, wij)).toBeUndefined();
   });
 
   it('reads discovery once per issuer while the cache holds it, and again after its TTL', async () => {
