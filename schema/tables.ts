@@ -44,6 +44,21 @@ export const agencyKeys = sqliteTable(
   (t) => [index('agency_keys_agency').on(t.agencyId)],
 );
 
+/**
+ * An agency's own OpenID provider, through which its professionals may sign in to the console:
+ * the issuer (its discovery document is read from there) and the client id the provider gave the
+ * service. The client authenticates with private_key_jwt under the service's signing key, so no
+ * secret is kept.
+ */
+export const agencyOidc = sqliteTable('agency_oidc', {
+  agencyId: text('agency_id')
+    .primaryKey()
+    .references(() => agencies.id),
+  issuer: text('issuer').notNull(),
+  clientId: text('client_id').notNull(),
+  createdAt: text('created_at').notNull(),
+});
+
 /** Client-assertion ids seen, kept until the assertion would have expired (replay defence). */
 export const usedAssertions = sqliteTable(
   'used_assertions',
@@ -359,9 +374,16 @@ export const professionals = sqliteTable(
     roles: text('roles', { mode: 'json' }).$type<string[]>().notNull(),
     status: text('status', { enum: ['invited', 'active', 'disabled'] }).notNull(),
     webauthnUserId: text('webauthn_user_id').notNull(),
+    /** The agency's OpenID provider (issuer) and the subject it names this professional by, once linked at a first sign-in. */
+    oidcIssuer: text('oidc_issuer'),
+    oidcSubject: text('oidc_subject'),
     createdAt: text('created_at').notNull(),
   },
-  (t) => [uniqueIndex('professionals_agency_email').on(t.agencyId, t.email), uniqueIndex('professionals_webauthn_user').on(t.webauthnUserId)],
+  (t) => [
+    uniqueIndex('professionals_agency_email').on(t.agencyId, t.email),
+    uniqueIndex('professionals_webauthn_user').on(t.webauthnUserId),
+    uniqueIndex('professionals_oidc_subject').on(t.oidcIssuer, t.oidcSubject),
+  ],
 );
 
 /** One-time enrolment links: only a hash of the token is kept. */

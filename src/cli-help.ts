@@ -49,6 +49,12 @@ export const COMMANDS: Record<string, CommandHelp> = {
       "invite a professional of the agency to the console (roles: registrant, coordinator, privacy_officer, statistics, admin;\n" +
       'default registrant); prints a one-time enrolment link, valid 72 hours, under BETROKKEN_ISSUER: the first admin starts here',
   },
+  'agency oidc': {
+    usage: 'agency oidc --agency ID --issuer URL --client-id ID | agency oidc --agency ID --remove',
+    about:
+      "let the agency's professionals sign in to the console through its own OpenID provider (https; its discovery is checked first),\n" +
+      "as client ID authenticating with private_key_jwt under the service's key (register the service's JWKS URI there); or stop that",
+  },
   'keys rotate': { usage: 'keys rotate', about: 'new key-encryption key and signing key; old ones kept. Back up the keys directory right after' },
   'jobs run': { usage: 'jobs run [retention|escalation|reminders]…', about: 'run the periodic jobs once (the server runs them on a timer)' },
   'deliveries list': { usage: 'deliveries list [--agency ID] [--status failed|pending|delivered|all] [--json]', about: 'webhook deliveries per agency' },

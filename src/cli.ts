@@ -9,7 +9,8 @@ import { writeCheckpoint } from './app/audit-checkpoint.ts';
 import { BackupError, backupDatabase, restoreDatabase } from './app/backup.ts';
 import { addAgency, addAgencyKey, type AgencyRecord, disableAgency, enableAgency, listAgencies, revokeAgencyKey, setAgencyWebhook } from './app/agencies.ts';
 import { checkKeyEncryptionKeys } from './app/check-keys.ts';
-import type { Deps } from './app/context.ts';
+import { configureAgencyOidc, removeAgencyOidc } from './console/oidc-config.ts';
+import { type Deps, withTransaction } from './app/context.ts';
 import { DomainError } from './app/errors.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { asksForHelp, COMMANDS, commandOf, helpOf, version } from './cli-help.ts';
@@ -26,9 +27,9 @@ import { policyJsonSchema } from './policy/json-schema.ts';
 import { describeLegalBasis } from './policy/legal-basis.ts';
 import { loadPolicy, PolicyError } from './policy/load.ts';
 import { AGENCY_TYPES } from './policy/types.ts';
-import { encryptConfiguredDatabase, hasDatabase, openConfiguredDatabase, openRuntime, type RuntimeOptions, StartupError } from './runtime.ts';
+import { encryptConfiguredDatabase, hasDatabase, openConfiguredStore, openRuntime, type RuntimeOptions, StartupError } from './runtime.ts';
 import { verifyAuditChain } from './store/audit.ts';
-import { DatabaseKeyError, inTransaction, isStorageError } from './store/db.ts';
+import { DatabaseKeyError, isStorageError } from './store/db.ts';
 import { listDeliveries, requeueFailed } from './store/notices.ts';
 
 const USAGE = `betrokken — referral index for youth care
@@ -75,7 +76,7 @@ async function withRuntime<T>(config: Config, logger: Logger, fn: (deps: Deps) =
   try {
     return await fn(deps);
   } finally {
-    deps.db.$client.close();
+    await deps.store.close();
   }
 }
 
@@ -102,16 +103,16 @@ async function agencyCommand(args: string[], config: Config, logger: Logger): Pr
         ...(values.webhook ? { webhookUrl: values.webhook } : {}),
       };
       const publicKey = await parseAgencyPublicKey(readFile(need(values['public-key'], '--public-key FILE')));
-      return withRuntime(config, logger, (deps) => {
-        const agency = addAgency(deps, { ...input, publicKey });
+      return withRuntime(config, logger, async (deps) => {
+        const agency = await addAgency(deps, { ...input, publicKey });
         console.log(values.json ? JSON.stringify(agency, null, 2) : agency.id);
         return 0;
       });
     }
     case 'list': {
       const { values } = parseCommand(rest, { json: { type: 'boolean' } });
-      return withRuntime(config, logger, (deps) => {
-        const all = listAgencies(deps);
+      return withRuntime(config, logger, async (deps) => {
+        const all = await listAgencies(deps);
         if (values.json) console.log(JSON.stringify(all, null, 2));
         else if (all.length === 0) console.log('no agencies yet: add one with `betrokken agency add`');
         else console.log(agencyTable(all));
@@ -121,8 +122,8 @@ async function agencyCommand(args: string[], config: Config, logger: Logger): Pr
     case 'disable':
     case 'enable': {
       const [id] = parseCommand(rest, {}, ['ID']).positionals;
-      return withRuntime(config, logger, (deps) => {
-        console.log(agencyTable([(verb === 'disable' ? disableAgency : enableAgency)(deps, id!)]));
+      return withRuntime(config, logger, async (deps) => {
+        console.log(agencyTable([await (verb === 'disable' ? disableAgency : enableAgency)(deps, id!)]));
         return 0;
       });
     }
@@ -130,16 +131,16 @@ async function agencyCommand(args: string[], config: Config, logger: Logger): Pr
       const [keyVerb, ...keyArgs] = rest;
       if (keyVerb === 'revoke') {
         const [id, kid] = parseCommand(keyArgs, {}, ['ID', 'KID']).positionals;
-        return withRuntime(config, logger, (deps) => {
-          console.log(agencyTable([revokeAgencyKey(deps, id!, kid!)]));
+        return withRuntime(config, logger, async (deps) => {
+          console.log(agencyTable([await revokeAgencyKey(deps, id!, kid!)]));
           return 0;
         });
       }
       if (keyVerb !== 'add') throw new UsageError(keyVerb ? `unknown command agency key ${keyVerb}` : 'missing add or revoke');
       const [id, file] = parseCommand(keyArgs, {}, ['ID', 'FILE']).positionals;
       const key = await parseAgencyPublicKey(readFile(file!));
-      return withRuntime(config, logger, (deps) => {
-        console.log(agencyTable([addAgencyKey(deps, id!, key)]));
+      return withRuntime(config, logger, async (deps) => {
+        console.log(agencyTable([await addAgencyKey(deps, id!, key)]));
         return 0;
       });
     }
@@ -148,10 +149,31 @@ async function agencyCommand(args: string[], config: Config, logger: Logger): Pr
       const [id, url] = positionals;
       if (values.remove === (url !== undefined)) throw new UsageError('give either a URL or --remove');
       if (values.secret && values.remove) throw new UsageError('--secret goes with a URL, not with --remove');
-      return withRuntime(config, logger, (deps) => {
-        const agency = setAgencyWebhook(deps, id!, values.remove ? null : url!, { secret: values.secret === true });
+      return withRuntime(config, logger, async (deps) => {
+        const agency = await setAgencyWebhook(deps, id!, values.remove ? null : url!, { secret: values.secret === true });
         console.log(agencyTable([agency]));
         if (agency.webhookSecret) console.log(`webhook secret (shown once; deliveries are signed v1 with it, and v1a): ${agency.webhookSecret}`);
+        return 0;
+      });
+    }
+    case 'oidc': {
+      const { values } = parseCommand(rest, { agency: { type: 'string' }, issuer: { type: 'string' }, 'client-id': { type: 'string' }, remove: { type: 'boolean' } });
+      const agencyId = need(values.agency, '--agency ID');
+      if (values.remove) {
+        if (values.issuer || values['client-id']) throw new UsageError('--remove takes no --issuer or --client-id');
+        return withRuntime(config, logger, async (deps) => {
+          console.log((await removeAgencyOidc(deps, agencyId)) ? `${agencyId}: OpenID sign-in removed` : `${agencyId}: had no OpenID provider`);
+          return 0;
+        });
+      }
+      const issuer = need(values.issuer, '--issuer URL');
+      const clientId = need(values['client-id'], '--client-id ID');
+      return withRuntime(config, logger, async (deps) => {
+        const row = await configureAgencyOidc(deps, { agencyId, issuer, clientId });
+        console.log(`${row.agencyId}  issuer=${row.issuer}  client_id=${row.clientId}`);
+        console.log(
+          `register the client at the provider with token_endpoint_auth_method private_key_jwt (EdDSA) and jwks_uri ${config.issuer}/.well-known/jwks.json`,
+        );
         return 0;
       });
     }
@@ -217,7 +239,7 @@ async function demo(args: string[], config: Config, logger: Logger): Promise<num
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (fs.existsSync(record)) {
       const known = JSON.parse(fs.readFileSync(record, 'utf8')) as DemoAgency[];
-      const present = new Set(listAgencies(deps).map((a) => a.id));
+      const present = new Set((await listAgencies(deps)).map((a) => a.id));
       if (known.every((a) => present.has(a.id))) return known;
     }
     const made: DemoAgency[] = [];
@@ -225,7 +247,7 @@ async function demo(args: string[], config: Config, logger: Logger): Promise<num
       const { privateKey, publicKey } = generateKeyPairSync('ed25519');
       const keyFile = path.join(dir, `${a.slug}.pem`);
       fs.writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-      const agency = addAgency(deps, {
+      const agency = await addAgency(deps, {
         name: a.name,
         type: a.type,
         municipality: '0014',
@@ -322,8 +344,8 @@ async function deliveriesCommand(args: string[], config: Config, logger: Logger)
     const { values } = parseCommand(rest, { agency: { type: 'string' }, status: { type: 'string' }, json: { type: 'boolean' } });
     const status = values.status ?? 'failed';
     if (!['pending', 'delivered', 'failed', 'all'].includes(status)) throw new UsageError('--status is pending, delivered, failed or all');
-    return withRuntime(config, logger, (deps) => {
-      const rows = inTransaction(deps.db, (tx) =>
+    return withRuntime(config, logger, async (deps) => {
+      const rows = await withTransaction(deps, async (tx) =>
         listDeliveries(tx, { ...(values.agency ? { agencyId: values.agency } : {}), ...(status === 'all' ? {} : { status: status as 'failed' }) }),
       );
       if (values.json) console.log(JSON.stringify(rows, null, 2));
@@ -335,8 +357,8 @@ async function deliveriesCommand(args: string[], config: Config, logger: Logger)
   if (verb === 'retry') {
     const { values, positionals } = parseCommand(rest, { agency: { type: 'string' } }, ['NOTICE_ID?']);
     if (!values.agency && !positionals[0]) throw new UsageError('missing --agency ID or NOTICE_ID');
-    return withRuntime(config, logger, (deps) => {
-      const n = inTransaction(deps.db, (tx) =>
+    return withRuntime(config, logger, async (deps) => {
+      const n = await withTransaction(deps, async (tx) =>
         requeueFailed(tx, { ...(values.agency ? { agencyId: values.agency } : {}), ...(positionals[0] ? { noticeId: positionals[0] } : {}) }, deps.clock.now().toISOString()),
       );
       console.log(`${n} failed ${n === 1 ? 'delivery' : 'deliveries'} queued again`);
@@ -409,9 +431,9 @@ async function auditCommand(args: string[], config: Config, logger: Logger): Pro
   }
   if (!fs.existsSync(config.dbFile)) throw new UsageError(`no database at ${config.dbFile}`);
   // Needs no keys (but the database key of an encrypted file): a backup copy can be checked on its own.
-  const db = openConfiguredDatabase(config);
+  const store = openConfiguredStore(config);
   try {
-    const result = verifyAuditChain(db, anchor ? { checkpoint: anchor } : {});
+    const result = await verifyAuditChain(store.reader, anchor ? { checkpoint: anchor } : {});
     if (result.ok) {
       const extends_ = anchor ? `; it extends the checkpoint of record ${anchor.seq} signed by ${anchor.issuer} at ${anchor.at} (key ${anchor.kid})` : '';
       console.log(`audit chain intact: ${result.count} records${extends_}`);
@@ -426,7 +448,7 @@ async function auditCommand(args: string[], config: Config, logger: Logger): Pro
     }
     return 1;
   } finally {
-    db.$client.close();
+    await store.close();
   }
 }
 
@@ -494,7 +516,8 @@ export async function runCli(argv: string[]): Promise<number> {
         parseCommand(args.slice(1), {});
         await withRuntime(config, logger, async (deps) => {
           const v = await rotateKeys(config.keysDir);
-          checkKeyEncryptionKeys(deps.db, await loadKeyRing(config.keysDir), config.keysDir);
+          const keys = await loadKeyRing(config.keysDir);
+          await withTransaction(deps, (tx) => checkKeyEncryptionKeys(tx, keys, config.keysDir));
           console.log(
             `key-encryption key v${v.kekVersion} and signing key v${v.signingVersion} created; restart the service to use them, and back up ${config.keysDir} again now: backups of the database from now on need ${fileName('kek', v.kekVersion)}`,
           );
@@ -515,8 +538,8 @@ export async function runCli(argv: string[]): Promise<number> {
         const names = parseCommand(args.slice(1), {}, JOBS.map((j) => `${j}?`)).positionals;
         const unknown = names.find((n) => !(JOBS as readonly string[]).includes(n));
         if (unknown) throw new UsageError(`unknown job ${unknown}; jobs are ${JOBS.join(', ')}`);
-        return await withRuntime(config, logger, (deps) => {
-          const result = runJobs(deps, names.length ? (names as JobName[]) : JOBS, progressBar());
+        return await withRuntime(config, logger, async (deps) => {
+          const result = await runJobs(deps, names.length ? (names as JobName[]) : JOBS, progressBar());
           console.log(JSON.stringify(result));
           return 0;
         });

@@ -20,6 +20,11 @@ export interface Config {
   webhook: { timeoutMs: number; backoffMs: number; retryWindowMs: number; allowedHosts: string[] };
   /** Page-level encryption of the SQLite file, with a key in the keys directory (opt-in). */
   dbEncryption: boolean;
+  /**
+   * PostgreSQL in place of the SQLite file (BETROKKEN_DATABASE_URL), for several instances on one
+   * database, with the connections each instance keeps (BETROKKEN_DB_POOL_SIZE); null for SQLite.
+   */
+  postgres: { url: string; poolSize: number } | null;
   /** Who answers integrators' questions: `info.contact` of the OpenAPI document. */
   contact: ApiContact;
   /** The console for professionals: session lifetimes and the municipality's own design tokens. */
@@ -78,6 +83,13 @@ const envSchema = z.object({
     .default([]),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BETROKKEN_DB_ENCRYPTION: z.enum(['on', 'off']).default('off'),
+  // The error never repeats the value: the URL may hold the database password.
+  BETROKKEN_DATABASE_URL: z
+    .string()
+    .trim()
+    .refine((v) => URL.canParse(v) && /^postgres(ql)?:$/.test(new URL(v).protocol), 'must be a postgres:// URL')
+    .optional(),
+  BETROKKEN_DB_POOL_SIZE: z.coerce.number().int('must be a whole number').min(1).max(200).default(10),
   BETROKKEN_CONTACT_NAME: nonEmpty.default('Betrokken service desk'),
   BETROKKEN_CONTACT_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   BETROKKEN_CONTACT_EMAIL: z.email('must be an e-mail address').optional(),
@@ -107,6 +119,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.METRICS_PORT === e.PORT) {
     throw new ConfigError(['METRICS_PORT: must differ from PORT (metrics are never served on the API listener)']);
   }
+  if (e.BETROKKEN_DATABASE_URL && e.BETROKKEN_DB_ENCRYPTION === 'on') {
+    throw new ConfigError(['BETROKKEN_DB_ENCRYPTION: encrypts the SQLite file, and there is none with BETROKKEN_DATABASE_URL (encrypt PostgreSQL\'s storage instead)']);
+  }
   const dataDir = path.resolve(e.BETROKKEN_DATA_DIR);
   const issuer = e.BETROKKEN_ISSUER ?? `http://localhost:${e.PORT}`;
   return {
@@ -127,6 +142,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowedHosts: e.BETROKKEN_WEBHOOK_ALLOWED_HOSTS,
     },
     dbEncryption: e.BETROKKEN_DB_ENCRYPTION === 'on',
+    postgres: e.BETROKKEN_DATABASE_URL ? { url: e.BETROKKEN_DATABASE_URL, poolSize: e.BETROKKEN_DB_POOL_SIZE } : null,
     contact: {
       name: e.BETROKKEN_CONTACT_NAME,
       url: e.BETROKKEN_CONTACT_URL ?? `${issuer}/docs`,

@@ -40,10 +40,9 @@ export async function startServer(opts: { allowOrphans?: boolean } = {}): Promis
     stopJobs();
     metricsServer.close();
     server.close(() => {
-      void stopDelivery().finally(() => {
-        deps.db.$client.close();
-        process.exit(0);
-      });
+      void stopDelivery()
+        .then(() => deps.store.close())
+        .finally(() => process.exit(0));
     });
     setTimeout(() => process.exit(0), 5000).unref();
   };

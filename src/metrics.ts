@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Db } from './store/db.ts';
+import type { Store } from './store/db.ts';
 import { deliveryCounts } from './store/notices.ts';
 import type { DeliveryStats } from './notify/delivery.ts';
 
@@ -16,7 +16,7 @@ export interface Metrics {
   recordJob(job: string, items: number): void;
 }
 
-export function createMetrics(db: Db): Metrics {
+export function createMetrics(store: Pick<Store, 'reader'>): Metrics {
   const registry = new Registry();
   const requests = new Histogram({
     name: 'betrokken_http_request_duration_seconds',
@@ -36,9 +36,9 @@ export function createMetrics(db: Db): Metrics {
     help: 'Notices by webhook delivery state (pending = queued)',
     labelNames: ['state'],
     registers: [registry],
-    collect() {
+    async collect() {
       try {
-        const counts = deliveryCounts(db);
+        const counts = await deliveryCounts(store.reader);
         // 'none' (no webhook) is not a delivery state: it would count every notice written.
         this.set({ state: 'queued' }, counts.pending);
         this.set({ state: 'delivered' }, counts.delivered);

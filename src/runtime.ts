@@ -10,7 +10,7 @@ import { DATABASE_KEY_FILE, databaseKey } from './crypto/database-key.ts';
 import { generateKeys, hasKeys, KeyRingError, loadKeyRing } from './crypto/key-ring.ts';
 import { createMetrics } from './metrics.ts';
 import { loadPolicy } from './policy/load.ts';
-import { DatabaseKeyError, type Db, encryptDatabase, isStorageError, migrateDatabase, openDatabase, probeWrite } from './store/db.ts';
+import { DatabaseKeyError, encryptDatabase, isStorageError, migrateStore, openStore, type SqliteStore, type Store } from './store/db.ts';
 import { readMeta, writeMeta } from './store/meta.ts';
 
 /** Where the database keeps the fingerprint of the pseudonym key it was made with. */
@@ -31,22 +31,22 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock =
       'no database and no keys found: creating a new, empty index with new keys (if you expected an existing index, stop and check BETROKKEN_DATA_DIR)',
     );
   }
-  const db = onStorage(config.dbFile, () => openConfiguredDatabase(config));
+  const store = onStorage(config.dbFile, () => openConfiguredStore(config));
   try {
-    onStorage(config.dbFile, () => migrateDatabase(db));
-    const keys = await onStorage(config.keysDir, () => openKeys(db, config.keysDir, logger));
-    const resealed = onStorage(config.dbFile, () => resealLegacySignals(db, keys));
+    await onStorage(config.dbFile, () => migrateStore(store));
+    const keys = await onStorage(config.keysDir, () => openKeys(store, config.keysDir, logger));
+    const resealed = await onStorage(config.dbFile, () => resealLegacySignals(store, keys));
     if (resealed > 0) logger.info({ signals: resealed }, 'sealed the kind, district and informing state that older signals kept in the clear');
-    onStorage(config.dbFile, () => probeWrite(db));
+    await onStorage(config.dbFile, () => store.probeWrite());
     if (opts.orphans) {
-      const orphans = findPolicyOrphans(db, policy);
+      const orphans = await findPolicyOrphans(store.reader, policy);
       if (orphans.length > 0 && opts.orphans === 'refuse') throw new StartupError(describeOrphans(policy, orphans));
       if (orphans.length > 0) logger.warn({ agencies: orphans }, 'started with --allow-orphans: the policy drops what these agencies use');
-      rememberPolicyScopes(db, policy);
+      await store.transaction((tx) => rememberPolicyScopes(tx, policy));
     }
-    return { db, keys, policy, clock, logger, issuer: config.issuer, metrics: createMetrics(db), webhookAllowedHosts: config.webhook.allowedHosts, contact: config.contact };
+    return { store, keys, policy, clock, logger, issuer: config.issuer, metrics: createMetrics(store), webhookAllowedHosts: config.webhook.allowedHosts, contact: config.contact };
   } catch (err) {
-    db.$client.close();
+    await store.close();
     throw err;
   }
 }
@@ -85,11 +85,11 @@ function checkIndexState(config: Config, create: boolean): 'existing' | 'new' {
 }
 
 /** The configured database, with its page-level encryption key when BETROKKEN_DB_ENCRYPTION is on. */
-export function openConfiguredDatabase(config: Config): Db {
+export function openConfiguredStore(config: Config): SqliteStore {
   const exists = fs.existsSync(config.dbFile) && fs.statSync(config.dbFile).size > 0;
-  if (config.dbEncryption) return openDatabase(config.dbFile, { key: databaseKey(config.keysDir, { newDatabase: !exists }) });
+  if (config.dbEncryption) return openStore(config.dbFile, { key: databaseKey(config.keysDir, { newDatabase: !exists }) });
   try {
-    return openDatabase(config.dbFile);
+    return openStore(config.dbFile);
   } catch (err) {
     if ((err as { code?: string }).code === 'SQLITE_NOTADB' && fs.existsSync(path.join(config.keysDir, DATABASE_KEY_FILE))) {
       throw new DatabaseKeyError(`the database ${config.dbFile} is encrypted: start with BETROKKEN_DB_ENCRYPTION=on`);
@@ -117,8 +117,8 @@ export function encryptConfiguredDatabase(config: Config): string {
   return keyFile;
 }
 
-async function openKeys(db: Db, keysDir: string, logger: Logger) {
-  const known = readMeta(db, KEY_FINGERPRINT);
+async function openKeys(store: Store, keysDir: string, logger: Logger) {
+  const known = await readMeta(store.reader, KEY_FINGERPRINT);
   if (!hasKeys(keysDir)) {
     if (known) {
       throw new KeyRingError(
@@ -129,11 +129,13 @@ async function openKeys(db: Db, keysDir: string, logger: Logger) {
     logger.info({ keysDir }, 'generated new keys (first start); back them up apart from the database');
   }
   const keys = await loadKeyRing(keysDir);
-  if (!known) writeMeta(db, KEY_FINGERPRINT, keys.fingerprint());
-  else if (known !== keys.fingerprint()) {
+  if (known && known !== keys.fingerprint()) {
     throw new KeyRingError(`the keys in ${keysDir} do not belong to this database`);
   }
-  const canaries = checkKeyEncryptionKeys(db, keys, keysDir);
+  const canaries = await store.transaction(async (tx) => {
+    if (!known) await writeMeta(tx, KEY_FINGERPRINT, keys.fingerprint());
+    return checkKeyEncryptionKeys(tx, keys, keysDir);
+  });
   if (canaries.length > 0) logger.info({ kekVersions: canaries }, 'sealed a canary for each new key-encryption key version');
   return keys;
 }

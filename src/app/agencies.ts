@@ -20,10 +20,10 @@ import {
   usableKeysOfAgency,
 } from '../store/agencies.ts';
 import { appendAudit } from '../store/audit.ts';
-import { type Db, inTransaction, type Tx } from '../store/db.ts';
+import type { Store, Tx } from '../store/db.ts';
 import { cancelPendingDeliveries, unqueueDeliveries } from '../store/notices.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
-import type { Clock, Deps } from './context.ts';
+import { type Clock, type Deps, withTransaction } from './context.ts';
 import { conflict, invalid, notFound } from './errors.ts';
 import { LIVE_STATUSES, reconcileMatch } from './matching.ts';
 import { checkWebhookUrl } from './webhook-url.ts';
@@ -56,26 +56,26 @@ export interface AddAgencyInput {
 }
 
 interface AdminDeps {
-  db: Db;
+  store: Store;
   clock: Clock;
   /** Host names the operator allows as webhook destinations even in a refused address range. */
   webhookAllowedHosts?: readonly string[];
 }
 
-function auditAdmin(tx: Tx, deps: AdminDeps, action: string, resource: string, outcome = 'ok'): void {
-  appendAudit(tx, { at: deps.clock.now().toISOString(), agencyId: null, actor: 'operator', action, subject: null, resource, outcome, requestId: null });
+async function auditAdmin(tx: Tx, deps: AdminDeps, action: string, resource: string, outcome = 'ok'): Promise<void> {
+  await appendAudit(tx, { at: deps.clock.now().toISOString(), agencyId: null, actor: 'operator', action, subject: null, resource, outcome, requestId: null });
 }
 
-function loadAgency(tx: Tx | Db, id: string): AgencyRecord {
-  const found = agencyById(tx, id);
+async function loadAgency(tx: Tx, id: string): Promise<AgencyRecord> {
+  const found = await agencyById(tx, id);
   if (!found) throw notFound('agency_not_found', `no agency ${id}`);
   const { webhookSecret, ...row } = found;
-  const keys = keysOfAgency(tx, id);
+  const keys = await keysOfAgency(tx, id);
   const webhookSigning = row.webhookUrl ? (webhookSecret ? 'v1+v1a' : 'v1a') : null;
   return { ...row, type: row.type as AgencyType, webhookSigning, keys };
 }
 
-export function addAgency(deps: AdminDeps, input: AddAgencyInput): AgencyRecord {
+export async function addAgency(deps: AdminDeps, input: AddAgencyInput): Promise<AgencyRecord> {
   if (!input.name.trim()) throw invalid('validation_failed', 'an agency needs a name');
   if (!(AGENCY_TYPES as readonly string[]).includes(input.type)) {
     throw invalid('unknown_agency_type', `type must be one of ${AGENCY_TYPES.join(', ')}`);
@@ -91,8 +91,8 @@ export function addAgency(deps: AdminDeps, input: AddAgencyInput): AgencyRecord 
   const webhookUrl = input.webhookUrl ? checkWebhookUrl(input.webhookUrl, deps.webhookAllowedHosts) : null;
   const now = deps.clock.now();
   const id = newId('agy', now);
-  return inTransaction(deps.db, (tx) => {
-    insertAgency(tx, {
+  return withTransaction(deps, async (tx) => {
+    await insertAgency(tx, {
       id,
       name: input.name.trim(),
       type: input.type,
@@ -103,22 +103,22 @@ export function addAgency(deps: AdminDeps, input: AddAgencyInput): AgencyRecord 
       status: 'active',
       createdAt: now.toISOString(),
     });
-    insertKey(tx, id, input.publicKey, now);
-    auditAdmin(tx, deps, 'agency.add', id);
+    await insertKey(tx, id, input.publicKey, now);
+    await auditAdmin(tx, deps, 'agency.add', id);
     return loadAgency(tx, id);
   });
 }
 
-function insertKey(tx: Tx, agencyId: string, key: AgencyPublicKey, now: Date): void {
-  if (agencyKeyRegistered(tx, key.kid)) throw conflict('key_already_registered', 'this public key is already registered');
-  insertAgencyKey(tx, { id: key.kid, agencyId, jwk: key.jwk as Record<string, unknown>, alg: key.alg, createdAt: now.toISOString() });
+async function insertKey(tx: Tx, agencyId: string, key: AgencyPublicKey, now: Date): Promise<void> {
+  if (await agencyKeyRegistered(tx, key.kid)) throw conflict('key_already_registered', 'this public key is already registered');
+  await insertAgencyKey(tx, { id: key.kid, agencyId, jwk: key.jwk as Record<string, unknown>, alg: key.alg, createdAt: now.toISOString() });
 }
 
-export function addAgencyKey(deps: AdminDeps, agencyId: string, key: AgencyPublicKey): AgencyRecord {
-  return inTransaction(deps.db, (tx) => {
-    loadAgency(tx, agencyId);
-    insertKey(tx, agencyId, key, deps.clock.now());
-    auditAdmin(tx, deps, 'agency.key_add', agencyId);
+export async function addAgencyKey(deps: AdminDeps, agencyId: string, key: AgencyPublicKey): Promise<AgencyRecord> {
+  return withTransaction(deps, async (tx) => {
+    await loadAgency(tx, agencyId);
+    await insertKey(tx, agencyId, key, deps.clock.now());
+    await auditAdmin(tx, deps, 'agency.key_add', agencyId);
     return loadAgency(tx, agencyId);
   });
 }
@@ -128,11 +128,11 @@ export function addAgencyKey(deps: AdminDeps, agencyId: string, key: AgencyPubli
  * signal for, and, for a WIJ team or a municipality, every live match in its municipality (it may
  * coordinate them, or take them back when it is enabled again).
  */
-function subjectsTouchedBy(tx: Tx, agency: AgencyRecord): string[] {
-  const ids = new Set<string>(subjectsWithActiveSignalOf(tx, agency.id));
+async function subjectsTouchedBy(tx: Tx, agency: AgencyRecord): Promise<string[]> {
+  const ids = new Set<string>(await subjectsWithActiveSignalOf(tx, agency.id));
   const coordinating = agency.type === 'wij' || agency.type === 'municipality';
   const route = coordinating ? { agencyId: agency.id, municipality: agency.municipality } : { agencyId: agency.id };
-  for (const id of subjectsOfMatchesRoutedTo(tx, route, LIVE_STATUSES)) ids.add(id);
+  for (const id of await subjectsOfMatchesRoutedTo(tx, route, LIVE_STATUSES)) ids.add(id);
   return [...ids].sort();
 }
 
@@ -144,30 +144,30 @@ function subjectsTouchedBy(tx: Tx, agency: AgencyRecord): string[] {
  * escalated to is reconciled at once, so the other parties hear of the change as the policy
  * allows, exactly as if the agency had withdrawn (or registered again).
  */
-function setAgencyStatus(deps: Deps, agencyId: string, status: 'active' | 'disabled'): AgencyRecord {
+async function setAgencyStatus(deps: Deps, agencyId: string, status: 'active' | 'disabled'): Promise<AgencyRecord> {
   const action = status === 'active' ? 'agency.enable' : 'agency.disable';
-  return inTransaction(deps.db, (tx) => {
-    const before = loadAgency(tx, agencyId);
+  return withTransaction(deps, async (tx) => {
+    const before = await loadAgency(tx, agencyId);
     if (before.status === status) {
-      auditAdmin(tx, deps, action, agencyId, 'unchanged');
+      await auditAdmin(tx, deps, action, agencyId, 'unchanged');
       return before;
     }
-    setAgencyStatusTo(tx, agencyId, status);
-    if (status === 'disabled') cancelPendingDeliveries(tx, agencyId, 'agency disabled');
-    for (const subjectId of subjectsTouchedBy(tx, before)) {
+    await setAgencyStatusTo(tx, agencyId, status);
+    if (status === 'disabled') await cancelPendingDeliveries(tx, agencyId, 'agency disabled');
+    for (const subjectId of await subjectsTouchedBy(tx, before)) {
       // A young person, or a family whose match the agency coordinates: the kind says whose signals count.
-      reconcileMatch(tx, deps, loadSubjectKey(tx, deps.keys, subjectId), null);
+      await reconcileMatch(tx, deps, await loadSubjectKey(tx, deps.keys, subjectId), null);
     }
-    auditAdmin(tx, deps, action, agencyId);
+    await auditAdmin(tx, deps, action, agencyId);
     return loadAgency(tx, agencyId);
   });
 }
 
-export function disableAgency(deps: Deps, agencyId: string): AgencyRecord {
+export async function disableAgency(deps: Deps, agencyId: string): Promise<AgencyRecord> {
   return setAgencyStatus(deps, agencyId, 'disabled');
 }
 
-export function enableAgency(deps: Deps, agencyId: string): AgencyRecord {
+export async function enableAgency(deps: Deps, agencyId: string): Promise<AgencyRecord> {
   return setAgencyStatus(deps, agencyId, 'active');
 }
 
@@ -175,13 +175,13 @@ export function enableAgency(deps: Deps, agencyId: string): AgencyRecord {
  * Revokes one of an agency's keys: assertions signed with it are refused (`invalid_client`) and
  * access tokens it earned stop working at once. Revoking twice changes nothing.
  */
-export function revokeAgencyKey(deps: AdminDeps, agencyId: string, kid: string): AgencyRecord {
-  return inTransaction(deps.db, (tx) => {
-    loadAgency(tx, agencyId);
-    const key = agencyKey(tx, agencyId, kid);
+export async function revokeAgencyKey(deps: AdminDeps, agencyId: string, kid: string): Promise<AgencyRecord> {
+  return withTransaction(deps, async (tx) => {
+    await loadAgency(tx, agencyId);
+    const key = await agencyKey(tx, agencyId, kid);
     if (!key) throw notFound('key_not_found', `agency ${agencyId} has no key ${kid}`);
-    if (!key.revokedAt) revokeAgencyKeyAt(tx, kid, deps.clock.now().toISOString());
-    auditAdmin(tx, deps, 'agency.key_revoke', `${agencyId}/${kid}`, key.revokedAt ? 'unchanged' : 'ok');
+    if (!key.revokedAt) await revokeAgencyKeyAt(tx, kid, deps.clock.now().toISOString());
+    await auditAdmin(tx, deps, 'agency.key_revoke', `${agencyId}/${kid}`, key.revokedAt ? 'unchanged' : 'ok');
     return loadAgency(tx, agencyId);
   });
 }
@@ -195,22 +195,22 @@ export const WEBHOOK_SECRET_PURPOSE = 'webhook-secret';
  * deliveries then carry a `v1` (HMAC-SHA256) signature besides `v1a`. Without it, any earlier
  * secret is dropped and deliveries are signed `v1a` (Ed25519) only.
  */
-export function setAgencyWebhook(
+export async function setAgencyWebhook(
   deps: AdminDeps & { keys: KeyRing },
   agencyId: string,
   url: string | null,
   opts: { secret?: boolean } = {},
-): AgencyRecord & { webhookSecret?: string } {
+): Promise<AgencyRecord & { webhookSecret?: string }> {
   const webhookUrl = url ? checkWebhookUrl(url, deps.webhookAllowedHosts) : null;
   if (opts.secret && !webhookUrl) throw invalid('validation_failed', 'a webhook secret needs a webhook URL');
   const secret = opts.secret ? randomBytes(32) : null;
   const sealed = secret ? Buffer.from(deps.keys.sealRecord(WEBHOOK_SECRET_PURPOSE, secret, agencyId)) : null;
-  const record = inTransaction(deps.db, (tx) => {
-    loadAgency(tx, agencyId);
-    setAgencyWebhookTo(tx, agencyId, webhookUrl, sealed);
+  const record = await withTransaction(deps, async (tx) => {
+    await loadAgency(tx, agencyId);
+    await setAgencyWebhookTo(tx, agencyId, webhookUrl, sealed);
     // Without a webhook, queued notices stay in the inbox only.
-    if (!webhookUrl) unqueueDeliveries(tx, agencyId);
-    auditAdmin(tx, deps, webhookUrl ? (secret ? 'agency.webhook_secret' : 'agency.webhook') : 'agency.webhook_remove', agencyId);
+    if (!webhookUrl) await unqueueDeliveries(tx, agencyId);
+    await auditAdmin(tx, deps, webhookUrl ? (secret ? 'agency.webhook_secret' : 'agency.webhook') : 'agency.webhook_remove', agencyId);
     return loadAgency(tx, agencyId);
   });
   return secret ? { ...record, webhookSecret: `whsec_${Buffer.from(secret).toString('base64')}` } : record;
@@ -221,14 +221,17 @@ export function openWebhookSecret(keys: KeyRing, agencyId: string, sealed: Uint8
   return sealed ? keys.openRecord(WEBHOOK_SECRET_PURPOSE, sealed, agencyId) : null;
 }
 
-export function listAgencies(deps: AdminDeps): AgencyRecord[] {
-  return agencyIds(deps.db).map((id) => loadAgency(deps.db, id));
+export async function listAgencies(deps: AdminDeps): Promise<AgencyRecord[]> {
+  const tx = deps.store.reader;
+  const records: AgencyRecord[] = [];
+  for (const id of await agencyIds(tx)) records.push(await loadAgency(tx, id));
+  return records;
 }
 
 /** The active agency and its usable public keys, for authentication. */
-export function findActiveAgencyWithKeys(db: Db, agencyId: string) {
-  const agency = activeAgencyById(db, agencyId);
+export async function findActiveAgencyWithKeys(tx: Tx, agencyId: string) {
+  const agency = await activeAgencyById(tx, agencyId);
   if (!agency) return undefined;
-  const keys = usableKeysOfAgency(db, agencyId);
+  const keys = await usableKeysOfAgency(tx, agencyId);
   return { agency: { ...agency, type: agency.type as AgencyType }, keys };
 }

@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { signCheckpoint } from '../crypto/audit-checkpoint.ts';
 import { readChainHead, verifyChainSince } from '../store/audit.ts';
 import { type CheckpointRow, latestCheckpoint, saveCheckpoint } from '../store/audit-checkpoints.ts';
-import { inTransaction } from '../store/db.ts';
-import { type Ctx, type Deps, requireScope } from './context.ts';
+import { type Ctx, type Deps, requireScope, withTransaction } from './context.ts';
 import { conflict } from './errors.ts';
 
 export const auditCheckpointSchema = z
@@ -35,16 +34,16 @@ function view(row: CheckpointRow): AuditCheckpoint {
  * is simply covered by the next checkpoint.
  */
 export async function writeCheckpoint(deps: Deps): Promise<AuditCheckpoint> {
-  const { head, latest } = inTransaction(deps.db, (tx) => ({ head: readChainHead(tx), latest: latestCheckpoint(tx) }));
+  const { head, latest } = await withTransaction(deps, async (tx) => ({ head: await readChainHead(tx), latest: await latestCheckpoint(tx) }));
   if (latest && latest.seq === head.seq && latest.head === head.hash) return view(latest);
   if (latest) {
-    const since = verifyChainSince(deps.db, { seq: latest.seq, head: latest.head });
+    const since = await verifyChainSince(deps.store.reader, { seq: latest.seq, head: latest.head });
     if (!since.ok) {
       throw conflict('audit_chain_broken', `the audit chain does not extend the checkpoint at record ${latest.seq} (record ${since.brokenSeq}: ${since.reason}); run betrokken audit verify`);
     }
   }
   const { jws, checkpoint } = await signCheckpoint(deps.keys, deps.issuer, head, deps.clock.now());
-  const row = inTransaction(deps.db, (tx) => saveCheckpoint(tx, { seq: checkpoint.seq, head: checkpoint.head, at: checkpoint.at, kid: checkpoint.kid, jws }));
+  const row = await withTransaction(deps, async (tx) => saveCheckpoint(tx, { seq: checkpoint.seq, head: checkpoint.head, at: checkpoint.at, kid: checkpoint.kid, jws }));
   return view(row);
 }
 
@@ -53,7 +52,7 @@ export async function writeCheckpoint(deps: Deps): Promise<AuditCheckpoint> {
  * `everyMs` old. Returns the new checkpoint, or null when none was due.
  */
 export async function checkpointIfDue(deps: Deps, everyMs: number): Promise<AuditCheckpoint | null> {
-  const { head, latest } = inTransaction(deps.db, (tx) => ({ head: readChainHead(tx), latest: latestCheckpoint(tx) }));
+  const { head, latest } = await withTransaction(deps, async (tx) => ({ head: await readChainHead(tx), latest: await latestCheckpoint(tx) }));
   if (head.seq === 0 || (latest && latest.seq >= head.seq)) return null;
   if (latest && deps.clock.now().getTime() - Date.parse(latest.at) < everyMs) return null;
   return writeCheckpoint(deps);

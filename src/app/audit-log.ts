@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { appendAudit, auditRecords } from '../store/audit.ts';
-import { inTransaction } from '../store/db.ts';
-import { type Ctx, requireScope } from './context.ts';
+import { type Ctx, requireScope, withTransaction } from './context.ts';
 import { openAuditDetail } from './subject-rights.ts';
 
 export const auditRecordSchema = z
@@ -39,7 +38,7 @@ export const listAuditQuerySchema = z.strictObject({
 export type ListAuditQuery = z.infer<typeof listAuditQuerySchema>;
 
 /** The audit log with filters (NEN 7513 fields); reading it is itself recorded. */
-export function listAudit({ ctx, query }: { ctx: Ctx; query: ListAuditQuery }): { items: AuditRecord[]; next: string | null } {
+export async function listAudit({ ctx, query }: { ctx: Ctx; query: ListAuditQuery }): Promise<{ items: AuditRecord[]; next: string | null }> {
   requireScope(ctx, 'audit:read');
   const filter = {
     agencyId: query.agencyId,
@@ -49,10 +48,10 @@ export function listAudit({ ctx, query }: { ctx: Ctx; query: ListAuditQuery }): 
     to: query.to && new Date(query.to).toISOString(),
     afterSeq: query.cursor ?? query.after,
   };
-  return inTransaction(ctx.deps.db, (tx) => {
-    const rows = auditRecords(tx, filter, query.limit + 1);
+  return withTransaction(ctx.deps, async (tx) => {
+    const rows = await auditRecords(tx, filter, query.limit + 1);
     const items = rows.slice(0, query.limit).map((r) => ({ ...r, detail: openAuditDetail(ctx.deps.keys, r) }));
-    appendAudit(tx, {
+    await appendAudit(tx, {
       at: ctx.deps.clock.now().toISOString(),
       agencyId: ctx.actor.agencyId,
       actor: ctx.actor.professional,

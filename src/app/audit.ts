@@ -10,7 +10,7 @@ export interface AccessEntry {
 }
 
 /** Records, in the caller's transaction, that the actor did each `action` on a subject's data. */
-export function auditAccess(tx: Tx, ctx: Ctx, ...entries: AccessEntry[]): void {
+export async function auditAccess(tx: Tx, ctx: Ctx, ...entries: AccessEntry[]): Promise<void> {
   const at = ctx.deps.clock.now().toISOString();
-  appendAudit(tx, ...entries.map((entry) => ({ at, agencyId: ctx.actor.agencyId, actor: ctx.actor.professional, requestId: ctx.requestId, ...entry })));
+  await appendAudit(tx, ...entries.map((entry) => ({ at, agencyId: ctx.actor.agencyId, actor: ctx.actor.professional, requestId: ctx.requestId, ...entry })));
 }

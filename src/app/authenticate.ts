@@ -41,7 +41,7 @@ export function createAuthenticator(deps: Deps) {
       throw err;
     }
     // The agency must be active and the key that earned the token not revoked since.
-    const agency = activeAgencyWithUnrevokedKey(deps.db, claims.agencyId, claims.agencyKid);
+    const agency = await activeAgencyWithUnrevokedKey(deps.store.reader, claims.agencyId, claims.agencyKid);
     if (!agency) throw unauthenticated('invalid_token', 'the access token is invalid or expired');
     const allowed = new Set<string>(allowedScopes(deps.policy, agency.type as AgencyType, agency.grants));
     const professional = actingProfessional(professionalHeader);

@@ -3,10 +3,10 @@ import path from 'node:path';
 import type { Config } from '../config.ts';
 import { DATABASE_KEY_FILE, databaseKey } from '../crypto/database-key.ts';
 import { fileName, loadKeyRing } from '../crypto/key-ring.ts';
-import { KEY_FINGERPRINT, openConfiguredDatabase } from '../runtime.ts';
+import { KEY_FINGERPRINT, openConfiguredStore } from '../runtime.ts';
 import { verifyAuditChain } from '../store/audit.ts';
 import { copyDatabase, integrityCheck } from '../store/backup.ts';
-import { openDatabase } from '../store/db.ts';
+import { openStore } from '../store/db.ts';
 import { kekVersionsInUse, readKekCanaries } from '../store/key-canaries.ts';
 import { readMeta } from '../store/meta.ts';
 import { checkKeyEncryptionKeys } from './check-keys.ts';
@@ -34,21 +34,22 @@ export interface BackupReport {
  * every version the copy was sealed under.
  */
 export async function verifyBackupFile(config: Config, file: string): Promise<BackupReport> {
-  const db = openDatabase(file, config.dbEncryption ? { key: databaseKey(config.keysDir, { newDatabase: false }) } : {});
+  const store = openStore(file, config.dbEncryption ? { key: databaseKey(config.keysDir, { newDatabase: false }) } : {});
+  const tx = store.reader;
   try {
-    const problems = integrityCheck(db);
+    const problems = await integrityCheck(store);
     if (problems.join() !== 'ok') throw new BackupError(`${file} fails SQLite's integrity check: ${problems.slice(0, 3).join('; ')}`);
-    const chain = verifyAuditChain(db);
+    const chain = await verifyAuditChain(tx);
     if (!chain.ok) throw new BackupError(`${file}: audit chain broken at record ${chain.brokenSeq}: ${chain.reason}`);
     const keys = await loadKeyRing(config.keysDir);
-    const known = readMeta(db, KEY_FINGERPRINT);
+    const known = await readMeta(tx, KEY_FINGERPRINT);
     if (known && known !== keys.fingerprint()) throw new BackupError(`${file} does not belong with the keys in ${config.keysDir} (another pseudonym key)`);
-    checkKeyEncryptionKeys(db, keys, config.keysDir, { sealNew: false });
-    const kekVersions = [...new Set([...readKekCanaries(db).keys(), ...kekVersionsInUse(db)])].sort((a, b) => a - b);
+    await checkKeyEncryptionKeys(tx, keys, config.keysDir, { sealNew: false });
+    const kekVersions = [...new Set([...(await readKekCanaries(tx)).keys(), ...(await kekVersionsInUse(tx))])].sort((a, b) => a - b);
     const keyFiles = ['pseudonym.key', ...kekVersions.map((v) => fileName('kek', v)), 'signing-*.jwk', ...(config.dbEncryption ? [DATABASE_KEY_FILE] : [])];
     return { file, auditRecords: chain.count, kekVersions, keysDir: config.keysDir, keyFiles, encrypted: config.dbEncryption };
   } finally {
-    db.$client.close();
+    await store.close();
   }
 }
 
@@ -62,14 +63,14 @@ export async function backupDatabase(config: Config, dir: string, at: Date): Pro
   if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw new BackupError(`${dir} is not empty: give a new directory for each backup`);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, BACKUP_DB);
-  const db = openConfiguredDatabase(config);
+  const store = openConfiguredStore(config);
   try {
-    await copyDatabase(db, file, { encrypted: config.dbEncryption });
+    await copyDatabase(store, file, { encrypted: config.dbEncryption });
   } catch (err) {
     fs.rmSync(file, { force: true });
     throw new BackupError(`copying ${config.dbFile} to ${file} failed: ${(err as Error).message}`);
   } finally {
-    db.$client.close();
+    await store.close();
   }
   fs.chmodSync(file, 0o600);
   const report = await verifyBackupFile(config, file);

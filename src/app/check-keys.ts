@@ -1,5 +1,5 @@
 import { fileName, type KeyRing, KeyRingError } from '../crypto/key-ring.ts';
-import type { Db } from '../store/db.ts';
+import type { Tx } from '../store/db.ts';
 import { kekVersionsInUse, readKekCanaries, sampleWrappedKey, writeKekCanary } from '../store/key-canaries.ts';
 
 const files = (versions: number[]) => versions.map((v) => fileName('kek', v)).join(', ');
@@ -11,11 +11,14 @@ const files = (versions: number[]) => versions.map((v) => fileName('kek', v)).jo
  * after `keys rotate`) is tried on a young person's wrapped data key where one exists, and its
  * canary is made then (unless `sealNew` is false: a backup is checked without writing to it).
  * Returns the versions whose canary was made now.
+ *
+ * SQLite only (the canaries are read and written through the connection); with `sealNew`, call it
+ * inside a transaction.
  */
-export function checkKeyEncryptionKeys(db: Db, keys: KeyRing, keysDir: string, opts: { sealNew: boolean } = { sealNew: true }): number[] {
-  const canaries = readKekCanaries(db);
+export async function checkKeyEncryptionKeys(tx: Tx, keys: KeyRing, keysDir: string, opts: { sealNew: boolean } = { sealNew: true }): Promise<number[]> {
+  const canaries = await readKekCanaries(tx);
   const held = keys.kekVersions();
-  const needed = [...new Set([...canaries.keys(), ...kekVersionsInUse(db)])].sort((a, b) => a - b);
+  const needed = [...new Set([...canaries.keys(), ...(await kekVersionsInUse(tx))])].sort((a, b) => a - b);
   const missing = needed.filter((v) => !held.includes(v));
   if (missing.length > 0) {
     throw new KeyRingError(
@@ -32,7 +35,7 @@ export function checkKeyEncryptionKeys(db: Db, keys: KeyRing, keysDir: string, o
   const created: number[] = [];
   for (const v of held) {
     if (canaries.has(v)) continue;
-    const sample = sampleWrappedKey(db, v);
+    const sample = await sampleWrappedKey(tx, v);
     if (sample) {
       try {
         keys.unwrapDataKey(sample.wrappedKey, v, sample.id);
@@ -41,7 +44,7 @@ export function checkKeyEncryptionKeys(db: Db, keys: KeyRing, keysDir: string, o
       }
     }
     if (!opts.sealNew) continue;
-    writeKekCanary(db, v, keys.sealCanary(v));
+    await writeKekCanary(tx, v, keys.sealCanary(v));
     created.push(v);
   }
   return created;

@@ -3,7 +3,7 @@ import type { ApiContact } from '../config.ts';
 import type { KeyRing } from '../crypto/key-ring.ts';
 import type { AgencyType, Policy, Scope } from '../policy/types.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Db } from '../store/db.ts';
+import type { Store, Tx } from '../store/db.ts';
 import { forbidden } from './errors.ts';
 
 /** Time is injected, so that tests can move it by years. */
@@ -14,7 +14,8 @@ export const systemClock: Clock = { now: () => new Date() };
 
 /** Everything a use case may touch; built once at the wiring point. */
 export interface Deps {
-  db: Db;
+  /** The database: transactions and the reader (SQLite or PostgreSQL). */
+  store: Store;
   keys: KeyRing;
   policy: Policy;
   clock: Clock;
@@ -26,6 +27,22 @@ export interface Deps {
   webhookAllowedHosts?: readonly string[];
   /** `info.contact` of the OpenAPI document; without it, a service desk at the issuer's host. */
   contact?: ApiContact;
+}
+
+export type { Tx };
+
+/**
+ * Runs a use case's reads and writes as one transaction of the store: committed when `fn`
+ * resolves, rolled back when it throws. A use case that calls another passes its `tx` down
+ * instead of calling this again (a nested call would wait for the outer transaction forever).
+ */
+export function withTransaction<T>(deps: Pick<Deps, 'store'>, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return deps.store.transaction(fn);
+}
+
+/** Where a use case reads outside a transaction (what was last committed). */
+export function reader(deps: Pick<Deps, 'store'>): Tx {
+  return deps.store.reader;
 }
 
 /** Who acts: an authenticated agency with the scopes of its token, and the professional it names. */

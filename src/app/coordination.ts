@@ -1,5 +1,5 @@
 import { newId } from '../crypto/ids.ts';
-import { inTransaction, type Tx } from '../store/db.ts';
+import type { Tx } from '../store/db.ts';
 import { findIdempotent, type IdempotencyRequest, rememberIdempotent } from '../store/idempotency.ts';
 import {
   caseTableById,
@@ -18,7 +18,7 @@ import {
 } from '../store/matches.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
 import { auditAccess } from './audit.ts';
-import { type Ctx, requireScope } from './context.ts';
+import { type Ctx, requireScope, withTransaction } from './context.ts';
 import { conflict, invalid, notFound, unprocessable } from './errors.ts';
 import type {
   CaseTableOutcomeInput,
@@ -58,19 +58,19 @@ import type { AgencyRef, NoticeBody, NoticeType } from './notice-schemas.ts';
 
 const isMine = (ctx: Ctx, m: MatchRow) => m.coordinatorId === ctx.actor.agencyId || m.escalatedTo === ctx.actor.agencyId;
 
-function loadOwnMatch(tx: Tx, ctx: Ctx, id: string): MatchRow {
-  const row = coordinatedMatch(tx, id, ctx.actor.agencyId, FULL_LENS);
+async function loadOwnMatch(tx: Tx, ctx: Ctx, id: string): Promise<MatchRow> {
+  const row = await coordinatedMatch(tx, id, ctx.actor.agencyId, FULL_LENS);
   if (!row) throw notFound('match_not_found', 'no such match');
   return row;
 }
 
-function handle(tx: Tx, ctx: Ctx, match: MatchRow): SubjectHandle {
+async function handle(tx: Tx, ctx: Ctx, match: MatchRow): Promise<SubjectHandle> {
   return loadSubjectKey(tx, ctx.deps.keys, match.subjectId);
 }
 
 /** The live matches of the narrower lenses beside the coordinator's one. */
-function otherLines(tx: Tx, match: MatchRow): MatchRow[] {
-  return liveMatchesOf(tx, match.subjectId).filter((m) => m.lens !== FULL_LENS && m.id !== match.id);
+async function otherLines(tx: Tx, match: MatchRow): Promise<MatchRow[]> {
+  return (await liveMatchesOf(tx, match.subjectId)).filter((m) => m.lens !== FULL_LENS && m.id !== match.id);
 }
 
 function caseTableView(row: CaseTableRow): CaseTableView {
@@ -104,23 +104,29 @@ function caseTableFor(row: CaseTableRow, state: MatchState, agencyId: string): N
 }
 
 /** Parties that were told of the match but not yet who coordinates it, in the narrower lines. */
-function awaitingIntroduction(tx: Tx, ctx: Ctx, match: MatchRow, state: MatchState): AgencyRef[] {
+async function awaitingIntroduction(tx: Tx, ctx: Ctx, match: MatchRow, state: MatchState): Promise<AgencyRef[]> {
   if (match.status !== 'claimed') return [];
   const waiting = new Set<string>();
-  for (const line of otherLines(tx, match)) {
+  for (const line of await otherLines(tx, match)) {
     if (line.status === 'claimed' || !isMine(ctx, line)) continue;
-    const lineState = new MatchState(tx, ctx.deps, state.subject, line, { active: state.rows });
-    for (const r of lineState.decision.recipients) if (r.role === 'party' && lineState.hears(r.agencyId, 'party')) waiting.add(r.agencyId);
+    const lineState = await MatchState.create(tx, ctx.deps, state.subject, line, { active: state.rows });
+    for (const r of lineState.decision.recipients) if (r.role === 'party' && await lineState.hears(r.agencyId, 'party')) waiting.add(r.agencyId);
   }
-  return [...waiting].sort().map((id) => state.byAgency.get(id)?.agency ?? agencyRef(tx, id));
+  const refs: AgencyRef[] = [];
+  for (const id of [...waiting].sort()) refs.push(state.byAgency.get(id)?.agency ?? (await agencyRef(tx, id)));
+  return refs;
 }
 
-function toMatchView(tx: Tx, ctx: Ctx, match: MatchRow, known?: MatchState): MatchView {
+async function toMatchView(tx: Tx, ctx: Ctx, match: MatchRow, known?: MatchState): Promise<MatchView> {
   // A match that ended shows its parties as they were then; whoever registered since is another match.
-  const subject = known?.subject ?? handle(tx, ctx, match);
-  const ended = match.endedAt ? { active: signalsEndingAt(tx, subject, match.endedAt) } : {};
-  const state = known && !match.endedAt ? known : new MatchState(tx, ctx.deps, subject, match, ended);
-  auditAccess(tx, ctx, { action: 'match.read', subject: subject.pseudonym, resource: match.id, outcome: 'ok' });
+  const subject = known?.subject ?? (await handle(tx, ctx, match));
+  const ended = match.endedAt ? { active: await signalsEndingAt(tx, subject, match.endedAt) } : {};
+  const state = known && !match.endedAt ? known : await MatchState.create(tx, ctx.deps, subject, match, ended);
+  await auditAccess(tx, ctx, { action: 'match.read', subject: subject.pseudonym, resource: match.id, outcome: 'ok' });
+  const related: MatchView['related'] = [];
+  for (const { kind, match: m } of await relatedMatches(tx, subject)) {
+    related.push({ id: m.id, kind, status: m.status, coordinator: m.coordinatorId ? await agencyRef(tx, m.coordinatorId) : null });
+  }
   return {
     id: match.id,
     kind: subject.kind === 'family' ? 'family' : 'child',
@@ -132,22 +138,17 @@ function toMatchView(tx: Tx, ctx: Ctx, match: MatchRow, known?: MatchState): Mat
     claimedAt: match.claimedAt,
     endedAt: match.endedAt,
     closeReason: match.closeReason,
-    coordinator: coordinatorOf(tx, match, subject.dataKey),
-    escalatedTo: match.escalatedTo ? agencyRef(tx, match.escalatedTo) : null,
+    coordinator: await coordinatorOf(tx, match, subject.dataKey),
+    escalatedTo: match.escalatedTo ? await agencyRef(tx, match.escalatedTo) : null,
     // The coordinator sees every party with contact details (the policy's coordinator rule).
     parties: [...state.rows].reverse().map((r) => {
       const { kind, professional } = state.opened(r.signal);
       return { agency: r.agency, kind, contact: professional, since: r.signal.registeredAt };
     }),
-    related: relatedMatches(tx, subject).map(({ kind, match: m }) => ({
-      id: m.id,
-      kind,
-      status: m.status,
-      coordinator: m.coordinatorId ? agencyRef(tx, m.coordinatorId) : null,
-    })),
-    awaitingIntroduction: awaitingIntroduction(tx, ctx, match, state),
-    caseTables: caseTablesOfMatch(tx, match.id).map(caseTableView),
-    timeline: matchTimeline(tx, match.id),
+    related,
+    awaitingIntroduction: await awaitingIntroduction(tx, ctx, match, state),
+    caseTables: (await caseTablesOfMatch(tx, match.id)).map(caseTableView),
+    timeline: await matchTimeline(tx, match.id),
   };
 }
 
@@ -163,19 +164,21 @@ function decodeCursor(cursor: string): [string, string] {
 }
 
 /** The matches the caller coordinates or was escalated to, newest first. */
-export function listMatches({ ctx, query }: { ctx: Ctx; query: ListMatchesQuery }): { items: MatchView[]; next: string | null } {
+export async function listMatches({ ctx, query }: { ctx: Ctx; query: ListMatchesQuery }): Promise<{ items: MatchView[]; next: string | null }> {
   requireScope(ctx, 'matches:coordinate');
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-  return inTransaction(ctx.deps.db, (tx) => {
-    const rows = coordinatedMatches(tx, { agencyId: ctx.actor.agencyId, lens: FULL_LENS, status: query.status, after, limit: query.limit + 1 });
+  return withTransaction(ctx.deps, async (tx) => {
+    const rows = await coordinatedMatches(tx, { agencyId: ctx.actor.agencyId, lens: FULL_LENS, status: query.status, after, limit: query.limit + 1 });
     const page = rows.slice(0, query.limit);
-    return { items: page.map((m) => toMatchView(tx, ctx, m)), next: rows.length > query.limit ? encodeCursor(page.at(-1)!) : null };
+    const items: MatchView[] = [];
+    for (const m of page) items.push(await toMatchView(tx, ctx, m));
+    return { items, next: rows.length > query.limit ? encodeCursor(page.at(-1)!) : null };
   });
 }
 
-export function getMatch({ ctx, id }: { ctx: Ctx; id: string }): MatchView {
+export async function getMatch({ ctx, id }: { ctx: Ctx; id: string }): Promise<MatchView> {
   requireScope(ctx, 'matches:coordinate');
-  return inTransaction(ctx.deps.db, (tx) => toMatchView(tx, ctx, loadOwnMatch(tx, ctx, id)));
+  return withTransaction(ctx.deps, async (tx) => toMatchView(tx, ctx, await loadOwnMatch(tx, ctx, id)));
 }
 
 function requireLive(match: MatchRow): void {
@@ -186,13 +189,13 @@ function requireLive(match: MatchRow): void {
  * Writes a coordinator's change to one line of a match with its timeline event, tells the parties
  * of that line that were told of it and the other coordinator, and answers the line's state.
  */
-function changeLine(tx: Tx, ctx: Ctx, subject: SubjectHandle, active: ActiveRow[], changed: MatchRow, change: { event: string; notice: NoticeType }): MatchState {
-  saveMatch(tx, changed);
-  recordMatchEvent(tx, changed.id, changed.updatedAt, change.event, ctx.actor.agencyId);
-  const state = new MatchState(tx, ctx.deps, subject, changed, { active });
-  state.notifyParties(change.notice, { requestId: ctx.requestId });
+async function changeLine(tx: Tx, ctx: Ctx, subject: SubjectHandle, active: ActiveRow[], changed: MatchRow, change: { event: string; notice: NoticeType }): Promise<MatchState> {
+  await saveMatch(tx, changed);
+  await recordMatchEvent(tx, changed.id, changed.updatedAt, change.event, ctx.actor.agencyId);
+  const state = await MatchState.create(tx, ctx.deps, subject, changed, { active });
+  await state.notifyParties(change.notice, { requestId: ctx.requestId });
   // When the municipality acts on an escalated match, the WIJ team hears of it, and vice versa.
-  state.notifyCoordinators(change.notice, { except: ctx.actor.agencyId, requestId: ctx.requestId });
+  await state.notifyCoordinators(change.notice, { except: ctx.actor.agencyId, requestId: ctx.requestId });
   return state;
 }
 
@@ -201,28 +204,28 @@ function changeLine(tx: Tx, ctx: Ctx, subject: SubjectHandle, active: ActiveRow[
  * the changed row, or null where the act does not apply to that line); answers the coordinator's
  * line as it now stands, or null when the act applied nowhere.
  */
-function actOnLines(
+async function actOnLines(
   tx: Tx,
   ctx: Ctx,
   match: MatchRow,
   change: (line: MatchRow, subject: SubjectHandle, active: ActiveRow[]) => MatchRow | null,
   how: { event: string; action: string; outcome: string; notice: NoticeType },
-): MatchView | null {
-  const subject = handle(tx, ctx, match);
-  const active = activeSignals(tx, subject);
+): Promise<MatchView | null> {
+  const subject = await handle(tx, ctx, match);
+  const active = await activeSignals(tx, subject);
   let applied = false;
   let own: MatchState | undefined;
-  for (const line of [match, ...otherLines(tx, match)]) {
+  for (const line of [match, ...(await otherLines(tx, match))]) {
     if (!isMine(ctx, line)) continue;
     const changed = change(line, subject, active);
     if (!changed) continue;
     applied = true;
-    const state = changeLine(tx, ctx, subject, active, changed, how);
+    const state = await changeLine(tx, ctx, subject, active, changed, how);
     if (line === match) own = state;
   }
   if (!applied) return null;
-  auditAccess(tx, ctx, { action: how.action, subject: subject.pseudonym, resource: match.id, outcome: how.outcome });
-  const now = own?.match ?? matchById(tx, match.id)!;
+  await auditAccess(tx, ctx, { action: how.action, subject: subject.pseudonym, resource: match.id, outcome: how.outcome });
+  const now = own?.match ?? (await matchById(tx, match.id))!;
   return toMatchView(tx, ctx, now, own);
 }
 
@@ -231,13 +234,13 @@ function actOnLines(
  * a match that is claimed already introduces the coordinator to the parties that were told of the
  * match since (`awaitingIntroduction`).
  */
-export function claimMatch({ ctx, id, input }: { ctx: Ctx; id: string; input: ClaimMatchInput }): MatchView {
+export async function claimMatch({ ctx, id, input }: { ctx: Ctx; id: string; input: ClaimMatchInput }): Promise<MatchView> {
   requireScope(ctx, 'matches:coordinate');
   const at = ctx.deps.clock.now().toISOString();
-  return inTransaction(ctx.deps.db, (tx) => {
-    const match = loadOwnMatch(tx, ctx, id);
+  return withTransaction(ctx.deps, async (tx) => {
+    const match = await loadOwnMatch(tx, ctx, id);
     requireLive(match);
-    const view = actOnLines(
+    const view = await actOnLines(
       tx,
       ctx,
       match,
@@ -259,33 +262,33 @@ export function claimMatch({ ctx, id, input }: { ctx: Ctx; id: string; input: Cl
 }
 
 /** Convenes a case table with parties that were told of the match (by default all of them). */
-export function conveneCaseTable({ ctx, id, input, idempotency }: { ctx: Ctx; id: string; input: ConveneCaseTableInput; idempotency?: IdempotencyRequest }): CaseTableView & { replayed?: true } {
+export async function conveneCaseTable({ ctx, id, input, idempotency }: { ctx: Ctx; id: string; input: ConveneCaseTableInput; idempotency?: IdempotencyRequest }): Promise<CaseTableView & { replayed?: true }> {
   requireScope(ctx, 'matches:coordinate');
   const now = ctx.deps.clock.now();
   const scheduledFor = new Date(input.scheduledFor);
   if (scheduledFor.getTime() < now.getTime()) throw unprocessable('scheduled_in_past', 'a case table is convened for a time to come');
-  return inTransaction(ctx.deps.db, (tx) => {
-    const match = loadOwnMatch(tx, ctx, id);
+  return withTransaction(ctx.deps, async (tx) => {
+    const match = await loadOwnMatch(tx, ctx, id);
     if (idempotency) {
-      const prior = findIdempotent(tx, ctx.actor.agencyId, idempotency.key, now);
+      const prior = await findIdempotent(tx, ctx.actor.agencyId, idempotency.key, now);
       if (prior) {
         if (prior.fingerprint !== idempotency.fingerprint) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used for another request');
-        const row = caseTableById(tx, prior.resourceId)!;
+        const row = (await caseTableById(tx, prior.resourceId))!;
         return { ...caseTableView(row), replayed: true as const };
       }
     }
     requireLive(match);
     if (match.status !== 'claimed') throw conflict('match_not_claimed', 'claim the match before convening a case table');
-    const subject = handle(tx, ctx, match);
-    const active = activeSignals(tx, subject);
+    const subject = await handle(tx, ctx, match);
+    const active = await activeSignals(tx, subject);
     const told = (state: MatchState) => new Set(state.decision.recipients.filter((r) => r.role === 'party').map((r) => r.agencyId));
-    const state = new MatchState(tx, ctx.deps, subject, match, { active });
+    const state = await MatchState.create(tx, ctx.deps, subject, match, { active });
     // Only parties that were told of the match can be invited: a party that may see nobody must
     // not learn from an invitation that others are involved.
     const toldHere = told(state);
     const invited = [...new Set(input.invite ?? [...toldHere])];
     if (invited.some((a) => !toldHere.has(a))) throw unprocessable('invitee_not_a_party', 'invite only parties that were told of this match');
-    const convene = (line: MatchState, rootId: string | null, invitees: string[]): CaseTableRow => {
+    const convene = async (line: MatchState, rootId: string | null, invitees: string[]): Promise<CaseTableRow> => {
       const row: CaseTableRow = {
         id: newId('cst', now, line.match!.id),
         matchId: line.match!.id,
@@ -299,33 +302,33 @@ export function conveneCaseTable({ ctx, id, input, idempotency }: { ctx: Ctx; id
         nextReviewOn: null,
         outcomeAt: null,
       };
-      createCaseTable(tx, row);
-      recordMatchEvent(tx, line.match!.id, row.createdAt, 'case_table.convened', ctx.actor.agencyId);
-      line.notifyParties('case_table.convened', { requestId: ctx.requestId, only: new Set(invitees), caseTable: (agencyId) => caseTableFor(row, line, agencyId) });
+      await createCaseTable(tx, row);
+      await recordMatchEvent(tx, line.match!.id, row.createdAt, 'case_table.convened', ctx.actor.agencyId);
+      await line.notifyParties('case_table.convened', { requestId: ctx.requestId, only: new Set(invitees), caseTable: (agencyId) => caseTableFor(row, line, agencyId) });
       return row;
     };
-    const root = convene(state, null, invited);
+    const root = await convene(state, null, invited);
     // A narrower line hears of the case table only where the coordinator has claimed it there.
-    for (const other of otherLines(tx, match)) {
+    for (const other of await otherLines(tx, match)) {
       if (other.status !== 'claimed' || !isMine(ctx, other)) continue;
-      const line = new MatchState(tx, ctx.deps, subject, other, { active });
+      const line = await MatchState.create(tx, ctx.deps, subject, other, { active });
       const toldThere = told(line);
-      convene(line, root.id, invited.filter((a) => toldThere.has(a)));
+      await convene(line, root.id, invited.filter((a) => toldThere.has(a)));
     }
-    auditAccess(tx, ctx, { action: 'case_table.convene', subject: subject.pseudonym, resource: root.id, outcome: 'ok' });
-    if (idempotency) rememberIdempotent(tx, ctx.actor.agencyId, idempotency, 201, root.id, now);
+    await auditAccess(tx, ctx, { action: 'case_table.convene', subject: subject.pseudonym, resource: root.id, outcome: 'ok' });
+    if (idempotency) await rememberIdempotent(tx, ctx.actor.agencyId, idempotency, 201, root.id, now);
     return caseTableView(root);
   });
 }
 
 /** Records what came of a case table; the invitees hear it, each seeing only whom it may see. */
-export function recordCaseTableOutcome({ ctx, id, input }: { ctx: Ctx; id: string; input: CaseTableOutcomeInput }): CaseTableView {
+export async function recordCaseTableOutcome({ ctx, id, input }: { ctx: Ctx; id: string; input: CaseTableOutcomeInput }): Promise<CaseTableView> {
   requireScope(ctx, 'matches:coordinate');
   const at = ctx.deps.clock.now().toISOString();
-  return inTransaction(ctx.deps.db, (tx) => {
-    const table = rootCaseTableById(tx, id);
+  return withTransaction(ctx.deps, async (tx) => {
+    const table = await rootCaseTableById(tx, id);
     if (!table) throw notFound('case_table_not_found', 'no such case table');
-    const match = coordinatedMatch(tx, table.matchId, ctx.actor.agencyId, FULL_LENS);
+    const match = await coordinatedMatch(tx, table.matchId, ctx.actor.agencyId, FULL_LENS);
     if (!match) throw notFound('case_table_not_found', 'no such case table');
     if (table.outcomeAt) throw conflict('outcome_already_recorded', 'the outcome of this case table has been recorded');
     const present = new Set([...table.invited, ctx.actor.agencyId, ...(match.coordinatorId ? [match.coordinatorId] : [])]);
@@ -339,30 +342,30 @@ export function recordCaseTableOutcome({ ctx, id, input }: { ctx: Ctx; id: strin
       nextReviewOn: input.nextReviewOn ?? null,
       outcomeAt: at,
     };
-    const subject = handle(tx, ctx, match);
-    const active = activeSignals(tx, subject);
-    const rows = [table, ...caseTablesUnder(tx, table.id)];
+    const subject = await handle(tx, ctx, match);
+    const active = await activeSignals(tx, subject);
+    const rows = [table, ...(await caseTablesUnder(tx, table.id))];
     for (const row of rows) {
-      const line = row === table ? match : matchById(tx, row.matchId)!;
+      const line = row === table ? match : (await matchById(tx, row.matchId))!;
       const updated: CaseTableRow = { ...row, ...outcome };
-      saveCaseTableOutcome(tx, row.id, outcome);
-      recordMatchEvent(tx, line.id, at, 'case_table.outcome', ctx.actor.agencyId);
+      await saveCaseTableOutcome(tx, row.id, outcome);
+      await recordMatchEvent(tx, line.id, at, 'case_table.outcome', ctx.actor.agencyId);
       // The parties of a line that has since dissolved are not told: in their world it ended.
       if (line.status === 'dissolved') continue;
-      const state = new MatchState(tx, ctx.deps, subject, line, { active });
-      state.notifyParties('case_table.outcome', { requestId: ctx.requestId, only: new Set(row.invited), caseTable: (agencyId) => caseTableFor(updated, state, agencyId) });
+      const state = await MatchState.create(tx, ctx.deps, subject, line, { active });
+      await state.notifyParties('case_table.outcome', { requestId: ctx.requestId, only: new Set(row.invited), caseTable: (agencyId) => caseTableFor(updated, state, agencyId) });
     }
-    auditAccess(tx, ctx, { action: 'case_table.outcome', subject: subject.pseudonym, resource: table.id, outcome: 'ok' });
+    await auditAccess(tx, ctx, { action: 'case_table.outcome', subject: subject.pseudonym, resource: table.id, outcome: 'ok' });
     return caseTableView({ ...table, ...outcome });
   });
 }
 
 /** The coordinator closes the match; the parties that were told of it hear so. */
-export function closeMatch({ ctx, id, input }: { ctx: Ctx; id: string; input: CloseMatchInput }): MatchView {
+export async function closeMatch({ ctx, id, input }: { ctx: Ctx; id: string; input: CloseMatchInput }): Promise<MatchView> {
   requireScope(ctx, 'matches:coordinate');
   const at = ctx.deps.clock.now().toISOString();
-  return inTransaction(ctx.deps.db, (tx) => {
-    const match = loadOwnMatch(tx, ctx, id);
+  return withTransaction(ctx.deps, async (tx) => {
+    const match = await loadOwnMatch(tx, ctx, id);
     requireLive(match);
     const close = (line: MatchRow, _: SubjectHandle, active: ActiveRow[]): MatchRow => ({
       ...line,
@@ -372,11 +375,11 @@ export function closeMatch({ ctx, id, input }: { ctx: Ctx; id: string; input: Cl
       updatedAt: at,
       coveredSignals: active.filter((r) => letsThrough(line.lens, r.agency.type)).map((r) => r.signal.id),
     });
-    return actOnLines(tx, ctx, match, close, {
+    return (await actOnLines(tx, ctx, match, close, {
       event: 'closed',
       action: 'match.close',
       outcome: input.reason,
       notice: 'match.closed',
-    })!;
+    }))!;
   });
 }

@@ -2,10 +2,9 @@ import { signAccessToken, TokenError, verifyClientAssertion, ACCESS_TOKEN_TTL_S 
 import { allowedScopes } from '../policy/grants.ts';
 import { agencyExists } from '../store/agencies.ts';
 import { appendAudit } from '../store/audit.ts';
-import { inTransaction } from '../store/db.ts';
 import { forgetExpiredAssertions, markAssertionUsed } from '../store/used-assertions.ts';
 import { findActiveAgencyWithKeys } from './agencies.ts';
-import type { Deps } from './context.ts';
+import { type Deps, withTransaction } from './context.ts';
 
 export const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -59,7 +58,7 @@ export async function issueToken(deps: Deps, req: TokenRequest, requestId: strin
   try {
     return await grant(deps, req, requestId);
   } catch (err) {
-    if (err instanceof OAuthError) refuseSignIn(deps, err, req, requestId);
+    if (err instanceof OAuthError) await refuseSignIn(deps, err, req, requestId);
     throw err;
   }
 }
@@ -70,12 +69,12 @@ export async function issueToken(deps: Deps, req: TokenRequest, requestId: strin
  * names a registered agency: any other string (a typo, a probe, a number that could be a BSN)
  * comes from an unauthenticated caller and must not stay there forever.
  */
-export function refuseSignIn(deps: Deps, err: OAuthError, req: TokenRequest, requestId: string | null): void {
+export async function refuseSignIn(deps: Deps, err: OAuthError, req: TokenRequest, requestId: string | null): Promise<void> {
   const claimed = (req.client_assertion && unverifiedIssuer(req.client_assertion)) || req.client_id || null;
-  const known = claimed !== null && agencyExists(deps.db, claimed);
+  const known = claimed !== null && (await agencyExists(deps.store.reader, claimed));
   deps.logger.warn({ requestId, clientId: claimed?.slice(0, 100) ?? null, knownClient: known, error: err.error, reason: err.reason, detail: err.detail }, 'token request refused');
-  inTransaction(deps.db, (tx) => {
-    appendAudit(tx, {
+  await withTransaction(deps, async (tx) => {
+    await appendAudit(tx, {
       at: deps.clock.now().toISOString(),
       agencyId: known ? claimed : null,
       actor: null,
@@ -98,8 +97,8 @@ async function grant(deps: Deps, req: TokenRequest, requestId: string | null): P
   const agencyId = unverifiedIssuer(req.client_assertion);
   if (!agencyId) throw new OAuthError('invalid_client', CLIENT_FAILED, 'assertion_without_issuer');
   if (req.client_id && req.client_id !== agencyId) throw new OAuthError('invalid_client', CLIENT_FAILED, 'client_id_differs_from_issuer');
-  const found = findActiveAgencyWithKeys(deps.db, agencyId);
-  if (!found) throw new OAuthError('invalid_client', CLIENT_FAILED, agencyExists(deps.db, agencyId) ? 'agency_disabled' : 'unknown_client');
+  const found = await findActiveAgencyWithKeys(deps.store.reader, agencyId);
+  if (!found) throw new OAuthError('invalid_client', CLIENT_FAILED, (await agencyExists(deps.store.reader, agencyId)) ? 'agency_disabled' : 'unknown_client');
 
   const now = deps.clock.now();
   let verified;
@@ -121,11 +120,11 @@ async function grant(deps: Deps, req: TokenRequest, requestId: string | null): P
     throw new OAuthError('invalid_scope', 'the requested scope is not granted to this agency', 'scope_not_granted');
   }
 
-  inTransaction(deps.db, (tx) => {
-    forgetExpiredAssertions(tx, now.toISOString());
-    const fresh = markAssertionUsed(tx, { agencyId, jti: verified.jti, expiresAt: new Date((verified.exp + 60) * 1000).toISOString() });
+  await withTransaction(deps, async (tx) => {
+    await forgetExpiredAssertions(tx, now.toISOString());
+    const fresh = await markAssertionUsed(tx, { agencyId, jti: verified.jti, expiresAt: new Date((verified.exp + 60) * 1000).toISOString() });
     if (!fresh) throw new OAuthError('invalid_client', 'client assertion was already used', 'assertion_replayed');
-    appendAudit(tx, { at: now.toISOString(), agencyId, actor: null, action: 'token.issue', subject: null, resource: null, outcome: 'ok', requestId });
+    await appendAudit(tx, { at: now.toISOString(), agencyId, actor: null, action: 'token.issue', subject: null, resource: null, outcome: 'ok', requestId });
   });
   const accessToken = await signAccessToken(deps.keys, deps.issuer, { agencyId, scopes: requested, agencyKid: verified.kid }, now);
   return { access_token: accessToken, token_type: 'Bearer', expires_in: ACCESS_TOKEN_TTL_S, scope: requested.join(' ') };

@@ -63,27 +63,28 @@ export { activeSignals, coordinatorCandidates, familiesOf, signalsEndingAt };
  * The live coordinator's matches beside a subject's: a young person's family matches, or a
  * family's child matches. They stay separate; the coordinator sees that both exist.
  */
-export function relatedMatches(tx: Tx, subject: Whose): Array<{ kind: 'child' | 'family'; match: MatchRow }> {
+export async function relatedMatches(tx: Tx, subject: Whose): Promise<Array<{ kind: 'child' | 'family'; match: MatchRow }>> {
   const family = subject.kind === 'family';
-  const others = family ? childrenWithActiveSignals(tx, subject.subjectId) : familiesOf(tx, subject.subjectId);
-  return others.flatMap((id) => {
-    const match = liveMatchOf(tx, id, FULL_LENS);
-    return match ? [{ kind: family ? ('child' as const) : ('family' as const), match }] : [];
-  });
+  const others = family ? await childrenWithActiveSignals(tx, subject.subjectId) : await familiesOf(tx, subject.subjectId);
+  const related: Array<{ kind: 'child' | 'family'; match: MatchRow }> = [];
+  for (const id of others) {
+    const match = await liveMatchOf(tx, id, FULL_LENS);
+    if (match) related.push({ kind: family ? 'child' : 'family', match });
+  }
+  return related;
 }
 
-
-export function agencyRef(tx: Tx, id: string): AgencyRef {
-  return agencyRefById(tx, id)!;
+export async function agencyRef(tx: Tx, id: string): Promise<AgencyRef> {
+  return (await agencyRefById(tx, id))!;
 }
 
 /** The subject's live matches, one per lens at most. */
-export function liveMatchesOf(tx: Tx, subjectId: string): MatchRow[] {
+export async function liveMatchesOf(tx: Tx, subjectId: string): Promise<MatchRow[]> {
   return liveMatchesOfSubject(tx, subjectId);
 }
 
-export function liveMatchOf(tx: Tx, subjectId: string, lens: Lens = FULL_LENS): MatchRow | undefined {
-  return liveMatchesOf(tx, subjectId).find((m) => m.lens === lens);
+export async function liveMatchOf(tx: Tx, subjectId: string, lens: Lens = FULL_LENS): Promise<MatchRow | undefined> {
+  return (await liveMatchesOf(tx, subjectId)).find((m) => m.lens === lens);
 }
 
 export const claimAad = (matchId: string) => `claim:${matchId}`;
@@ -101,11 +102,13 @@ export function openClaim(match: MatchRow, dataKey: Uint8Array): Claim | null {
   return match.claimSealed ? openJson<Claim>(dataKey, match.claimSealed, claimAad(match.id)) : null;
 }
 
+export type CoordinatorView = { agency: AgencyRef; contact: ProfessionalInput | null } | null;
+
 /** The coordinator as notices and match views show it: whoever claimed it, else the routed one. */
-export function coordinatorOf(tx: Tx, match: MatchRow, dataKey: Uint8Array): { agency: AgencyRef; contact: ProfessionalInput | null } | null {
+export async function coordinatorOf(tx: Tx, match: MatchRow, dataKey: Uint8Array): Promise<CoordinatorView> {
   const claim = openClaim(match, dataKey);
-  if (claim) return { agency: agencyRef(tx, claim.agencyId), contact: claim.contact };
-  return match.coordinatorId ? { agency: agencyRef(tx, match.coordinatorId), contact: null } : null;
+  if (claim) return { agency: await agencyRef(tx, claim.agencyId), contact: claim.contact };
+  return match.coordinatorId ? { agency: await agencyRef(tx, match.coordinatorId), contact: null } : null;
 }
 
 /**
@@ -121,7 +124,8 @@ export class MatchState {
    * those whose children have no match with another agency's (they are told when it ends).
    */
   readonly involved: Map<string, ActiveRow>;
-  readonly decision: Decision;
+  // Set by create(), which asks the store for the coordinator candidates first.
+  decision!: Decision;
   readonly location: Facts['location'];
   /** The line of matches this state belongs to; only recipients looking through it hear from it. */
   readonly lens: Lens;
@@ -131,17 +135,19 @@ export class MatchState {
    */
   readonly subjectless: boolean;
 
-  constructor(
+  private constructor(
     private readonly tx: Tx,
     private readonly deps: Deps,
     readonly subject: SubjectHandle,
     public match: MatchRow | undefined,
-    opts: { lens?: Lens; active?: ActiveRow[]; subjectless?: boolean } = {},
+    lens: Lens,
+    seen: ActiveRow[],
+    /** The data keys of the other young people whose signals are seen (a family's children). */
+    private readonly otherKeys: ReadonlyMap<string, Uint8Array>,
+    subjectless: boolean,
   ) {
-    this.subjectless = opts.subjectless ?? false;
-    this.lens = match?.lens ?? opts.lens ?? FULL_LENS;
-    const lens = this.lens;
-    const seen = (opts.active ?? activeSignals(tx, subject)).filter((r) => letsThrough(lens, r.agency.type));
+    this.subjectless = subjectless;
+    this.lens = lens;
     this.rows = subject.kind === 'family'
       ? familyParties(deps.policy, seen, (r) => ({ agencyId: r.agency.id, subjectId: r.signal.subjectId, type: r.agency.type }))
       : seen;
@@ -150,18 +156,42 @@ export class MatchState {
     this.location = this.rows.length > 0
       ? locate(deps.policy, this.rows.map((r) => ({ type: r.agency.type, municipality: r.signal.municipality, district: () => this.opened(r.signal).district })))
       : { municipality: match?.municipality ?? '', district: null };
-    const parties = this.rows.map((r) => ({ agencyId: r.agency.id, agencyType: r.agency.type }));
-    this.decision = decide(deps.policy, {
+  }
+
+  /**
+   * The state of `match` (or of the subject's line through `lens` without one): reads the active
+   * signals (unless given), the data keys they are sealed under and the coordinator candidates,
+   * and decides.
+   */
+  static async create(
+    tx: Tx,
+    deps: Deps,
+    subject: SubjectHandle,
+    match: MatchRow | undefined,
+    opts: { lens?: Lens; active?: ActiveRow[]; subjectless?: boolean } = {},
+  ): Promise<MatchState> {
+    const lens = match?.lens ?? opts.lens ?? FULL_LENS;
+    const seen = (opts.active ?? (await activeSignals(tx, subject))).filter((r) => letsThrough(lens, r.agency.type));
+    const otherKeys = new Map<string, Uint8Array>();
+    let keyOf: ReturnType<typeof subjectKeys> | undefined;
+    for (const r of seen) {
+      const id = r.signal.subjectId;
+      if (id !== subject.subjectId && !otherKeys.has(id)) otherKeys.set(id, (await (keyOf ??= subjectKeys(tx, deps.keys))(id)).dataKey);
+    }
+    const state = new MatchState(tx, deps, subject, match, lens, seen, otherKeys, opts.subjectless ?? false);
+    const parties = state.rows.map((r) => ({ agencyId: r.agency.id, agencyType: r.agency.type }));
+    state.decision = decide(deps.policy, {
       parties,
-      location: this.location,
-      coordinators: parties.length >= 2 ? coordinatorCandidates(tx, this.location.municipality) : [],
+      location: state.location,
+      coordinators: parties.length >= 2 ? await coordinatorCandidates(tx, state.location.municipality) : [],
       escalatedTo: match?.escalatedTo ?? null,
     });
+    return state;
   }
 
   /** The subject's match as a recipient looking through `lens` knows it. */
-  static load(tx: Tx, deps: Deps, subject: SubjectHandle, lens: Lens = FULL_LENS): MatchState {
-    return new MatchState(tx, deps, subject, liveMatchOf(tx, subject.subjectId, lens), { lens });
+  static async load(tx: Tx, deps: Deps, subject: SubjectHandle, lens: Lens = FULL_LENS): Promise<MatchState> {
+    return MatchState.create(tx, deps, subject, await liveMatchOf(tx, subject.subjectId, lens), { lens });
   }
 
   /**
@@ -169,9 +199,9 @@ export class MatchState {
    * own lens, so that everything it is told is what it would be told had the parties hidden from
    * it never acted.
    */
-  hears(agencyId: string, role: Recipient['role']): boolean {
+  async hears(agencyId: string, role: Recipient['role']): Promise<boolean> {
     if (role !== 'party') return coordinatorLens(this.deps.policy) === this.lens;
-    const type = this.involved.get(agencyId)?.agency.type ?? agencyRef(this.tx, agencyId).type;
+    const type = this.involved.get(agencyId)?.agency.type ?? (await agencyRef(this.tx, agencyId)).type;
     return partyLens(this.deps.policy, type) === this.lens;
   }
 
@@ -185,14 +215,14 @@ export class MatchState {
   }
 
   readonly #opened = new Map<string, SealedSignal>();
-  #keys: ReturnType<typeof subjectKeys> | undefined;
-  #coordinator: { of: MatchRow | undefined; value: ReturnType<typeof coordinatorOf> } | undefined;
+  #coordinator: { of: MatchRow | undefined; value: CoordinatorView } | undefined;
 
   /** The coordinator as notices show it, looked up once per state of the match. */
-  coordinator(): ReturnType<typeof coordinatorOf> {
+  async coordinator(): Promise<CoordinatorView> {
     let cached = this.#coordinator;
     if (!cached || cached.of !== this.match) {
-      cached = { of: this.match, value: this.match ? coordinatorOf(this.tx, this.match, this.subject.dataKey) : null };
+      const of = this.match;
+      cached = { of, value: of ? await coordinatorOf(this.tx, of, this.subject.dataKey) : null };
       this.#coordinator = cached;
     }
     return cached.value;
@@ -208,7 +238,9 @@ export class MatchState {
   /** The data key a signal is sealed under: the young person's (a family's signals are its children's). */
   private keyOf(subjectId: string): Uint8Array {
     if (subjectId === this.subject.subjectId) return this.subject.dataKey;
-    return (this.#keys ??= subjectKeys(this.tx, this.deps.keys))(subjectId).dataKey;
+    const key = this.otherKeys.get(subjectId);
+    if (!key) throw new Error(`the match state of ${this.subject.subjectId} has no key for ${subjectId}`);
+    return key;
   }
 
   /** Whether this is a family match (of the children of one parent). */
@@ -240,16 +272,16 @@ export class MatchState {
   }
 
   /** Writes one notice about the match to one agency, and audits the disclosure. */
-  notify(
+  async notify(
     agencyId: string,
     type: NoticeType,
     opts: { parties?: PartyEntry[]; rules?: string[]; requestId: string | null; caseTable?: NoticeBody['caseTable']; role?: Recipient['role'] },
-  ): void {
-    if (!this.hears(agencyId, opts.role ?? this.roleOf(agencyId))) return;
+  ): Promise<void> {
+    if (!(await this.hears(agencyId, opts.role ?? this.roleOf(agencyId)))) return;
     const now = this.deps.clock.now();
     const own = this.involved.get(agencyId);
     const match = this.match;
-    const coordinator = this.coordinator();
+    const coordinator = await this.coordinator();
     const body: NoticeBody = noticeBodySchema.parse({
       id: newId('ntc', now, agencyId),
       type: this.family ? familyNoticeType(type) : type,
@@ -263,10 +295,10 @@ export class MatchState {
       policy: { id: this.deps.policy.id, version: this.deps.policy.version, rules: opts.rules ?? this.recipient(agencyId)?.rules ?? this.decision.rules },
     } satisfies NoticeBody);
     const written = this.subjectless
-      ? insertSubjectlessNotice(this.tx, this.deps.keys, { body, agencyId })
-      : insertNotice(this.tx, { body, agencyId, subjectId: this.subject.subjectId, dataKey: this.subject.dataKey });
+      ? await insertSubjectlessNotice(this.tx, this.deps.keys, { body, agencyId })
+      : await insertNotice(this.tx, { body, agencyId, subjectId: this.subject.subjectId, dataKey: this.subject.dataKey });
     if (!written) return;
-    appendAudit(this.tx, {
+    await appendAudit(this.tx, {
       at: body.createdAt,
       agencyId,
       actor: null,
@@ -279,18 +311,18 @@ export class MatchState {
   }
 
   /** Tells the coordinator and the municipality the match was escalated to, but for `except`. */
-  notifyCoordinators(type: NoticeType, opts: { except?: string; requestId: string | null }): void {
+  async notifyCoordinators(type: NoticeType, opts: { except?: string; requestId: string | null }): Promise<void> {
     const match = this.match;
     for (const agencyId of new Set([match?.coordinatorId, match?.escalatedTo])) {
-      if (agencyId && agencyId !== opts.except) this.notify(agencyId, type, { requestId: opts.requestId, role: agencyId === match?.escalatedTo ? 'escalation' : 'coordinator' });
+      if (agencyId && agencyId !== opts.except) await this.notify(agencyId, type, { requestId: opts.requestId, role: agencyId === match?.escalatedTo ? 'escalation' : 'coordinator' });
     }
   }
 
   /** Tells every party that currently sees someone (the coordinators aside). */
-  notifyParties(type: NoticeType, opts: { requestId: string | null; only?: ReadonlySet<string>; caseTable?: (agencyId: string) => NoticeBody['caseTable'] }): void {
+  async notifyParties(type: NoticeType, opts: { requestId: string | null; only?: ReadonlySet<string>; caseTable?: (agencyId: string) => NoticeBody['caseTable'] }): Promise<void> {
     for (const r of this.decision.recipients) {
       if (r.role !== 'party' || (opts.only && !opts.only.has(r.agencyId))) continue;
-      this.notify(r.agencyId, type, { requestId: opts.requestId, role: 'party', ...(opts.caseTable ? { caseTable: opts.caseTable(r.agencyId) } : {}) });
+      await this.notify(r.agencyId, type, { requestId: opts.requestId, role: 'party', ...(opts.caseTable ? { caseTable: opts.caseTable(r.agencyId) } : {}) });
     }
   }
 }
@@ -303,13 +335,13 @@ function familyNoticeType(type: NoticeType): NoticeType {
 const visibleAad = (matchId: string, agencyId: string) => `recipient:${matchId}:${agencyId}`;
 
 /** What each recipient of a match was last shown (the lists are sealed: they are the involvement graph). */
-function readRecipients(tx: Tx, matchId: string, dataKey: Uint8Array) {
-  return recipientsOfMatch(tx, matchId).map((r) => ({ ...r, visible: r.visibleSealed ? openJson<Visible>(dataKey, r.visibleSealed, visibleAad(matchId, r.agencyId)) : [] }));
+async function readRecipients(tx: Tx, matchId: string, dataKey: Uint8Array) {
+  return (await recipientsOfMatch(tx, matchId)).map((r) => ({ ...r, visible: r.visibleSealed ? openJson<Visible>(dataKey, r.visibleSealed, visibleAad(matchId, r.agencyId)) : [] }));
 }
 
-function writeRecipient(tx: Tx, dataKey: Uint8Array, r: { matchId: string; agencyId: string; role: Recipient['role']; visible: Visible; updatedAt: string }): void {
+async function writeRecipient(tx: Tx, dataKey: Uint8Array, r: { matchId: string; agencyId: string; role: Recipient['role']; visible: Visible; updatedAt: string }): Promise<void> {
   const visibleSealed = Buffer.from(sealJson(dataKey, r.visible, visibleAad(r.matchId, r.agencyId)));
-  saveMatchRecipient(tx, { matchId: r.matchId, agencyId: r.agencyId, role: r.role, visibleSealed, updatedAt: r.updatedAt });
+  await saveMatchRecipient(tx, { matchId: r.matchId, agencyId: r.agencyId, role: r.role, visibleSealed, updatedAt: r.updatedAt });
 }
 
 function sameSet(a: Visible, b: Visible): boolean {
@@ -335,27 +367,27 @@ function changeType(before: Visible | undefined, after: Visible, role: Recipient
  * match, and writes a notice for every recipient of that lens whose view changed, exactly as the
  * policy decides. Returns the decision over every party (the coordinator's line).
  */
-export function reconcileMatch(tx: Tx, deps: Deps, subject: SubjectHandle, requestId: string | null): Decision {
-  const full = reconcileLines(tx, deps, subject, requestId);
+export async function reconcileMatch(tx: Tx, deps: Deps, subject: SubjectHandle, requestId: string | null): Promise<Decision> {
+  const full = await reconcileLines(tx, deps, subject, requestId);
   // A young person's signals count in the family matches of the parents they were registered with.
-  if (subject.kind !== 'family') reconcileFamilies(tx, deps, familiesOf(tx, subject.subjectId), requestId);
+  if (subject.kind !== 'family') await reconcileFamilies(tx, deps, await familiesOf(tx, subject.subjectId), requestId);
   return full;
 }
 
 /** Brings the family matches of these families in line with their children's signals. */
-export function reconcileFamilies(tx: Tx, deps: Deps, familyIds: Iterable<string>, requestId: string | null): void {
-  for (const familyId of familyIds) reconcileLines(tx, deps, loadSubjectKey(tx, deps.keys, familyId), requestId);
+export async function reconcileFamilies(tx: Tx, deps: Deps, familyIds: Iterable<string>, requestId: string | null): Promise<void> {
+  for (const familyId of familyIds) await reconcileLines(tx, deps, await loadSubjectKey(tx, deps.keys, familyId), requestId);
 }
 
 /**
  * Ends every live match of a subject that is about to be erased, as a dissolve would, by notices
  * that outlive it (a parent's erasure: the family's matches go, its children's signals stay).
  */
-export function endBeforeErasure(tx: Tx, deps: Deps, subject: SubjectHandle, requestId: string | null): void {
-  const active = activeSignals(tx, subject);
+export async function endBeforeErasure(tx: Tx, deps: Deps, subject: SubjectHandle, requestId: string | null): Promise<void> {
+  const active = await activeSignals(tx, subject);
   const at = deps.clock.now().toISOString();
-  for (const live of liveMatchesOf(tx, subject.subjectId)) {
-    dissolve(tx, new MatchState(tx, deps, subject, live, { active, subjectless: true }), live, requestId, at);
+  for (const live of await liveMatchesOf(tx, subject.subjectId)) {
+    await dissolve(tx, await MatchState.create(tx, deps, subject, live, { active, subjectless: true }), live, requestId, at);
   }
 }
 
@@ -366,21 +398,21 @@ export function endBeforeErasure(tx: Tx, deps: Deps, subject: SubjectHandle, req
  * erased. Afterwards `reconcileFamilies` makes a new family match from the remaining children's
  * signals, if they still match. Returns the families.
  */
-export function forgetInFamilies(tx: Tx, deps: Deps, childId: string, requestId: string | null): string[] {
-  const families = familiesOf(tx, childId);
+export async function forgetInFamilies(tx: Tx, deps: Deps, childId: string, requestId: string | null): Promise<string[]> {
+  const families = await familiesOf(tx, childId);
   for (const familyId of families) {
-    endBeforeErasure(tx, deps, loadSubjectKey(tx, deps.keys, familyId), requestId);
-    eraseMatchRecords(tx, familyId);
+    await endBeforeErasure(tx, deps, await loadSubjectKey(tx, deps.keys, familyId), requestId);
+    await eraseMatchRecords(tx, familyId);
   }
   return families;
 }
 
-function reconcileLines(tx: Tx, deps: Deps, subject: SubjectHandle, requestId: string | null): Decision {
-  const active = activeSignals(tx, subject);
-  const live = liveMatchesOf(tx, subject.subjectId);
+async function reconcileLines(tx: Tx, deps: Deps, subject: SubjectHandle, requestId: string | null): Promise<Decision> {
+  const active = await activeSignals(tx, subject);
+  const live = await liveMatchesOf(tx, subject.subjectId);
   let full: Decision | undefined;
   for (const lens of lensesOf(deps.policy)) {
-    const decision = reconcileLine(tx, deps, subject, lens, live.find((m) => m.lens === lens), active, requestId);
+    const decision = await reconcileLine(tx, deps, subject, lens, live.find((m) => m.lens === lens), active, requestId);
     if (lens === FULL_LENS) full = decision;
   }
   return full!;
@@ -390,12 +422,12 @@ function reconcileLines(tx: Tx, deps: Deps, subject: SubjectHandle, requestId: s
  * A closed match covers its signals: only a registration that no closed match covered starts a
  * new one (by signal, not by time: two closes can share an instant).
  */
-function coveredByClosed(tx: Tx, subjectId: string, lens: Lens, rows: ActiveRow[]): boolean {
-  const covered = new Set(closedMatchCoverage(tx, subjectId, lens).flatMap((covered) => covered ?? []));
+async function coveredByClosed(tx: Tx, subjectId: string, lens: Lens, rows: ActiveRow[]): Promise<boolean> {
+  const covered = new Set((await closedMatchCoverage(tx, subjectId, lens)).flatMap((covered) => covered ?? []));
   return covered.size > 0 && rows.every((r) => covered.has(r.signal.id));
 }
 
-function reconcileLine(
+async function reconcileLine(
   tx: Tx,
   deps: Deps,
   subject: SubjectHandle,
@@ -403,17 +435,17 @@ function reconcileLine(
   live: MatchRow | undefined,
   active: ActiveRow[],
   requestId: string | null,
-): Decision {
+): Promise<Decision> {
   const now = deps.clock.now();
   const at = now.toISOString();
-  const state = new MatchState(tx, deps, subject, live, { lens, active });
+  const state = await MatchState.create(tx, deps, subject, live, { lens, active });
   const { decision, location } = state;
 
   if (!decision.match) {
-    if (live) dissolve(tx, state, live, requestId, at);
+    if (live) await dissolve(tx, state, live, requestId, at);
     return decision;
   }
-  if (!live && coveredByClosed(tx, subject.subjectId, lens, state.rows)) return decision;
+  if (!live && (await coveredByClosed(tx, subject.subjectId, lens, state.rows))) return decision;
 
   const coordinatorId = decision.coordinator?.agencyId ?? null;
   let match: MatchRow;
@@ -426,8 +458,8 @@ function reconcileLine(
       ? { status: 'open' as const, claimBy, claimedAt: null, claimSealed: null, escalatedTo: null, escalatedAt: null }
       : claimBy < live.claimBy ? { claimBy } : {};
     match = { ...live, municipality: location.municipality, coordinatorId, policyVersion: deps.policy.version, updatedAt: at, ...reset };
-    saveMatch(tx, match);
-    if (moved) recordMatchEvent(tx, match.id, at, 'transferred', coordinatorId);
+    await saveMatch(tx, match);
+    if (moved) await recordMatchEvent(tx, match.id, at, 'transferred', coordinatorId);
   } else {
     match = {
       id: opaqueId('mat'),
@@ -448,13 +480,13 @@ function reconcileLine(
       closeReason: null,
       coveredSignals: null,
     };
-    createMatch(tx, match);
-    recordMatchEvent(tx, match.id, at, 'created', null);
+    await createMatch(tx, match);
+    await recordMatchEvent(tx, match.id, at, 'created', null);
   }
-  const current = match.escalatedTo === live?.escalatedTo ? state : new MatchState(tx, deps, subject, match, { active });
+  const current = match.escalatedTo === live?.escalatedTo ? state : await MatchState.create(tx, deps, subject, match, { active });
   current.match = match;
 
-  const previous = new Map(readRecipients(tx, match.id, subject.dataKey).map((r) => [r.agencyId, r]));
+  const previous = new Map((await readRecipients(tx, match.id, subject.dataKey)).map((r) => [r.agencyId, r]));
   const recipients = new Set<string>();
   for (const recipient of current.decision.recipients) {
     recipients.add(recipient.agencyId);
@@ -462,44 +494,44 @@ function reconcileLine(
     const before = previous.get(recipient.agencyId);
     const transferred = recipient.role !== 'party' && recipient.role !== 'escalation' && live?.coordinatorId && live.coordinatorId !== recipient.agencyId;
     const type = transferred ? 'match.transferred' : changeType(before?.visible, visible, recipient.role);
-    if (type) current.notify(recipient.agencyId, type, { requestId, role: recipient.role });
-    writeRecipient(tx, subject.dataKey, { matchId: match.id, agencyId: recipient.agencyId, role: recipient.role, visible, updatedAt: at });
+    if (type) await current.notify(recipient.agencyId, type, { requestId, role: recipient.role });
+    await writeRecipient(tx, subject.dataKey, { matchId: match.id, agencyId: recipient.agencyId, role: recipient.role, visible, updatedAt: at });
   }
   for (const [agencyId, before] of previous) {
     if (recipients.has(agencyId)) continue;
     const stillParty = current.involved.has(agencyId);
     if (before.role === 'coordinator' || before.role === 'party_coordinator') {
       // The family moved: the former coordinator hears who took the match over.
-      current.notify(agencyId, 'match.transferred', { parties: [], rules: [decision.coordinator?.rule ?? deps.policy.coordination.rule], requestId, role: before.role });
+      await current.notify(agencyId, 'match.transferred', { parties: [], rules: [decision.coordinator?.rule ?? deps.policy.coordination.rule], requestId, role: before.role });
     } else if (stillParty && before.visible.length > 0) {
       // A party that now sees nobody hears that those it saw have left, as a dissolve would tell it.
-      current.notify(agencyId, 'match.party_left', { parties: [], rules: [MATCH_RULE], requestId, role: 'party' });
+      await current.notify(agencyId, 'match.party_left', { parties: [], rules: [MATCH_RULE], requestId, role: 'party' });
     }
-    if (stillParty) writeRecipient(tx, subject.dataKey, { matchId: match.id, agencyId, role: 'party', visible: [], updatedAt: at });
-    else dropMatchRecipient(tx, match.id, agencyId);
+    if (stillParty) await writeRecipient(tx, subject.dataKey, { matchId: match.id, agencyId, role: 'party', visible: [], updatedAt: at });
+    else await dropMatchRecipient(tx, match.id, agencyId);
   }
   // Silent parties are remembered too, so that the timeline and later changes know them.
   for (const s of current.decision.silent) {
     if (previous.has(s.agencyId)) continue;
-    writeRecipient(tx, subject.dataKey, { matchId: match.id, agencyId: s.agencyId, role: 'party', visible: [], updatedAt: at });
+    await writeRecipient(tx, subject.dataKey, { matchId: match.id, agencyId: s.agencyId, role: 'party', visible: [], updatedAt: at });
   }
   const wasParty = new Set([...previous.values()].filter((r) => r.role === 'party' || r.role === 'party_coordinator').map((r) => r.agencyId));
-  for (const r of current.rows) if (!wasParty.has(r.agency.id)) recordMatchEvent(tx, match.id, at, 'party_added', r.agency.id);
-  for (const agencyId of wasParty) if (!current.byAgency.has(agencyId)) recordMatchEvent(tx, match.id, at, 'party_left', agencyId);
+  for (const r of current.rows) if (!wasParty.has(r.agency.id)) await recordMatchEvent(tx, match.id, at, 'party_added', r.agency.id);
+  for (const agencyId of wasParty) if (!current.byAgency.has(agencyId)) await recordMatchEvent(tx, match.id, at, 'party_left', agencyId);
   return current.decision;
 }
 
 /** Fewer than two agencies remain: the match ends; whoever saw someone hears they have left. */
-function dissolve(tx: Tx, state: MatchState, match: MatchRow, requestId: string | null, at: string): void {
-  const recipients = readRecipients(tx, match.id, state.subject.dataKey);
+async function dissolve(tx: Tx, state: MatchState, match: MatchRow, requestId: string | null, at: string): Promise<void> {
+  const recipients = await readRecipients(tx, match.id, state.subject.dataKey);
   for (const r of recipients) {
     if (r.role === 'party') {
-      if (state.involved.has(r.agencyId) && r.visible.length > 0) state.notify(r.agencyId, 'match.party_left', { parties: [], requestId, role: 'party' });
+      if (state.involved.has(r.agencyId) && r.visible.length > 0) await state.notify(r.agencyId, 'match.party_left', { parties: [], requestId, role: 'party' });
     } else {
-      state.notify(r.agencyId, 'match.closed', { parties: [], requestId, role: r.role });
+      await state.notify(r.agencyId, 'match.closed', { parties: [], requestId, role: r.role });
     }
   }
-  markMatchDissolved(tx, match.id, at);
-  dropRecipientsOfMatch(tx, match.id);
-  recordMatchEvent(tx, match.id, at, 'dissolved', null);
+  await markMatchDissolved(tx, match.id, at);
+  await dropRecipientsOfMatch(tx, match.id);
+  await recordMatchEvent(tx, match.id, at, 'dissolved', null);
 }

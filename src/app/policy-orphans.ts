@@ -1,5 +1,5 @@
 import type { Policy } from '../policy/types.ts';
-import type { Db } from '../store/db.ts';
+import type { Tx } from '../store/db.ts';
 import { activeAgencyTypes, readTypeScopes, writeTypeScopes } from '../store/policy-usage.ts';
 
 /** An agency that a new policy leaves without its type, or without a scope its type had. */
@@ -14,10 +14,10 @@ export interface PolicyOrphan {
  * The agencies (not disabled) whose type the policy no longer names, or whose type lost scopes
  * it had under the policy the service last started with.
  */
-export function findPolicyOrphans(db: Db, policy: Policy): PolicyOrphan[] {
-  const before = readTypeScopes(db);
+export async function findPolicyOrphans(tx: Tx, policy: Policy): Promise<PolicyOrphan[]> {
+  const before = await readTypeScopes(tx);
   const orphans: PolicyOrphan[] = [];
-  for (const a of activeAgencyTypes(db)) {
+  for (const a of await activeAgencyTypes(tx)) {
     const rules = policy.agencyTypes[a.type as keyof Policy['agencyTypes']];
     if (!rules) {
       orphans.push({ ...a, lost: `type ${a.type} is not in the policy` });
@@ -30,8 +30,8 @@ export function findPolicyOrphans(db: Db, policy: Policy): PolicyOrphan[] {
 }
 
 /** Remembers the scopes of each type under the policy now in force, for the next start to compare. */
-export function rememberPolicyScopes(db: Db, policy: Policy): void {
-  writeTypeScopes(db, Object.fromEntries(Object.entries(policy.agencyTypes).map(([type, rules]) => [type, [...rules!.scopes]])));
+export async function rememberPolicyScopes(tx: Tx, policy: Policy): Promise<void> {
+  await writeTypeScopes(tx, Object.fromEntries(Object.entries(policy.agencyTypes).map(([type, rules]) => [type, [...rules!.scopes]])));
 }
 
 /** One line naming the orphaned agencies. */

@@ -1,13 +1,13 @@
 import { isValidBsn } from '../crypto/bsn.ts';
 import { newId } from '../crypto/ids.ts';
 import { registrableKinds } from '../policy/grants.ts';
-import { inTransaction, type Tx } from '../store/db.ts';
+import type { Tx } from '../store/db.ts';
 import { findIdempotent, type IdempotencyRequest, rememberIdempotent } from '../store/idempotency.ts';
 import { activeSignalIdOf, familyPseudonymsOfSignal, insertSignal, linkSignalToFamily, type SignalRow } from '../store/signals.ts';
 import { findOrCreateSubject } from '../store/subjects.ts';
 import { auditAccess } from './audit.ts';
 import { coordinatorCandidates, reconcileMatch } from './matching.ts';
-import { type Ctx, requireScope } from './context.ts';
+import { type Ctx, requireScope, withTransaction } from './context.ts';
 import { addMonths, birthdayAt, isRealDate, minDate } from './dates.ts';
 import { conflict, forbidden, unprocessable } from './errors.ts';
 import { rememberExemption } from './shielding.ts';
@@ -26,15 +26,15 @@ export interface RegisterSignalResult {
 }
 
 /** Districts are known from the agencies that declare they serve them. */
-function knownDistricts(tx: Tx, municipality: string): Set<string> {
-  return new Set(coordinatorCandidates(tx, municipality).flatMap((c) => c.districts));
+async function knownDistricts(tx: Tx, municipality: string): Promise<Set<string>> {
+  return new Set((await coordinatorCandidates(tx, municipality)).flatMap((c) => c.districts));
 }
 
 /**
  * Registers that the actor's agency is involved with a young person (rules 1–3, 6).
  * The BSN is checked and pseudonymised here and goes no further.
  */
-export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: RegisterSignalInput; idempotency?: IdempotencyRequest }): RegisterSignalResult {
+export async function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: RegisterSignalInput; idempotency?: IdempotencyRequest }): Promise<RegisterSignalResult> {
   requireScope(ctx, 'signals:write');
   const { policy, keys, clock } = ctx.deps;
   const kinds = registrableKinds(policy, ctx.actor.agencyType);
@@ -63,33 +63,33 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
   // The parents' BSNs go no further than this either: only their keyed pseudonyms are kept.
   const parentPseudonyms = parents.map((p) => keys.pseudonymize(p.bsn));
 
-  return inTransaction(ctx.deps.db, (tx) => {
+  return withTransaction(ctx.deps, async (tx) => {
     /** What the registration gave that the active signal does not hold (the first answer and a replay alike). */
-    const warningsFor = (row: SignalRow, sealed: SealedSignal) =>
-      registrationWarnings(row.id, row.municipality, sealed, input, { given: parentPseudonyms, current: familyPseudonymsOfSignal(tx, row.id) });
+    const warningsFor = async (row: SignalRow, sealed: SealedSignal) =>
+      registrationWarnings(row.id, row.municipality, sealed, input, { given: parentPseudonyms, current: await familyPseudonymsOfSignal(tx, row.id) });
     if (idempotency) {
-      const prior = findIdempotent(tx, ctx.actor.agencyId, idempotency.key, now);
+      const prior = await findIdempotent(tx, ctx.actor.agencyId, idempotency.key, now);
       if (prior) {
         if (prior.fingerprint !== idempotency.fingerprint) {
           throw conflict('idempotency_key_reused', 'this Idempotency-Key was used for another request');
         }
-        const { row, sealed } = loadOwnSignal(tx, ctx, prior.resourceId);
-        auditAccess(tx, ctx, { action: 'signal.register', subject: pseudonym, resource: row.id, outcome: 'replayed' });
+        const { row, sealed } = await loadOwnSignal(tx, ctx, prior.resourceId);
+        await auditAccess(tx, ctx, { action: 'signal.register', subject: pseudonym, resource: row.id, outcome: 'replayed' });
         const outcome = prior.status === 201 ? 'created' : 'existing';
-        const warnings = outcome === 'existing' ? warningsFor(row, sealed) : [];
+        const warnings = outcome === 'existing' ? await warningsFor(row, sealed) : [];
         return { outcome, signal: toSignalView(row, sealed), replayed: true, warnings } as const;
       }
     }
-    if (input.district && !knownDistricts(tx, input.municipality).has(input.district)) {
+    if (input.district && !(await knownDistricts(tx, input.municipality)).has(input.district)) {
       throw unprocessable('unknown_district', 'no agency serves that district in that municipality');
     }
-    const { subjectId, dataKey } = findOrCreateSubject(tx, keys, pseudonym, now);
-    const activeId = activeSignalIdOf(tx, ctx.actor.agencyId, subjectId);
+    const { subjectId, dataKey } = await findOrCreateSubject(tx, keys, pseudonym, now);
+    const activeId = await activeSignalIdOf(tx, ctx.actor.agencyId, subjectId);
 
     let result: RegisterSignalResult;
     if (activeId) {
-      const { row, sealed } = loadOwnSignal(tx, ctx, activeId);
-      result = { outcome: 'existing', signal: toSignalView(row, sealed), replayed: false, warnings: warningsFor(row, sealed) };
+      const { row, sealed } = await loadOwnSignal(tx, ctx, activeId);
+      result = { outcome: 'existing', signal: toSignalView(row, sealed), replayed: false, warnings: await warningsFor(row, sealed) };
     } else {
       const id = newId('sig', now);
       const at = now.toISOString();
@@ -115,15 +115,15 @@ export function registerSignal({ ctx, input, idempotency }: { ctx: Ctx; input: R
         reference: input.reference ?? null,
         birthDate: input.birthDate,
       };
-      insertSignal(tx, { ...row, sealed: sealSignal(dataKey, id, sealedPart) });
-      for (const parent of parentPseudonyms) linkSignalToFamily(tx, id, findOrCreateSubject(tx, keys, parent, now, 'family').subjectId);
-      rememberExemption(tx, keys, { pseudonym, agencyId: ctx.actor.agencyId }, input.informed);
-      reconcileMatch(tx, ctx.deps, { subjectId, dataKey, pseudonym, kind: 'person' }, ctx.requestId);
+      await insertSignal(tx, { ...row, sealed: sealSignal(dataKey, id, sealedPart) });
+      for (const parent of parentPseudonyms) await linkSignalToFamily(tx, id, (await findOrCreateSubject(tx, keys, parent, now, 'family')).subjectId);
+      await rememberExemption(tx, keys, { pseudonym, agencyId: ctx.actor.agencyId }, input.informed);
+      await reconcileMatch(tx, ctx.deps, { subjectId, dataKey, pseudonym, kind: 'person' }, ctx.requestId);
       result = { outcome: 'created', signal: toSignalView({ ...row, sealed: Buffer.alloc(0) }, sealedPart), replayed: false, warnings: [] };
     }
-    auditAccess(tx, ctx, { action: 'signal.register', subject: pseudonym, resource: result.signal.id, outcome: result.outcome });
+    await auditAccess(tx, ctx, { action: 'signal.register', subject: pseudonym, resource: result.signal.id, outcome: result.outcome });
     if (idempotency) {
-      rememberIdempotent(tx, ctx.actor.agencyId, idempotency, result.outcome === 'created' ? 201 : 200, result.signal.id, now);
+      await rememberIdempotent(tx, ctx.actor.agencyId, idempotency, result.outcome === 'created' ? 201 : 200, result.signal.id, now);
     }
     return result;
   });

@@ -1,5 +1,5 @@
 import type { KeyRing } from '../crypto/key-ring.ts';
-import { inTransaction, type Db } from '../store/db.ts';
+import type { Store } from '../store/db.ts';
 import { checkpointTruncate, legacySignalBatch, replaceLegacySignal } from '../store/legacy-signals.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
 import { openSignal, type SealedSignal, sealSignal } from './signal-record.ts';
@@ -12,17 +12,17 @@ const BATCH = 1000;
  * start, once the keys are loaded; a batch is one transaction, so an interrupted run resumes where
  * it stopped. Returns how many signals it sealed.
  */
-export function resealLegacySignals(db: Db, keys: KeyRing): number {
+export async function resealLegacySignals(store: Store, keys: KeyRing): Promise<number> {
   let done = 0;
   for (;;) {
-    const sealed = inTransaction(db, (tx) => {
-      const rows = legacySignalBatch(tx, BATCH);
+    const sealed = await store.transaction(async (tx) => {
+      const rows = await legacySignalBatch(tx, BATCH);
       for (const { legacy, signal } of rows) {
         if (!signal) {
-          replaceLegacySignal(tx, legacy.signalId, null); // the signal was erased meanwhile
+          await replaceLegacySignal(tx, legacy.signalId, null); // the signal was erased meanwhile
           continue;
         }
-        const { dataKey } = loadSubjectKey(tx, keys, signal.subjectId);
+        const { dataKey } = await loadSubjectKey(tx, keys, signal.subjectId);
         const informed = (
           legacy.informedStatus === 'exempt' ? { status: 'exempt', exemption: legacy.informedExemption } : { status: legacy.informedStatus }
         ) as SealedSignal['informed'];
@@ -32,7 +32,7 @@ export function resealLegacySignals(db: Db, keys: KeyRing): number {
           district: legacy.district,
           informed,
         };
-        replaceLegacySignal(tx, signal.id, sealSignal(dataKey, signal.id, payload));
+        await replaceLegacySignal(tx, signal.id, sealSignal(dataKey, signal.id, payload));
       }
       return rows.length;
     });
@@ -40,6 +40,6 @@ export function resealLegacySignals(db: Db, keys: KeyRing): number {
     if (sealed < BATCH) break;
   }
   // The plaintext was overwritten (secure_delete); a checkpoint takes the old pages out of the file.
-  if (done > 0) checkpointTruncate(db);
+  if (done > 0) await checkpointTruncate(store);
   return done;
 }

@@ -19,14 +19,14 @@ export interface Shielding {
 }
 
 /** Keeps, for good, that the agency registered with a safety exemption for this young person. */
-export function rememberExemption(
+export async function rememberExemption(
   tx: Tx,
   keys: KeyRing,
   at: { pseudonym: string; agencyId: string },
   informed: { status: string; exemption?: string | null },
-): void {
+): Promise<void> {
   if (informed.status === 'exempt' && informed.exemption && SAFETY_EXEMPTIONS.has(informed.exemption)) {
-    markShielded(tx, keys, at.pseudonym, at.agencyId);
+    await markShielded(tx, keys, at.pseudonym, at.agencyId);
   }
 }
 
@@ -36,19 +36,19 @@ export function rememberExemption(
  * the privacy officer can still disclose with the audit record), and every agency marked for an
  * exemption.
  */
-export function shieldedAgencies(
+export async function shieldedAgencies(
   tx: Tx,
   keys: KeyRing,
   policy: Policy,
   pseudonym: string,
   agencies: ReadonlyMap<string, { type: AgencyType }>,
-): Map<string, Shielding> {
+): Promise<Map<string, Shielding>> {
   const out = new Map<string, Shielding>();
   for (const [agencyId, { type }] of agencies) {
     const rule = policy.shielding.find((s) => s.types.includes(type));
     if (rule) out.set(agencyId, { agencyId, rule: rule.rule });
   }
-  for (const agencyId of shieldedByMarker(tx, keys, pseudonym)) {
+  for (const agencyId of await shieldedByMarker(tx, keys, pseudonym)) {
     if (!out.has(agencyId)) out.set(agencyId, { agencyId, rule: policy.informing.rule });
   }
   return out;

@@ -48,9 +48,9 @@ export function toSignalView(row: SignalRow, sealed: SealedSignal): SignalView {
 }
 
 /** The caller's own signal with its sealed part opened; another agency's signal is "not found". */
-export function loadOwnSignal(tx: Tx, ctx: Ctx, id: string): { row: SignalRow; sealed: SealedSignal; dataKey: Uint8Array; pseudonym: string } {
-  const row = ownSignal(tx, ctx.actor.agencyId, id);
+export async function loadOwnSignal(tx: Tx, ctx: Ctx, id: string): Promise<{ row: SignalRow; sealed: SealedSignal; dataKey: Uint8Array; pseudonym: string }> {
+  const row = await ownSignal(tx, ctx.actor.agencyId, id);
   if (!row) throw notFound('signal_not_found', 'no such signal');
-  const { dataKey, pseudonym } = loadSubjectKey(tx, ctx.deps.keys, row.subjectId);
+  const { dataKey, pseudonym } = await loadSubjectKey(tx, ctx.deps.keys, row.subjectId);
   return { row, sealed: openSignal(dataKey, row), dataKey, pseudonym };
 }

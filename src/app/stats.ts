@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { inTransaction } from '../store/db.ts';
 import { caseTablesHeldBetween, matchesCreatedBetween, signalsRegisteredBetween } from '../store/stats.ts';
 import { auditAccess } from './audit.ts';
-import { type Ctx, requireScope } from './context.ts';
+import { type Ctx, requireScope, withTransaction } from './context.ts';
 import { invalid } from './errors.ts';
 
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'YYYY-MM');
@@ -84,21 +83,21 @@ export function suppress(rows: Row[], total: Row, minCell: number): void {
 }
 
 /** Statistics for the region's accountability, never about one family (API.md, statistics). */
-export function statistics({ ctx, query }: { ctx: Ctx; query: StatsQuery }): Stats {
+export async function statistics({ ctx, query }: { ctx: Ctx; query: StatsQuery }): Promise<Stats> {
   requireScope(ctx, 'stats:read');
   if (query.from > query.to) throw invalid('validation_failed', 'from must not be after to');
   const start = `${query.from}-01T00:00:00.000Z`;
   const [ty, tm] = query.to.split('-').map(Number) as [number, number];
   const end = new Date(Date.UTC(ty, tm, 1)).toISOString();
-  return inTransaction(ctx.deps.db, (tx) => {
+  return withTransaction(ctx.deps, async (tx) => {
     const groups = new Map<string, Raw>();
     const at = (key: string) => groups.get(key) ?? groups.set(key, empty()).get(key)!;
     const keyOf = (date: string, municipality: string, agencyType: string | null) =>
       query.by === 'month' ? date.slice(0, 7) : query.by === 'municipality' ? municipality : (agencyType ?? 'unassigned');
 
-    for (const s of signalsRegisteredBetween(tx, start, end)) at(keyOf(s.at, s.municipality, s.type)).signals++;
+    for (const s of await signalsRegisteredBetween(tx, start, end)) at(keyOf(s.at, s.municipality, s.type)).signals++;
 
-    for (const m of matchesCreatedBetween(tx, start, end)) {
+    for (const m of await matchesCreatedBetween(tx, start, end)) {
       const g = at(keyOf(m.createdAt, m.municipality, m.type));
       if (m.kind === 'family') {
         g.familyMatches++;
@@ -111,7 +110,7 @@ export function statistics({ ctx, query }: { ctx: Ctx; query: StatsQuery }): Sta
       }
     }
 
-    for (const t of caseTablesHeldBetween(tx, start, end)) at(keyOf(t.at!, t.municipality, t.type)).caseTablesHeld++;
+    for (const t of await caseTablesHeldBetween(tx, start, end)) at(keyOf(t.at!, t.municipality, t.type)).caseTablesHeld++;
 
     const keys = [...groups.keys()].sort();
     const all = empty();
@@ -126,7 +125,7 @@ export function statistics({ ctx, query }: { ctx: Ctx; query: StatsQuery }): Sta
     const rows = keys.map((k) => toRow(k, groups.get(k)!));
     const total = toRow('total', all);
     suppress(rows, total, ctx.deps.policy.statistics.minCell);
-    auditAccess(tx, ctx, { action: 'stats.read', subject: null, resource: `${query.from}..${query.to} by ${query.by}`, outcome: 'ok' });
+    await auditAccess(tx, ctx, { action: 'stats.read', subject: null, resource: `${query.from}..${query.to} by ${query.by}`, outcome: 'ok' });
     return { from: query.from, to: query.to, by: query.by, minCell: ctx.deps.policy.statistics.minCell, rows, total };
   });
 }

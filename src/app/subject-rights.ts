@@ -4,7 +4,7 @@ import { newId } from '../crypto/ids.ts';
 import { decide } from '../policy/decide.ts';
 import { AGENCY_TYPES, type AgencyType, legalBasisSchema } from '../policy/types.ts';
 import { appendAudit } from '../store/audit.ts';
-import { inTransaction, type Tx } from '../store/db.ts';
+import type { Tx } from '../store/db.ts';
 import { eraseSubject } from '../store/erase.ts';
 import { insertSubjectlessNotice } from '../store/notices.ts';
 import { markShielded } from '../store/shield-markers.ts';
@@ -14,7 +14,7 @@ import {
 import { loadSubjectKey, subjectKeys } from '../store/subjects.ts';
 import { familyParties } from '../policy/family.ts';
 import { coordinatorCandidates, endBeforeErasure, forgetInFamilies, reconcileFamilies } from './matching.ts';
-import { type Ctx, requireScope } from './context.ts';
+import { type Ctx, requireScope, withTransaction } from './context.ts';
 import { unprocessable } from './errors.ts';
 import { type FamilySignal, familyAccesses, matchSpans } from './family-view.ts';
 import { letsThrough, locate, partyLens } from '../policy/lens.ts';
@@ -99,10 +99,10 @@ interface Assessed {
 }
 
 /** The young person's signals with what the answer needs of their sealed part. */
-function openSignals(tx: Tx, ctx: Ctx, subjectId: string): FamilySignal[] {
-  const rows = signalsOfSubject(tx, subjectId);
+async function openSignals(tx: Tx, ctx: Ctx, subjectId: string): Promise<FamilySignal[]> {
+  const rows = await signalsOfSubject(tx, subjectId);
   if (rows.length === 0) return [];
-  const { dataKey } = loadSubjectKey(tx, ctx.deps.keys, subjectId);
+  const { dataKey } = await loadSubjectKey(tx, ctx.deps.keys, subjectId);
   return rows.map((row) => {
     const { kind, district, informed } = openSignal(dataKey, row);
     return { ...row, kind, district, informed };
@@ -110,26 +110,27 @@ function openSignals(tx: Tx, ctx: Ctx, subjectId: string): FamilySignal[] {
 }
 
 /** The family's answer and what it withheld, from the records as they stand. */
-function assess(tx: Tx, ctx: Ctx, pseudonym: string): Assessed {
+async function assess(tx: Tx, ctx: Ctx, pseudonym: string): Promise<Assessed> {
   const { keys, policy } = ctx.deps;
-  const subjectId = subjectIdOf(tx, pseudonym);
-  const signals = subjectId ? openSignals(tx, ctx, subjectId) : [];
-  const audit = auditOfSubject(tx, pseudonym);
+  const subjectId = await subjectIdOf(tx, pseudonym);
+  const signals = subjectId ? await openSignals(tx, ctx, subjectId) : [];
+  const audit = await auditOfSubject(tx, pseudonym);
   // A signal registered before shielding markers existed still shields its agency; the marker is
   // written now, so the shielding outlives an erasure.
-  for (const s of signals) if (s.informed.status === 'exempt' && SAFETY_EXEMPTIONS.has(s.informed.exemption)) markShielded(tx, keys, pseudonym, s.agencyId);
+  for (const s of signals) if (s.informed.status === 'exempt' && SAFETY_EXEMPTIONS.has(s.informed.exemption)) await markShielded(tx, keys, pseudonym, s.agencyId);
 
-  const involved = agenciesByIds(tx, [...signals.map((s) => s.agencyId), ...audit.flatMap((a) => (a.agencyId ? [a.agencyId] : []))]);
-  const shielding = shieldedAgencies(tx, keys, policy, pseudonym, new Map([...involved].map(([id, a]) => [id, { type: a.type as AgencyType }])));
+  const involved = await agenciesByIds(tx, [...signals.map((s) => s.agencyId), ...audit.flatMap((a) => (a.agencyId ? [a.agencyId] : []))]);
+  const shielding = await shieldedAgencies(tx, keys, policy, pseudonym, new Map([...involved].map(([id, a]) => [id, { type: a.type as AgencyType }])));
   const shielded = new Set(shielding.keys());
 
   const visible = signals.filter((s) => !shielded.has(s.agencyId));
   const spans = matchSpans(visible);
-  const coordinators = spans.map((span) => routedCoordinator(tx, ctx, span.lastParties, involved));
+  const coordinators: Array<string | null> = [];
+  for (const span of spans) coordinators.push(await routedCoordinator(tx, ctx, span.lastParties, involved));
   const typeOf = (id: string) => involved.get(id)!.type as AgencyType;
   const sees = (viewer: string, other: string) => letsThrough(partyLens(policy, typeOf(viewer)), typeOf(other));
   const accesses = familyAccesses(audit, shielded, spans.map((span, i) => ({ ...span, coordinatorId: coordinators[i] ?? null })), visible, sees);
-  const names = agenciesByIds(tx, [...visible.map((s) => s.agencyId), ...accesses.map((a) => a.agencyId), ...coordinators.flatMap((c) => (c ? [c] : []))]);
+  const names = await agenciesByIds(tx, [...visible.map((s) => s.agencyId), ...accesses.map((a) => a.agencyId), ...coordinators.flatMap((c) => (c ? [c] : []))]);
   const brief = (id: string): AgencyBrief => ({ name: names.get(id)!.name, type: names.get(id)!.type as AgencyType });
 
   const report: AccessReport = {
@@ -150,7 +151,7 @@ function assess(tx: Tx, ctx: Ctx, pseudonym: string): Assessed {
       coordinator: coordinators[i] ? brief(coordinators[i]) : null,
     })),
     accesses: accesses.map((a) => ({ at: a.at, agency: brief(a.agencyId), action: a.action, outcome: a.outcome })),
-    familyMatches: familyMatches(tx, ctx, pseudonym),
+    familyMatches: await familyMatches(tx, ctx, pseudonym),
     explanation: { index: policy.name, legalBasis: policy.legalBasis },
   };
   const withheld = [...shielding.values()]
@@ -168,49 +169,52 @@ function assess(tx: Tx, ctx: Ctx, pseudonym: string): Assessed {
  * agencies it may see (every shielded type, and every registrant exempted from informing for the
  * safety of one of the children, left out), as the index makes them (policy/family.ts).
  */
-function familyMatches(tx: Tx, ctx: Ctx, pseudonym: string): AccessReport['familyMatches'] {
+async function familyMatches(tx: Tx, ctx: Ctx, pseudonym: string): Promise<AccessReport['familyMatches']> {
   const { keys, policy } = ctx.deps;
-  const familyId = subjectIdOf(tx, pseudonym, 'family');
+  const familyId = await subjectIdOf(tx, pseudonym, 'family');
   if (!familyId) return [];
-  const rows = signalsOfFamily(tx, familyId);
+  const rows = await signalsOfFamily(tx, familyId);
   const keyOf = subjectKeys(tx, keys);
-  const signals: FamilySignal[] = rows.map(({ signal }) => {
-    const { kind, district, informed } = openSignal(keyOf(signal.subjectId).dataKey, signal);
-    return { ...signal, kind, district, informed };
-  });
-  const involved = agenciesByIds(tx, signals.map((s) => s.agencyId));
+  const signals: FamilySignal[] = [];
+  for (const { signal } of rows) {
+    const { kind, district, informed } = openSignal((await keyOf(signal.subjectId)).dataKey, signal);
+    signals.push({ ...signal, kind, district, informed });
+  }
+  const involved = await agenciesByIds(tx, signals.map((s) => s.agencyId));
   const types = new Map([...involved].map(([id, a]) => [id, { type: a.type as AgencyType }]));
   // Shielded per child: an agency exempted from informing for one child's safety is left out for
   // that child, as that child's own answer leaves it out.
   const shieldedFor = new Map<string, Set<string>>();
   for (const { signal, childPseudonym } of rows) {
-    if (!shieldedFor.has(signal.subjectId)) shieldedFor.set(signal.subjectId, new Set(shieldedAgencies(tx, keys, policy, childPseudonym, types).keys()));
+    if (!shieldedFor.has(signal.subjectId)) shieldedFor.set(signal.subjectId, new Set((await shieldedAgencies(tx, keys, policy, childPseudonym, types)).keys()));
   }
   const visible = signals.filter((s) => !shieldedFor.get(s.subjectId)!.has(s.agencyId));
   const spans = matchSpans(visible, (active) => familyParties(policy, active, (s) => ({ agencyId: s.agencyId, subjectId: s.subjectId, type: types.get(s.agencyId)!.type })));
-  return spans.map((span) => {
-    const coordinator = routedCoordinator(tx, ctx, span.lastParties, involved);
-    const a = coordinator ? agenciesByIds(tx, [coordinator]).get(coordinator)! : null;
-    return {
+  const out: AccessReport['familyMatches'] = [];
+  for (const span of spans) {
+    const coordinator = await routedCoordinator(tx, ctx, span.lastParties, involved);
+    const a = coordinator ? (await agenciesByIds(tx, [coordinator])).get(coordinator)! : null;
+    out.push({
       status: span.until === null ? ('open' as const) : ('ended' as const),
       createdAt: span.from,
       endedAt: span.until,
       coordinator: a ? { name: a.name, type: a.type as AgencyType } : null,
-    };
-  });
+    });
+  }
+  return out;
 }
 
 /**
  * The coordinator the policy routes a match of these agencies to, located as every match is
  * (lens.ts `locate`): the same as without the shielded agencies, since nothing of theirs goes in.
  */
-function routedCoordinator(tx: Tx, ctx: Ctx, latestFirst: FamilySignal[], agencies: ReturnType<typeof agenciesByIds>): string | null {
+async function routedCoordinator(tx: Tx, ctx: Ctx, latestFirst: FamilySignal[], agencies: Awaited<ReturnType<typeof agenciesByIds>>): Promise<string | null> {
   const typeOf = (s: FamilySignal) => agencies.get(s.agencyId)!.type as AgencyType;
   const location = locate(ctx.deps.policy, latestFirst.map((s) => ({ type: typeOf(s), municipality: s.municipality, district: () => s.district })));
   const decision = decide(ctx.deps.policy, {
     parties: latestFirst.map((s) => ({ agencyId: s.agencyId, agencyType: typeOf(s) })),
     location,
-    coordinators: coordinatorCandidates(tx, location.municipality),
+    coordinators: await coordinatorCandidates(tx, location.municipality),
   });
   return decision.coordinator?.agencyId ?? null;
 }
@@ -249,12 +253,12 @@ const withheldDetail = (policy: Ctx['deps']['policy'], withheld: Assessed['withh
  * coordinates them, and who looked at the data — exactly as it would be had the agencies that the
  * policy shields never acted. What was left out is written, sealed, to the request's audit record.
  */
-export function subjectAccess({ ctx, bsn }: { ctx: Ctx; bsn: string }): AccessReport {
+export async function subjectAccess({ ctx, bsn }: { ctx: Ctx; bsn: string }): Promise<AccessReport> {
   requireScope(ctx, 'subjects:rights');
   const pseudonym = pseudonymOf(ctx, bsn);
-  return inTransaction(ctx.deps.db, (tx) => {
-    const { report, withheld } = assess(tx, ctx, pseudonym);
-    appendAudit(tx, {
+  return withTransaction(ctx.deps, async (tx) => {
+    const { report, withheld } = await assess(tx, ctx, pseudonym);
+    await appendAudit(tx, {
       at: ctx.deps.clock.now().toISOString(),
       agencyId: ctx.actor.agencyId,
       actor: ctx.actor.professional,
@@ -275,31 +279,31 @@ export function subjectAccess({ ctx, bsn }: { ctx: Ctx; bsn: string }): AccessRe
  * only what the family's access request shows, and is the same whether or not anything was
  * registered, so that it says nothing about agencies the family may not see.
  */
-export function subjectErasure({ ctx, bsn, reason }: { ctx: Ctx; bsn: string; reason: string }): ErasureResult {
+export async function subjectErasure({ ctx, bsn, reason }: { ctx: Ctx; bsn: string; reason: string }): Promise<ErasureResult> {
   requireScope(ctx, 'subjects:rights');
   const pseudonym = pseudonymOf(ctx, bsn);
-  return inTransaction(ctx.deps.db, (tx) => {
-    const { report, subjectId, signals, withheld } = assess(tx, ctx, pseudonym);
+  return withTransaction(ctx.deps, async (tx) => {
+    const { report, subjectId, signals, withheld } = await assess(tx, ctx, pseudonym);
     const notified: string[] = [];
     let removed = { signals: 0, notices: 0, matches: 0 };
     if (subjectId) {
-      notified.push(...tellRegistrants(tx, ctx, subjectId, pseudonym, signals));
+      notified.push(...(await tellRegistrants(tx, ctx, subjectId, pseudonym, signals)));
       // Their family matches hold their registrants' details: they end and go, and the remaining
       // children's signals make a new one where they still match.
-      const families = forgetInFamilies(tx, ctx.deps, subjectId, ctx.requestId);
-      removed = eraseSubject(tx, subjectId);
-      reconcileFamilies(tx, ctx.deps, families, ctx.requestId);
+      const families = await forgetInFamilies(tx, ctx.deps, subjectId, ctx.requestId);
+      removed = await eraseSubject(tx, subjectId);
+      await reconcileFamilies(tx, ctx.deps, families, ctx.requestId);
     }
     // A parent's request erases their link to every registration that named them, and their family
     // matches with it; the parties of a live one are told it ended, by notices that outlive it.
-    const familyId = subjectIdOf(tx, pseudonym, 'family');
+    const familyId = await subjectIdOf(tx, pseudonym, 'family');
     if (familyId) {
-      endBeforeErasure(tx, ctx.deps, loadSubjectKey(tx, ctx.deps.keys, familyId), ctx.requestId);
-      unlinkFamily(tx, familyId);
-      const family = eraseSubject(tx, familyId);
+      await endBeforeErasure(tx, ctx.deps, await loadSubjectKey(tx, ctx.deps.keys, familyId), ctx.requestId);
+      await unlinkFamily(tx, familyId);
+      const family = await eraseSubject(tx, familyId);
       removed = { ...removed, matches: removed.matches + family.matches, notices: removed.notices + family.notices };
     }
-    appendAudit(tx, {
+    await appendAudit(tx, {
       at: ctx.deps.clock.now().toISOString(),
       agencyId: ctx.actor.agencyId,
       actor: ctx.actor.professional,
@@ -314,11 +318,11 @@ export function subjectErasure({ ctx, bsn, reason }: { ctx: Ctx; bsn: string; re
 }
 
 /** Writes a subject.erased notice to each enabled agency with an active signal; returns who was told. */
-function tellRegistrants(tx: Tx, ctx: Ctx, subjectId: string, pseudonym: string, signals: FamilySignal[]): string[] {
+async function tellRegistrants(tx: Tx, ctx: Ctx, subjectId: string, pseudonym: string, signals: FamilySignal[]): Promise<string[]> {
   const active = signals.filter((s) => s.status === 'active');
   if (active.length === 0) return [];
-  const { dataKey } = loadSubjectKey(tx, ctx.deps.keys, subjectId);
-  const agencies = agenciesByIds(tx, active.map((s) => s.agencyId));
+  const { dataKey } = await loadSubjectKey(tx, ctx.deps.keys, subjectId);
+  const agencies = await agenciesByIds(tx, active.map((s) => s.agencyId));
   const now = ctx.deps.clock.now();
   const told: string[] = [];
   for (const signal of active) {
@@ -336,8 +340,8 @@ function tellRegistrants(tx: Tx, ctx: Ctx, subjectId: string, pseudonym: string,
       caseTable: null,
       policy: { id: ctx.deps.policy.id, version: ctx.deps.policy.version, rules: [ERASURE_NOTICE_RULE] },
     } satisfies NoticeBody);
-    insertSubjectlessNotice(tx, ctx.deps.keys, { body, agencyId: signal.agencyId });
-    appendAudit(tx, {
+    await insertSubjectlessNotice(tx, ctx.deps.keys, { body, agencyId: signal.agencyId });
+    await appendAudit(tx, {
       at: body.createdAt,
       agencyId: signal.agencyId,
       actor: null,

@@ -1,9 +1,9 @@
-import type { Deps } from '../app/context.ts';
+import { type Deps, withTransaction } from '../app/context.ts';
 import { addDays, birthdayAt } from '../app/dates.ts';
 import { MatchState } from '../app/matching.ts';
 import { openSignal } from '../app/signal-record.ts';
 import { FULL_LENS } from '../policy/lens.ts';
-import { inTransaction, type Tx } from '../store/db.ts';
+import type { Tx } from '../store/db.ts';
 import { informingPendingSignal, informingPendingSignalIds, municipalityAgencyOf, oldestActiveSignalOf } from '../store/involvement.ts';
 import {
   claimedMatchesWithoutCaseTable,
@@ -20,15 +20,15 @@ import { loadSubjectKey } from '../store/subjects.ts';
 import { notifyRegistrant } from './notify-registrant.ts';
 
 /** The young person or family a match is about (its kind decides whose signals the match holds). */
-function subjectOf(tx: Tx, deps: Deps, subjectId: string) {
+async function subjectOf(tx: Tx, deps: Deps, subjectId: string) {
   return loadSubjectKey(tx, deps.keys, subjectId);
 }
 
 /** Runs `each` over ids in its own transaction per item, so the server keeps serving meanwhile. */
-function forEachIn<T>(deps: Deps, find: (tx: Tx) => T[], each: (tx: Tx, item: T) => boolean): number {
+async function forEachIn<T>(deps: Deps, find: (tx: Tx) => Promise<T[]>, each: (tx: Tx, item: T) => Promise<boolean>): Promise<number> {
   let done = 0;
-  for (const item of inTransaction(deps.db, find)) {
-    if (inTransaction(deps.db, (tx) => each(tx, item))) done++;
+  for (const item of await find(deps.store.reader)) {
+    if (await withTransaction(deps, (tx) => each(tx, item))) done++;
   }
   return done;
 }
@@ -38,79 +38,81 @@ function forEachIn<T>(deps: Deps, find: (tx: Tx) => T[], each: (tx: Tx, item: T)
  * own agency, which sees it in its match list; the coordinator hears of it too. Every lens's line
  * escalates on its own clock, as it would in a world without the parties that lens leaves out.
  */
-export function runEscalation(deps: Deps): number {
+export async function runEscalation(deps: Deps): Promise<number> {
   const now = deps.clock.now().toISOString();
   return forEachIn(
     deps,
     (tx) => openMatchesDueBy(tx, now),
-    (tx, { id }) => {
-      const match = openMatchById(tx, id);
+    async (tx, { id }) => {
+      const match = await openMatchById(tx, id);
       if (!match) return false; // claimed or ended meanwhile
-      const municipality = municipalityAgencyOf(tx, match.municipality);
+      const municipality = await municipalityAgencyOf(tx, match.municipality);
       const escalatedTo = municipality && municipality.id !== match.coordinatorId ? municipality.id : null;
       const escalated: MatchRow = { ...match, status: 'escalated', escalatedTo, escalatedAt: now, updatedAt: now };
-      saveMatch(tx, escalated);
-      recordMatchEvent(tx, match.id, now, 'escalated', escalatedTo);
-      new MatchState(tx, deps, subjectOf(tx, deps, match.subjectId), escalated).notifyCoordinators('match.escalated', { requestId: null });
+      await saveMatch(tx, escalated);
+      await recordMatchEvent(tx, match.id, now, 'escalated', escalatedTo);
+      const state = await MatchState.create(tx, deps, await subjectOf(tx, deps, match.subjectId), escalated);
+      await state.notifyCoordinators('match.escalated', { requestId: null });
       return match.lens === FULL_LENS; // the count is of the matches coordinators work on
     },
   );
 }
 
 /** A claimed match with no case table within the policy's period: the coordinator is reminded. */
-function caseTableReminders(deps: Deps): number {
+async function caseTableReminders(deps: Deps): Promise<number> {
   const now = deps.clock.now();
   const claimedBefore = addDays(now, -deps.policy.coordination.caseTableDays).toISOString();
   return forEachIn(
     deps,
     (tx) => claimedMatchesWithoutCaseTable(tx, FULL_LENS, claimedBefore),
-    (tx, { id }) => {
-      const match = matchById(tx, id)!;
-      if (!match.coordinatorId || !markOnce(tx, 'case_table_due', `${match.id}:${match.claimedAt}`, now.toISOString())) return false;
-      new MatchState(tx, deps, subjectOf(tx, deps, match.subjectId), match).notify(match.coordinatorId, 'match.case_table_due', { requestId: null });
+    async (tx, { id }) => {
+      const match = (await matchById(tx, id))!;
+      if (!match.coordinatorId || !(await markOnce(tx, 'case_table_due', `${match.id}:${match.claimedAt}`, now.toISOString()))) return false;
+      const state = await MatchState.create(tx, deps, await subjectOf(tx, deps, match.subjectId), match);
+      await state.notify(match.coordinatorId, 'match.case_table_due', { requestId: null });
       return true;
     },
   );
 }
 
 /** informed.status pending past the policy's period: the registrant is reminded (rule 6). */
-function informingOverdue(deps: Deps): number {
+async function informingOverdue(deps: Deps): Promise<number> {
   const now = deps.clock.now();
   const registeredBefore = addDays(now, -deps.policy.informing.overdueDays).toISOString();
   return forEachIn(
     deps,
     (tx) => informingPendingSignalIds(tx, registeredBefore),
-    (tx, { id }) => {
-      const signal = informingPendingSignal(tx, id);
-      if (!signal || !markOnce(tx, 'informing_overdue', signal.id, now.toISOString())) return false;
-      notifyRegistrant(tx, deps, signal, 'signal.informing_overdue');
+    async (tx, { id }) => {
+      const signal = await informingPendingSignal(tx, id);
+      if (!signal || !(await markOnce(tx, 'informing_overdue', signal.id, now.toISOString()))) return false;
+      await notifyRegistrant(tx, deps, signal, 'signal.informing_overdue');
       return true;
     },
   );
 }
 
 /** The 18-/18+ transition: the coordinator hears ahead of a subject in a live match turning 18. */
-function turning18(deps: Deps): number {
+async function turning18(deps: Deps): Promise<number> {
   const now = deps.clock.now();
   const windowDays = deps.policy.coordination.turning18NoticeDays;
   return forEachIn(
     deps,
     (tx) => liveMatchIds(tx, FULL_LENS),
-    (tx, { id }) => {
-      const match = matchById(tx, id)!;
+    async (tx, { id }) => {
+      const match = (await matchById(tx, id))!;
       if (!match.coordinatorId) return false;
-      const subject = subjectOf(tx, deps, match.subjectId);
-      const signal = oldestActiveSignalOf(tx, match.subjectId);
+      const subject = await subjectOf(tx, deps, match.subjectId);
+      const signal = await oldestActiveSignalOf(tx, match.subjectId);
       if (!signal) return false;
       const eighteen = birthdayAt(openSignal(subject.dataKey, signal).birthDate, 18);
       if (now >= eighteen || addDays(now, windowDays) < eighteen) return false;
-      if (!markOnce(tx, 'turning_18', match.subjectId, now.toISOString())) return false;
-      new MatchState(tx, deps, subject, match).notify(match.coordinatorId, 'subject.turning_18', { requestId: null });
+      if (!(await markOnce(tx, 'turning_18', match.subjectId, now.toISOString()))) return false;
+      await (await MatchState.create(tx, deps, subject, match)).notify(match.coordinatorId, 'subject.turning_18', { requestId: null });
       return true;
     },
   );
 }
 
-export function runReminders(deps: Deps): { caseTableDue: number; informingOverdue: number; turning18: number } {
-  return { caseTableDue: caseTableReminders(deps), informingOverdue: informingOverdue(deps), turning18: turning18(deps) };
+export async function runReminders(deps: Deps): Promise<{ caseTableDue: number; informingOverdue: number; turning18: number }> {
+  return { caseTableDue: await caseTableReminders(deps), informingOverdue: await informingOverdue(deps), turning18: await turning18(deps) };
 }

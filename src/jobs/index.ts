@@ -7,21 +7,21 @@ export const JOBS = ['retention', 'escalation', 'reminders'] as const;
 export type JobName = (typeof JOBS)[number];
 
 /** Runs the named periodic jobs once (all by default) and says what each did. */
-export function runJobs(deps: Deps, names: readonly JobName[] = JOBS, progress?: Progress): Record<string, unknown> {
+export async function runJobs(deps: Deps, names: readonly JobName[] = JOBS, progress?: Progress): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   for (const name of names) {
     if (name === 'retention') {
-      const r = runRetention(deps, progress);
+      const r = await runRetention(deps, progress);
       deps.metrics.recordJob('retention', r.expired + r.destroyed + r.expiringNoticed);
       out.retention = r;
     }
     if (name === 'escalation') {
-      const escalated = runEscalation(deps);
+      const escalated = await runEscalation(deps);
       deps.metrics.recordJob('escalation', escalated);
       out.escalation = { escalated };
     }
     if (name === 'reminders') {
-      const r = runReminders(deps);
+      const r = await runReminders(deps);
       deps.metrics.recordJob('reminders', r.caseTableDue + r.informingOverdue + r.turning18);
       out.reminders = r;
     }
@@ -42,7 +42,7 @@ export function scheduleJobs(deps: Deps, intervalMs: number): () => void {
     if (running) return;
     running = true;
     try {
-      const result = runJobs(deps);
+      const result = await runJobs(deps);
       deps.logger.info({ jobs: result }, 'periodic jobs ran');
     } catch (err) {
       deps.logger.error({ err }, 'periodic jobs failed');

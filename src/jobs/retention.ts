@@ -1,8 +1,7 @@
-import type { Deps } from '../app/context.ts';
+import { type Deps, withTransaction } from '../app/context.ts';
 import { addDays, addMonths } from '../app/dates.ts';
 import { forgetInFamilies, reconcileFamilies, reconcileMatch, type SubjectHandle } from '../app/matching.ts';
 import { type AuditEntry, appendAudit } from '../store/audit.ts';
-import { inTransaction } from '../store/db.ts';
 import { eraseSubject } from '../store/erase.ts';
 import { markOnce } from '../store/job-marks.ts';
 import {
@@ -34,7 +33,7 @@ const BATCH = 5000;
  * nothing live whose last signal ended more than the archive period ago are destroyed.
  * Idempotent; each subject in its own transaction, so the server keeps serving.
  */
-export function runRetention(deps: Deps, progress: Progress = () => undefined): RetentionResult {
+export async function runRetention(deps: Deps, progress: Progress = () => undefined): Promise<RetentionResult> {
   const now = deps.clock.now();
   const at = now.toISOString();
   const { retention } = deps.policy;
@@ -42,24 +41,24 @@ export function runRetention(deps: Deps, progress: Progress = () => undefined): 
 
   // 1. Expiring soon: the registrant may register again if it is still involved.
   const soon = addDays(now, retention.expiringNoticeDays).toISOString();
-  const expiring = signalsExpiringBetween(deps.db, at, soon);
-  expiring.forEach((id, i) => {
-    inTransaction(deps.db, (tx) => {
-      const signal = activeSignal(tx, id);
-      if (!signal || !markOnce(tx, 'expiring', signal.id, at)) return;
-      notifyRegistrant(tx, deps, signal, 'signal.expiring');
+  const expiring = await signalsExpiringBetween(deps.store.reader, at, soon);
+  for (const [i, id] of expiring.entries()) {
+    await withTransaction(deps, async (tx) => {
+      const signal = await activeSignal(tx, id);
+      if (!signal || !(await markOnce(tx, 'expiring', signal.id, at))) return;
+      await notifyRegistrant(tx, deps, signal, 'signal.expiring');
       result.expiringNoticed++;
     });
     progress('expiring', i + 1, expiring.length);
-  });
+  }
 
   // 2. Expired: end the signals, a batch at a time, and bring each subject's match in line. A
   // batch is the first due signals on the expiry index; those it ends drop out of the next. Signals
   // are ended by id: a query by subject and expiry lets SQLite pick the expiry index and scan.
-  const dueTotal = countExpiredSignals(deps.db, at);
+  const dueTotal = await countExpiredSignals(deps.store.reader, at);
   for (;;) {
-    const found = inTransaction(deps.db, (tx) => {
-      const batch = expiredSignalsBatch(tx, at, BATCH);
+    const found = await withTransaction(deps, async (tx) => {
+      const batch = await expiredSignalsBatch(tx, at, BATCH);
       const bySubject = new Map<string, { pseudonym: string; live: boolean; ids: string[] }>();
       for (const d of batch) {
         const subject = bySubject.get(d.subjectId);
@@ -70,16 +69,16 @@ export function runRetention(deps: Deps, progress: Progress = () => undefined): 
       const reconcile: SubjectHandle[] = [];
       for (const [subjectId, { pseudonym, live, ids }] of bySubject) {
         let ended = 0;
-        for (const id of ids) ended += endExpiredSignal(tx, id, at);
+        for (const id of ids) ended += await endExpiredSignal(tx, id, at);
         if (ended === 0) continue;
         result.expired += ended;
         audit.push({ at, agencyId: null, actor: 'retention', action: 'signal.expire', subject: pseudonym, resource: null, outcome: `${ended} ended`, requestId: null });
         // Ending signals only takes parties away: without a live match, none can arise.
-        if (live) reconcile.push(loadSubjectKey(tx, deps.keys, subjectId));
+        if (live) reconcile.push(await loadSubjectKey(tx, deps.keys, subjectId));
       }
       // The expiries are recorded before the notices they cause.
-      appendAudit(tx, ...audit);
-      for (const subject of reconcile) reconcileMatch(tx, deps, subject, null);
+      await appendAudit(tx, ...audit);
+      for (const subject of reconcile) await reconcileMatch(tx, deps, subject, null);
       return batch.length;
     });
     if (found === 0) break;
@@ -88,24 +87,24 @@ export function runRetention(deps: Deps, progress: Progress = () => undefined): 
 
   // 3. Past the archive period with nothing live: destroy (crypto-shred) the subject.
   const cutoff = addMonths(now, -retention.archiveMonths).toISOString();
-  const doomed = subjectsPastArchive(deps.db, cutoff);
+  const doomed = await subjectsPastArchive(deps.store.reader, cutoff);
   for (let i = 0; i < doomed.length; i += BATCH) {
-    inTransaction(deps.db, (tx) => {
+    await withTransaction(deps, async (tx) => {
       for (const s of doomed.slice(i, i + BATCH)) {
-        const families = forgetInFamilies(tx, deps, s.id, null);
-        const removed = eraseSubject(tx, s.id);
-        reconcileFamilies(tx, deps, families, null);
-        appendAudit(tx, { at, agencyId: null, actor: 'retention', action: 'subject.destroy', subject: s.pseudonym, resource: null, outcome: `archive period over: ${removed.signals} signals, ${removed.notices} notices`, requestId: null });
+        const families = await forgetInFamilies(tx, deps, s.id, null);
+        const removed = await eraseSubject(tx, s.id);
+        await reconcileFamilies(tx, deps, families, null);
+        await appendAudit(tx, { at, agencyId: null, actor: 'retention', action: 'subject.destroy', subject: s.pseudonym, resource: null, outcome: `archive period over: ${removed.signals} signals, ${removed.notices} notices`, requestId: null });
         result.destroyed++;
       }
     });
     progress('destroyed', Math.min(i + BATCH, doomed.length), doomed.length);
   }
   // A family goes with the last of its children's signals (its matches ended when they did).
-  inTransaction(deps.db, (tx) => {
-    for (const f of familiesWithoutSignals(tx)) {
-      const removed = eraseSubject(tx, f.id);
-      appendAudit(tx, { at, agencyId: null, actor: 'retention', action: 'subject.destroy', subject: auditName('family', f.pseudonym), resource: null, outcome: `no registrations left: ${removed.notices} notices`, requestId: null });
+  await withTransaction(deps, async (tx) => {
+    for (const f of await familiesWithoutSignals(tx)) {
+      const removed = await eraseSubject(tx, f.id);
+      await appendAudit(tx, { at, agencyId: null, actor: 'retention', action: 'subject.destroy', subject: auditName('family', f.pseudonym), resource: null, outcome: `no registrations left: ${removed.notices} notices`, requestId: null });
     }
   });
   return result;

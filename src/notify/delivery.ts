@@ -1,10 +1,7 @@
-import { eq } from 'drizzle-orm';
-import { agencies } from '../../schema/tables.ts';
 import { openWebhookSecret } from '../app/agencies.ts';
-import type { Deps } from '../app/context.ts';
-import { inTransaction } from '../store/db.ts';
+import { type Deps, withTransaction } from '../app/context.ts';
 import { subjectKeys } from '../store/subjects.ts';
-import { dueDeliveries, type NoticeRow, openNoticeRow, updateDelivery } from '../store/notices.ts';
+import { dueDeliveries, type NoticeRow, openNoticeRow, updateDelivery, webhookOfAgency } from '../store/notices.ts';
 import { DESTINATION_REFUSED, postWebhook } from './post.ts';
 import { signWebhook } from './sign.ts';
 
@@ -69,45 +66,46 @@ async function attempt(deps: Deps, p: Prepared, opts: DeliveryOptions): Promise<
 export async function deliverDue(deps: Deps, opts: DeliveryOptions = DEFAULT_DELIVERY, limit = 200): Promise<DeliveryStats> {
   const stats: DeliveryStats = { delivered: 0, retried: 0, failed: 0 };
   const now = deps.clock.now().toISOString();
-  const prepared: Prepared[] = inTransaction(deps.db, (tx) => {
+  const prepared = await withTransaction(deps, async (tx) => {
     const keyOf = subjectKeys(tx, deps.keys);
-    return dueDeliveries(tx, now, limit).map((row) => {
-      const agency = tx
-        .select({ url: agencies.webhookUrl, secret: agencies.webhookSecret, status: agencies.status })
-        .from(agencies)
-        .where(eq(agencies.id, row.agencyId))
-        .get();
+    const out: Prepared[] = [];
+    for (const row of await dueDeliveries(tx, now, limit)) {
+      const agency = await webhookOfAgency(tx, row.agencyId);
       // A disabled agency is sent nothing; its notice is not even opened.
-      if (agency?.status !== 'active') return { row, url: null, body: '', secret: null, disabled: true };
-      const { body } = openNoticeRow(tx, deps.keys, row, keyOf);
+      if (agency?.status !== 'active') {
+        out.push({ row, url: null, body: '', secret: null, disabled: true });
+        continue;
+      }
+      const { body } = await openNoticeRow(tx, deps.keys, row, keyOf);
       const secret = agency.url ? openWebhookSecret(deps.keys, row.agencyId, agency.secret) : null;
-      return { row, url: agency.url, body: JSON.stringify({ ...body, acknowledgedAt: row.ackedAt }), secret, disabled: false };
-    });
+      out.push({ row, url: agency.url, body: JSON.stringify({ ...body, acknowledgedAt: row.ackedAt }), secret, disabled: false });
+    }
+    return out;
   });
   for (let i = 0; i < prepared.length; i += opts.concurrency) {
     const chunk = prepared.slice(i, i + opts.concurrency);
     const errors = await Promise.all(chunk.map((p) => (p.url && !p.disabled ? attempt(deps, p, opts) : Promise.resolve('no webhook'))));
     const done = deps.clock.now();
-    inTransaction(deps.db, (tx) => {
-      chunk.forEach((p, k) => {
+    await withTransaction(deps, async (tx) => {
+      for (const [k, p] of chunk.entries()) {
         const error = errors[k];
         const attempts = p.row.attempts + 1;
         if (p.disabled) {
-          updateDelivery(tx, p.row.id, { delivery: 'failed', nextAttemptAt: null, lastError: AGENCY_DISABLED });
+          await updateDelivery(tx, p.row.id, { delivery: 'failed', nextAttemptAt: null, lastError: AGENCY_DISABLED });
         } else if (!p.url) {
-          updateDelivery(tx, p.row.id, { delivery: 'none', nextAttemptAt: null });
+          await updateDelivery(tx, p.row.id, { delivery: 'none', nextAttemptAt: null });
         } else if (error === null) {
-          updateDelivery(tx, p.row.id, { delivery: 'delivered', attempts, deliveredAt: done.toISOString(), nextAttemptAt: null, lastError: null });
+          await updateDelivery(tx, p.row.id, { delivery: 'delivered', attempts, deliveredAt: done.toISOString(), nextAttemptAt: null, lastError: null });
           stats.delivered++;
         } else if (done.getTime() - Date.parse(p.row.createdAt) >= opts.retryWindowMs) {
-          updateDelivery(tx, p.row.id, { delivery: 'failed', attempts, nextAttemptAt: null, lastError: error });
+          await updateDelivery(tx, p.row.id, { delivery: 'failed', attempts, nextAttemptAt: null, lastError: error });
           stats.failed++;
         } else {
           const next = new Date(done.getTime() + backoffDelay(attempts, opts.backoffMs)).toISOString();
-          updateDelivery(tx, p.row.id, { attempts, nextAttemptAt: next, lastError: error });
+          await updateDelivery(tx, p.row.id, { attempts, nextAttemptAt: next, lastError: error });
           stats.retried++;
         }
-      });
+      }
     });
   }
   deps.metrics.recordDelivery(stats);

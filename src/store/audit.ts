@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, gte, lt, type SQL } from 'drizzle-orm';
-import { auditLog } from '../../schema/tables.ts';
+import type { auditLog } from '../../schema/tables.ts';
 import { type AuditFields, chainHash, GENESIS_HASH } from '../crypto/audit-chain.ts';
-import { type Db, placeholders, preparedQuery, type Tx } from './db.ts';
+import { first, many, placeholders, preparedQuery, type Tx } from './db.ts';
 
 export type AuditEntry = Omit<AuditFields, 'seq'>;
 export type AuditRow = typeof auditLog.$inferSelect;
@@ -18,7 +18,8 @@ export interface AuditFilter {
 }
 
 /** Up to `limit` records that match the filter, in chain order. */
-export function auditRecords(tx: Tx | Db, filter: AuditFilter, limit: number): AuditRow[] {
+export async function auditRecords(tx: Tx, filter: AuditFilter, limit: number): Promise<AuditRow[]> {
+  const { auditLog } = tx.t;
   const where: SQL[] = [];
   if (filter.agencyId) where.push(eq(auditLog.agencyId, filter.agencyId));
   if (filter.subject) where.push(eq(auditLog.subject, filter.subject));
@@ -26,25 +27,25 @@ export function auditRecords(tx: Tx | Db, filter: AuditFilter, limit: number): A
   if (filter.from) where.push(gte(auditLog.at, filter.from));
   if (filter.to) where.push(lt(auditLog.at, filter.to));
   if (filter.afterSeq !== undefined) where.push(gt(auditLog.seq, filter.afterSeq));
-  return tx.select().from(auditLog).where(and(...where)).orderBy(asc(auditLog.seq)).limit(limit).all();
+  return many(tx, tx.db.select().from(auditLog).where(and(...where)).orderBy(asc(auditLog.seq)).limit(limit));
 }
 
 /** Appends records to the chain, in order. Call inside the transaction of the change they describe. */
-export function appendAudit(tx: Tx, ...entries: AuditEntry[]): void {
-  const last = chainHead(tx).get();
+export async function appendAudit(tx: Tx, ...entries: AuditEntry[]): Promise<void> {
+  const last = await chainHead(tx).first();
   let seq = last?.seq ?? 0;
   let prevHash = last?.hash ?? GENESIS_HASH;
   for (const entry of entries) {
     const fields: AuditFields = { ...entry, seq: ++seq };
     const hash = chainHash(prevHash, fields);
-    insertRecord(tx).run({ ...fields, prevHash, hash });
+    await insertRecord(tx).exec({ ...fields, prevHash, hash });
     prevHash = hash;
   }
 }
 
-const chainHead = preparedQuery((db) => db.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).prepare());
-const insertRecord = preparedQuery((db) =>
-  db.insert(auditLog).values(placeholders('seq', 'at', 'agencyId', 'actor', 'action', 'subject', 'resource', 'outcome', 'requestId', 'prevHash', 'hash')).prepare(),
+const chainHead = preparedQuery(({ db, t: { auditLog } }) => db.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1));
+const insertRecord = preparedQuery(({ db, t }) =>
+  db.insert(t.auditLog).values(placeholders('seq', 'at', 'agencyId', 'actor', 'action', 'subject', 'resource', 'outcome', 'requestId', 'prevHash', 'hash')),
 );
 
 export type BreakReason =
@@ -69,9 +70,9 @@ export interface ChainAnchor {
  * With a checkpoint, the chain must also still reach the checkpoint's record with the very hash
  * that was signed, which a rewrite that re-hashes every record consistently cannot keep.
  */
-export function verifyAuditChain(db: Db, opts: { checkpoint?: ChainAnchor; batch?: number } = {}): VerifyResult {
+export async function verifyAuditChain(tx: Tx, opts: { checkpoint?: ChainAnchor; batch?: number } = {}): Promise<VerifyResult> {
   const anchor = opts.checkpoint;
-  const result = walkChain(db, { seq: 0, head: GENESIS_HASH }, anchor, opts.batch);
+  const result = await walkChain(tx, { seq: 0, head: GENESIS_HASH }, anchor, opts.batch);
   if (!result.ok) return result;
   if (anchor && result.count < anchor.seq) return { ok: false, count: result.count, brokenSeq: result.count + 1, reason: 'truncated before the checkpoint' };
   if (anchor && anchor.seq === 0 && anchor.head !== GENESIS_HASH) return { ok: false, count: result.count, brokenSeq: 0, reason: 'head differs from the checkpoint' };
@@ -83,21 +84,23 @@ export function verifyAuditChain(db: Db, opts: { checkpoint?: ChainAnchor; batch
  * every later record links and hashes. `count` is the number of records after it. What the
  * service signs next therefore always extends what it signed before.
  */
-export function verifyChainSince(db: Db, from: ChainAnchor): VerifyResult {
+export async function verifyChainSince(tx: Tx, from: ChainAnchor): Promise<VerifyResult> {
   if (from.seq > 0) {
-    const row = db.select({ hash: auditLog.hash }).from(auditLog).where(eq(auditLog.seq, from.seq)).get();
+    const { auditLog } = tx.t;
+    const row = await first(tx, tx.db.select({ hash: auditLog.hash }).from(auditLog).where(eq(auditLog.seq, from.seq)));
     if (!row) return { ok: false, count: 0, brokenSeq: from.seq, reason: 'truncated before the checkpoint' };
     if (row.hash !== from.head) return { ok: false, count: 0, brokenSeq: from.seq, reason: 'head differs from the checkpoint' };
   }
-  return walkChain(db, from);
+  return walkChain(tx, from);
 }
 
-function walkChain(db: Db, from: ChainAnchor, anchor?: ChainAnchor, batch = 5000): VerifyResult {
+async function walkChain(tx: Tx, from: ChainAnchor, anchor?: ChainAnchor, batch = 5000): Promise<VerifyResult> {
+  const { auditLog } = tx.t;
   let prevHash = from.head;
   let expectedSeq = from.seq + 1;
   let count = 0;
   for (;;) {
-    const rows = db.select().from(auditLog).where(gt(auditLog.seq, expectedSeq - 1)).orderBy(asc(auditLog.seq)).limit(batch).all();
+    const rows = await many(tx, tx.db.select().from(auditLog).where(gt(auditLog.seq, expectedSeq - 1)).orderBy(asc(auditLog.seq)).limit(batch));
     if (rows.length === 0) return { ok: true, count };
     for (const row of rows) {
       if (row.seq !== expectedSeq) return { ok: false, count, brokenSeq: expectedSeq, reason: 'record missing' };
@@ -113,7 +116,7 @@ function walkChain(db: Db, from: ChainAnchor, anchor?: ChainAnchor, batch = 5000
 }
 
 /** The last record of the chain (sequence number 0 and the genesis hash while it is empty). */
-export function readChainHead(db: Db | Tx): { seq: number; hash: string } {
-  const last = chainHead(db).get();
+export async function readChainHead(tx: Tx): Promise<{ seq: number; hash: string }> {
+  const last = await chainHead(tx).first();
   return last ?? { seq: 0, hash: GENESIS_HASH };
 }

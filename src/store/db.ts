@@ -9,12 +9,47 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as tables from '../../schema/tables.ts';
 
 export type Db = BetterSQLite3Database<typeof tables> & { $client: Database.Database };
+export type Dialect = 'sqlite' | 'postgres';
+/** The table objects of a dialect: schema/tables.ts here, schema/tables.pg.ts (same names, same JS types) on PostgreSQL. */
+export type Tables = typeof tables;
+
 /**
- * The handle a use case gets inside its transaction. better-sqlite3 has one connection, so the
- * transaction is the connection's state and the handle is the database itself; the name says
- * that the caller runs inside one.
+ * What a repository gets: the dialect, the drizzle handle (typed as SQLite's; the PostgreSQL store
+ * passes its own, whose builders are awaited instead of run) and the tables of that dialect.
+ * Repositories build queries on `db` from `t` and run them through first/many/exec or a
+ * preparedQuery, never through a driver's own methods, so that both stores can share them.
  */
-export type Tx = Db;
+export interface Tx {
+  readonly dialect: Dialect;
+  readonly db: Db;
+  readonly t: Tables;
+}
+
+/**
+ * The database as use cases see it. `transaction` runs `fn` as one transaction, after those
+ * begun before it; `reader` serves reads outside any transaction.
+ */
+export interface Store {
+  readonly dialect: Dialect;
+  /** Reads outside a transaction (a read-only connection on SQLite files; the writer in memory). */
+  readonly reader: Tx;
+  /**
+   * Runs `fn` in one transaction: committed when its promise resolves, rolled back when it
+   * rejects. Never call it from inside `fn` (a use case that calls another passes its `tx`):
+   * the inner call would wait for the outer one to finish, which waits for it.
+   */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Whether the database can take a write (for /readyz and at start): a committed write of one
+   * meta row, and no transaction failed for storage since the last one that succeeded. Rejects
+   * with the driver's error, or one naming the last storage failure.
+   */
+  probeWrite(): Promise<void>;
+  /** Whether the database answers (for /readyz); rejects with what the driver threw otherwise. */
+  ping(): Promise<void>;
+  /** Waits for the transactions queued and closes every connection. */
+  close(): Promise<void>;
+}
 
 const MIGRATIONS = fileURLToPath(new URL('../../schema/migrations', import.meta.url));
 
@@ -59,8 +94,8 @@ function cipherDriver(): typeof Database {
   }
 }
 
-function openEncrypted(file: string, key: Uint8Array): Database.Database {
-  const client = new (cipherDriver())(file);
+function openEncrypted(file: string, key: Uint8Array, opts: { readonly?: boolean } = {}): Database.Database {
+  const client = new (cipherDriver())(file, { readonly: opts.readonly ?? false });
   client.pragma("cipher = 'chacha20'");
   client.pragma(`key = '${Buffer.from(key).toString('hex')}'`);
   try {
@@ -125,24 +160,6 @@ export function migrateDatabase(db: Db): void {
   db.$client.pragma('wal_checkpoint(TRUNCATE)');
 }
 
-/**
- * Runs `fn` in one synchronous transaction (better-sqlite3 does not allow awaiting inside); a
- * transaction begun inside another becomes a savepoint of it.
- */
-export function inTransaction<T>(db: Db, fn: (tx: Tx) => T): T {
-  try {
-    const result = db.$client.transaction(() => fn(db)).immediate();
-    if (!db.$client.inTransaction) writeFailures.delete(db);
-    return result;
-  } catch (err) {
-    if (isStorageError(err)) writeFailures.set(db, (err as { code: string }).code);
-    throw err;
-  }
-}
-
-/** The last transaction's storage failure (disk full, read-only, I/O error), until one succeeds. */
-const writeFailures = new WeakMap<Db, string>();
-
 /** SQLite's codes for a database that cannot take a write (disk full, read-only file, I/O error). */
 export function isStorageError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
@@ -150,27 +167,189 @@ export function isStorageError(err: unknown): boolean {
 }
 
 /**
- * Whether the database can take a write (for /readyz and at start): a committed write of one
- * meta row, and no transaction failed for storage since the last one that succeeded. Throws the
- * driver's error, or one naming the last storage failure.
+ * The SQLite store: one writer connection whose transactions (`BEGIN IMMEDIATE … COMMIT`) run one
+ * after another in the order they were asked for, so that an `await` inside one never lets another
+ * transaction's statements onto the connection; and, for a file, a second, read-only connection for
+ * reads outside a transaction (WAL lets it read the last commit while a transaction is open).
  */
-export function probeWrite(db: Db): void {
-  db.$client.prepare("insert into meta (key, value) values ('write_probe', ?) on conflict (key) do update set value = excluded.value").run(new Date().toISOString());
-  const failed = writeFailures.get(db);
-  if (failed) throw Object.assign(new Error(`the last write failed with ${failed}`), { code: failed });
+export class SqliteStore implements Store {
+  readonly dialect = 'sqlite' as const;
+  /** The writer's handle, for the SQLite-only functions (migrations, backup, pragmas) and tests. */
+  readonly db: Db;
+  private readonly writer: Tx;
+  private readerTx: Tx | undefined;
+  private readonly openReader: (() => Db) | undefined;
+  private busy = false;
+  private readonly waiting: Array<() => void> = [];
+  /** The last transaction's storage failure (disk full, read-only, I/O error), until one succeeds. */
+  private writeFailure: string | undefined;
+  private readonly begin: Database.Statement;
+  private readonly commit: Database.Statement;
+  private readonly rollback: Database.Statement;
+
+  constructor(db: Db, openReader?: () => Db) {
+    this.db = db;
+    this.writer = { dialect: 'sqlite', db, t: tables };
+    this.openReader = openReader;
+    this.begin = db.$client.prepare('begin immediate');
+    this.commit = db.$client.prepare('commit');
+    this.rollback = db.$client.prepare('rollback');
+  }
+
+  get reader(): Tx {
+    // Opened at first use: the file exists and is migrated by then.
+    return (this.readerTx ??= this.openReader ? { dialect: 'sqlite', db: this.openReader(), t: tables } : this.writer);
+  }
+
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.inTurn(fn, false);
+  }
+
+  /** Waits for the connection, then runs `fn` as a transaction; a probe's success does not clear a failure. */
+  private async inTurn<T>(fn: (tx: Tx) => Promise<T>, probe: boolean): Promise<T> {
+    if (this.busy) await new Promise<void>((resume) => this.waiting.push(resume));
+    else this.busy = true;
+    try {
+      return await this.run(fn, probe);
+    } finally {
+      // Hands the connection to the next in line (still busy), or frees it.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.busy = false;
+    }
+  }
+
+  private async run<T>(fn: (tx: Tx) => Promise<T>, probe: boolean): Promise<T> {
+    const client = this.db.$client;
+    try {
+      this.begin.run();
+      let result: T;
+      try {
+        result = await fn(this.writer);
+        this.commit.run();
+      } catch (err) {
+        if (client.inTransaction) this.rollback.run();
+        throw err;
+      }
+      if (!probe) this.writeFailure = undefined;
+      return result;
+    } catch (err) {
+      if (isStorageError(err)) this.writeFailure = (err as { code: string }).code;
+      throw err;
+    }
+  }
+
+  async probeWrite(): Promise<void> {
+    await this.inTurn(async () => {
+      this.db.$client.prepare("insert into meta (key, value) values ('write_probe', ?) on conflict (key) do update set value = excluded.value").run(new Date().toISOString());
+    }, true);
+    const failed = this.writeFailure;
+    if (failed) throw Object.assign(new Error(`the last write failed with ${failed}`), { code: failed });
+  }
+
+  async ping(): Promise<void> {
+    this.reader.db.$client.prepare('select 1').get();
+  }
+
+  async close(): Promise<void> {
+    // Waits its turn, so that the transactions queued before it finish.
+    await this.transaction(async () => {});
+    if (this.readerTx && this.readerTx !== this.writer) this.readerTx.db.$client.close();
+    this.db.$client.close();
+  }
 }
 
 /**
- * A query built once per database and then only run: drizzle assembles a query's SQL anew on
- * every call, which on the hot paths cost more than SQLite took to run it. `build` names its
- * values with `sql.placeholder()`; the caller passes them to get/all/run.
+ * Opens the SQLite store on `file` (see openDatabase): a file gets a read-only reader connection
+ * beside the writer, `:memory:` and an in-memory image read through the writer.
  */
-export function preparedQuery<Q>(build: (db: Db) => Q): (db: Db) => Q {
-  const built = new WeakMap<Db, Q>();
-  return (db) => {
-    let query = built.get(db);
-    if (query === undefined) built.set(db, (query = build(db)));
-    return query;
+export function openStore(file: string | Buffer, opts: { key?: Uint8Array } = {}): SqliteStore {
+  const db = openDatabase(file, opts);
+  const onDisk = typeof file === 'string' && file !== ':memory:';
+  return new SqliteStore(db, onDisk ? () => openReaderDatabase(file, opts) : undefined);
+}
+
+/** A read-only connection on a database file another connection writes (WAL mode). */
+function openReaderDatabase(file: string, opts: { key?: Uint8Array }): Db {
+  const client = opts.key ? openEncrypted(file, opts.key, { readonly: true }) : new Database(file, { readonly: true });
+  client.pragma('busy_timeout = 5000');
+  cacheStatements(client);
+  return drizzle({ client, schema: tables }) as Db;
+}
+
+/** The writer's drizzle handle of a SQLite store or transaction; for SQLite-only functions, which say so. */
+export function sqliteDb(of: Store | Tx): Db {
+  if (of.dialect !== 'sqlite') throw new Error('this needs the SQLite store');
+  return of instanceof SqliteStore ? of.db : (of as Tx).db;
+}
+
+/** The first row a query gives (undefined when none). */
+export async function first<Q extends { get(): unknown }>(tx: Tx, query: Q): Promise<ReturnType<Q['get']>> {
+  if (tx.dialect === 'sqlite') return query.get() as ReturnType<Q['get']>;
+  return ((await (query as unknown as PromiseLike<unknown[]>))[0]) as ReturnType<Q['get']>;
+}
+
+/** Every row a query gives. */
+export async function many<Q extends { all(): unknown }>(tx: Tx, query: Q): Promise<ReturnType<Q['all']>> {
+  if (tx.dialect === 'sqlite') return query.all() as ReturnType<Q['all']>;
+  return (await (query as unknown as PromiseLike<unknown>)) as ReturnType<Q['all']>;
+}
+
+/** Runs a write; resolves to the number of rows it changed. */
+export async function exec(tx: Tx, query: { run(): unknown }): Promise<number> {
+  if (tx.dialect === 'sqlite') return (query.run() as Database.RunResult).changes;
+  return ((await (query as unknown as PromiseLike<{ rowCount?: number | null }>)).rowCount ?? 0);
+}
+
+type Values = Record<string, unknown>;
+/** A query prepared on SQLite (drizzle's synchronous prepared query). */
+interface SqlitePrepared {
+  get(values?: Values): unknown;
+  all(values?: Values): unknown;
+  run(values?: Values): unknown;
+}
+
+/** A prepared query bound to one connection, run with its placeholders' values. */
+export interface Prepared<P extends SqlitePrepared> {
+  first(values?: Values): Promise<ReturnType<P['get']>>;
+  many(values?: Values): Promise<ReturnType<P['all']>>;
+  /** Resolves to the number of rows changed. */
+  exec(values?: Values): Promise<number>;
+}
+
+/**
+ * A query built once per connection and then only run: drizzle assembles a query's SQL anew on
+ * every call, which on the hot paths cost more than SQLite took to run it. `build` returns the
+ * query (not prepared) with its values named by `sql.placeholder()`; the caller passes them to
+ * first/many/exec.
+ */
+export function preparedQuery<P extends SqlitePrepared>(build: (tx: Tx) => { prepare(name?: string): P }): (tx: Tx) => Prepared<P> {
+  const built = new WeakMap<Db, Prepared<P>>();
+  const name = `q${++preparedCount}`;
+  return (tx) => {
+    let runner = built.get(tx.db);
+    if (runner === undefined) built.set(tx.db, (runner = prepare(tx, build(tx), name)));
+    return runner;
+  };
+}
+let preparedCount = 0;
+
+function prepare<P extends SqlitePrepared>(tx: Tx, query: { prepare(name?: string): P }, name: string): Prepared<P> {
+  if (tx.dialect === 'sqlite') {
+    const q = query.prepare();
+    return {
+      first: async (values) => q.get(values) as ReturnType<P['get']>,
+      many: async (values) => q.all(values) as ReturnType<P['all']>,
+      exec: async (values) => (q.run(values) as Database.RunResult).changes,
+    };
+  }
+  // PostgreSQL: a named prepared statement (`.prepare(name)`), run with `.execute(values)`,
+  // which resolves to the rows (a select) or the driver's result (a write, with rowCount).
+  const q = query.prepare(name) as unknown as { execute(values?: Values): Promise<unknown> };
+  return {
+    first: async (values) => ((await q.execute(values)) as unknown[])[0] as ReturnType<P['get']>,
+    many: async (values) => (await q.execute(values)) as ReturnType<P['all']>,
+    exec: async (values) => ((await q.execute(values)) as { rowCount?: number | null }).rowCount ?? 0,
   };
 }
 
@@ -187,9 +366,7 @@ export function updateSet<Row>(...columns: Array<keyof Row & string>): Partial<R
   return placeholders(...columns) as Partial<Row>;
 }
 
-export { tables };
-
-/** Whether the database answers (for /readyz); throws what the driver threw otherwise. */
-export function pingDatabase(db: Db): void {
-  db.$client.prepare('select 1').get();
+/** SQLite only: applies the generated migrations (see migrateDatabase) through the writer. */
+export async function migrateStore(store: Store): Promise<void> {
+  migrateDatabase(sqliteDb(store));
 }

@@ -1,21 +1,22 @@
 import { eq, inArray } from 'drizzle-orm';
-import { caseTables, matches, matchEvents, matchRecipients, notices, signalFamilies, signals, subjects } from '../../schema/tables.ts';
-import type { Tx } from './db.ts';
+import { exec, many, type Tx } from './db.ts';
 
 /**
  * Removes every row about a subject, its wrapped data key last: whatever copy of the sealed data
  * survives elsewhere (a backup) can no longer be opened (crypto-shredding). The audit log keeps
  * only the pseudonym, as the law asks. secure_delete overwrites the freed pages.
  */
-export function eraseSubject(tx: Tx, subjectId: string): { signals: number; notices: number; matches: number } {
-  const { notices: removedNotices, matches: removedMatches } = eraseMatchRecords(tx, subjectId);
+export async function eraseSubject(tx: Tx, subjectId: string): Promise<{ signals: number; notices: number; matches: number }> {
+  const { signalFamilies, signals, subjects } = tx.t;
+  const { notices: removedNotices, matches: removedMatches } = await eraseMatchRecords(tx, subjectId);
   // A young person's signals leave the families they were registered with; a family loses its links.
-  tx.delete(signalFamilies)
-    .where(inArray(signalFamilies.signalId, tx.select({ id: signals.id }).from(signals).where(eq(signals.subjectId, subjectId))))
-    .run();
-  tx.delete(signalFamilies).where(eq(signalFamilies.familyId, subjectId)).run();
-  const removedSignals = tx.delete(signals).where(eq(signals.subjectId, subjectId)).run().changes;
-  tx.delete(subjects).where(eq(subjects.id, subjectId)).run();
+  await exec(
+    tx,
+    tx.db.delete(signalFamilies).where(inArray(signalFamilies.signalId, tx.db.select({ id: signals.id }).from(signals).where(eq(signals.subjectId, subjectId)))),
+  );
+  await exec(tx, tx.db.delete(signalFamilies).where(eq(signalFamilies.familyId, subjectId)));
+  const removedSignals = await exec(tx, tx.db.delete(signals).where(eq(signals.subjectId, subjectId)));
+  await exec(tx, tx.db.delete(subjects).where(eq(subjects.id, subjectId)));
   return { signals: removedSignals, notices: removedNotices, matches: removedMatches };
 }
 
@@ -23,15 +24,16 @@ export function eraseSubject(tx: Tx, subjectId: string): { signals: number; noti
  * Removes a subject's matches (every line, with their events, case tables and recipients) and the
  * notices sealed under its key; returns how many notices and coordinator's matches went.
  */
-export function eraseMatchRecords(tx: Tx, subjectId: string): { notices: number; matches: number } {
-  const lines = tx.select({ id: matches.id, lens: matches.lens }).from(matches).where(eq(matches.subjectId, subjectId)).all();
+export async function eraseMatchRecords(tx: Tx, subjectId: string): Promise<{ notices: number; matches: number }> {
+  const { caseTables, matches, matchEvents, matchRecipients, notices } = tx.t;
+  const lines = await many(tx, tx.db.select({ id: matches.id, lens: matches.lens }).from(matches).where(eq(matches.subjectId, subjectId)));
   const matchIds = lines.map((m) => m.id);
-  const removedNotices = tx.delete(notices).where(eq(notices.subjectId, subjectId)).run().changes;
+  const removedNotices = await exec(tx, tx.db.delete(notices).where(eq(notices.subjectId, subjectId)));
   if (matchIds.length > 0) {
-    tx.delete(matchEvents).where(inArray(matchEvents.matchId, matchIds)).run();
-    tx.delete(caseTables).where(inArray(caseTables.matchId, matchIds)).run();
-    tx.delete(matchRecipients).where(inArray(matchRecipients.matchId, matchIds)).run();
-    tx.delete(matches).where(inArray(matches.id, matchIds)).run();
+    await exec(tx, tx.db.delete(matchEvents).where(inArray(matchEvents.matchId, matchIds)));
+    await exec(tx, tx.db.delete(caseTables).where(inArray(caseTables.matchId, matchIds)));
+    await exec(tx, tx.db.delete(matchRecipients).where(inArray(matchRecipients.matchId, matchIds)));
+    await exec(tx, tx.db.delete(matches).where(inArray(matches.id, matchIds)));
   }
   return { notices: removedNotices, matches: lines.filter((m) => m.lens === '').length };
 }

@@ -1,7 +1,6 @@
 import { and, eq, lt, sql } from 'drizzle-orm';
-import { idempotencyKeys } from '../../schema/tables.ts';
 import type { KeyRing } from '../crypto/key-ring.ts';
-import { placeholders, preparedQuery, type Tx } from './db.ts';
+import { exec, placeholders, preparedQuery, type Tables, type Tx } from './db.ts';
 
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -30,32 +29,31 @@ export function idempotencyRequest(keys: KeyRing, key: string, method: string, p
   };
 }
 
-const sameKey = and(eq(idempotencyKeys.agencyId, sql.placeholder('agencyId')), eq(idempotencyKeys.key, sql.placeholder('key')));
-const forgetStale = preparedQuery((db) => db.delete(idempotencyKeys).where(and(sameKey, lt(idempotencyKeys.createdAt, sql.placeholder('cutoff')))).prepare());
-const remembered = preparedQuery((db) =>
+const sameKey = ({ idempotencyKeys }: Tables) => and(eq(idempotencyKeys.agencyId, sql.placeholder('agencyId')), eq(idempotencyKeys.key, sql.placeholder('key')));
+const forgetStale = preparedQuery(({ db, t }) => db.delete(t.idempotencyKeys).where(and(sameKey(t), lt(t.idempotencyKeys.createdAt, sql.placeholder('cutoff')))));
+const remembered = preparedQuery(({ db, t, t: { idempotencyKeys } }) =>
   db
     .select({ fingerprint: idempotencyKeys.fingerprint, status: idempotencyKeys.status, resourceId: idempotencyKeys.resourceId })
     .from(idempotencyKeys)
-    .where(sameKey)
-    .prepare(),
+    .where(sameKey(t)),
 );
-const remember = preparedQuery((db) =>
-  db.insert(idempotencyKeys).values(placeholders('agencyId', 'key', 'fingerprint', 'status', 'resourceId', 'createdAt')).prepare(),
+const remember = preparedQuery(({ db, t }) =>
+  db.insert(t.idempotencyKeys).values(placeholders('agencyId', 'key', 'fingerprint', 'status', 'resourceId', 'createdAt')),
 );
 
 /** The stored answer for this agency's key, if it is younger than the TTL. */
-export function findIdempotent(tx: Tx, agencyId: string, key: string, now: Date): IdempotencyRecord | undefined {
+export async function findIdempotent(tx: Tx, agencyId: string, key: string, now: Date): Promise<IdempotencyRecord | undefined> {
   const cutoff = new Date(now.getTime() - IDEMPOTENCY_TTL_MS).toISOString();
-  forgetStale(tx).run({ agencyId, key, cutoff });
-  return remembered(tx).get({ agencyId, key });
+  await forgetStale(tx).exec({ agencyId, key, cutoff });
+  return remembered(tx).first({ agencyId, key });
 }
 
-export function rememberIdempotent(tx: Tx, agencyId: string, req: IdempotencyRequest, status: number, resourceId: string, now: Date): void {
-  remember(tx).run({ agencyId, key: req.key, fingerprint: req.fingerprint, status, resourceId, createdAt: now.toISOString() });
+export async function rememberIdempotent(tx: Tx, agencyId: string, req: IdempotencyRequest, status: number, resourceId: string, now: Date): Promise<void> {
+  await remember(tx).exec({ agencyId, key: req.key, fingerprint: req.fingerprint, status, resourceId, createdAt: now.toISOString() });
 }
 
 /** Forgets keys older than the TTL. */
-export function purgeIdempotencyKeys(tx: Tx, now: Date): number {
+export async function purgeIdempotencyKeys(tx: Tx, now: Date): Promise<number> {
   const cutoff = new Date(now.getTime() - IDEMPOTENCY_TTL_MS).toISOString();
-  return tx.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, cutoff)).run().changes;
+  return exec(tx, tx.db.delete(tx.t.idempotencyKeys).where(lt(tx.t.idempotencyKeys.createdAt, cutoff)));
 }

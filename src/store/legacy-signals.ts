@@ -1,6 +1,6 @@
 import { asc, eq, sql } from 'drizzle-orm';
-import { legacySignalFields, signals } from '../../schema/tables.ts';
-import { type Db, preparedQuery, type Tx, updateSet } from './db.ts';
+import type { legacySignalFields, signals } from '../../schema/tables.ts';
+import { preparedQuery, sqliteDb, type Store, type Tx, updateSet } from './db.ts';
 
 /** A signal of a database made before migration 0004, with what it still held in the clear. */
 export interface LegacySignal {
@@ -8,32 +8,31 @@ export interface LegacySignal {
   signal: typeof signals.$inferSelect | null;
 }
 
-const batch = preparedQuery((db) =>
+const batch = preparedQuery(({ db, t: { legacySignalFields, signals } }) =>
   db
     .select({ legacy: legacySignalFields, signal: signals })
     .from(legacySignalFields)
     .leftJoin(signals, eq(signals.id, legacySignalFields.signalId))
     .orderBy(asc(legacySignalFields.signalId))
-    .limit(sql.placeholder('limit'))
-    .prepare(),
+    .limit(sql.placeholder('limit')),
 );
-const setSealed = preparedQuery((db) =>
-  db.update(signals).set(updateSet<typeof signals.$inferSelect>('sealed')).where(eq(signals.id, sql.placeholder('id'))).prepare(),
+const setSealed = preparedQuery(({ db, t: { signals } }) =>
+  db.update(signals).set(updateSet<typeof signals.$inferSelect>('sealed')).where(eq(signals.id, sql.placeholder('id'))),
 );
-const forget = preparedQuery((db) => db.delete(legacySignalFields).where(eq(legacySignalFields.signalId, sql.placeholder('id'))).prepare());
+const forget = preparedQuery(({ db, t: { legacySignalFields } }) => db.delete(legacySignalFields).where(eq(legacySignalFields.signalId, sql.placeholder('id'))));
 
 /** The next signals whose plaintext fields still wait to be sealed. */
-export function legacySignalBatch(tx: Tx, limit: number): LegacySignal[] {
-  return batch(tx).all({ limit });
+export async function legacySignalBatch(tx: Tx, limit: number): Promise<LegacySignal[]> {
+  return batch(tx).many({ limit });
 }
 
 /** Stores a signal's new sealed part and forgets its plaintext fields, in the caller's transaction. */
-export function replaceLegacySignal(tx: Tx, signalId: string, sealed: Buffer | null): void {
-  if (sealed) setSealed(tx).run({ id: signalId, sealed });
-  forget(tx).run({ id: signalId });
+export async function replaceLegacySignal(tx: Tx, signalId: string, sealed: Buffer | null): Promise<void> {
+  if (sealed) await setSealed(tx).exec({ id: signalId, sealed });
+  await forget(tx).exec({ id: signalId });
 }
 
-/** Copies every page back into the file and cuts the WAL, so that no old page lingers there. */
-export function checkpointTruncate(db: Db): void {
-  db.$client.pragma('wal_checkpoint(TRUNCATE)');
+/** SQLite only: copies every page back into the file and cuts the WAL, so that no old page lingers there. */
+export async function checkpointTruncate(store: Store): Promise<void> {
+  sqliteDb(store).$client.pragma('wal_checkpoint(TRUNCATE)');
 }

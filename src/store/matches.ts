@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, isNull, lt, lte, notExists, or, type SQL, sql } from 'drizzle-orm';
-import { caseTables, matches, matchEvents, matchRecipients } from '../../schema/tables.ts';
-import { placeholders, preparedQuery, type Tx, updateSet } from './db.ts';
+import type { caseTables, matches, matchEvents, matchRecipients } from '../../schema/tables.ts';
+import { exec, first, many, placeholders, preparedQuery, type Tables, type Tx, updateSet } from './db.ts';
 
 /**
  * Matches with their recipients, timeline events and case tables. A match belongs to one subject
@@ -16,178 +16,195 @@ export type MatchEvent = Pick<typeof matchEvents.$inferSelect, 'at' | 'type' | '
 
 export const LIVE_STATUSES = ['open', 'claimed', 'escalated'] as const;
 
-const liveMatches = preparedQuery((db) =>
-  db.select().from(matches).where(and(eq(matches.subjectId, sql.placeholder('subjectId')), inArray(matches.status, [...LIVE_STATUSES]))).prepare(),
+const liveMatches = preparedQuery(({ db, t: { matches } }) =>
+  db.select().from(matches).where(and(eq(matches.subjectId, sql.placeholder('subjectId')), inArray(matches.status, [...LIVE_STATUSES]))),
 );
-const closedCoverage = preparedQuery((db) =>
+const closedCoverage = preparedQuery(({ db, t: { matches } }) =>
   db
     .select({ covered: matches.coveredSignals })
     .from(matches)
-    .where(and(eq(matches.subjectId, sql.placeholder('subjectId')), eq(matches.lens, sql.placeholder('lens')), eq(matches.status, 'closed')))
-    .prepare(),
+    .where(and(eq(matches.subjectId, sql.placeholder('subjectId')), eq(matches.lens, sql.placeholder('lens')), eq(matches.status, 'closed'))),
 );
-const insertEvent = preparedQuery((db) => db.insert(matchEvents).values(placeholders('matchId', 'at', 'type', 'agencyId')).prepare());
-const recipientsOf = preparedQuery((db) =>
-  db.select().from(matchRecipients).where(eq(matchRecipients.matchId, sql.placeholder('matchId'))).orderBy(asc(matchRecipients.agencyId)).prepare(),
+const insertEvent = preparedQuery(({ db, t: { matchEvents } }) => db.insert(matchEvents).values(placeholders('matchId', 'at', 'type', 'agencyId')));
+const recipientsOf = preparedQuery(({ db, t: { matchRecipients } }) =>
+  db.select().from(matchRecipients).where(eq(matchRecipients.matchId, sql.placeholder('matchId'))).orderBy(asc(matchRecipients.agencyId)),
 );
 const MATCH_COLUMNS = [
   'subjectId', 'lens', 'status', 'municipality', 'coordinatorId', 'policyVersion', 'createdAt', 'updatedAt',
   'claimBy', 'claimedAt', 'claimSealed', 'escalatedTo', 'escalatedAt', 'endedAt', 'closeReason', 'coveredSignals',
 ] as const;
-const insertMatch = preparedQuery((db) => db.insert(matches).values(placeholders('id', ...MATCH_COLUMNS)).prepare());
-const updateMatch = preparedQuery((db) => db.update(matches).set(updateSet<MatchRow>(...MATCH_COLUMNS)).where(eq(matches.id, sql.placeholder('id'))).prepare());
-const dropRecipient = preparedQuery((db) =>
-  db.delete(matchRecipients).where(and(eq(matchRecipients.matchId, sql.placeholder('matchId')), eq(matchRecipients.agencyId, sql.placeholder('agencyId')))).prepare(),
+const insertMatch = preparedQuery(({ db, t: { matches } }) => db.insert(matches).values(placeholders('id', ...MATCH_COLUMNS)));
+const updateMatch = preparedQuery(({ db, t: { matches } }) => db.update(matches).set(updateSet<MatchRow>(...MATCH_COLUMNS)).where(eq(matches.id, sql.placeholder('id'))));
+const dropRecipient = preparedQuery(({ db, t: { matchRecipients } }) =>
+  db.delete(matchRecipients).where(and(eq(matchRecipients.matchId, sql.placeholder('matchId')), eq(matchRecipients.agencyId, sql.placeholder('agencyId')))),
 );
-const upsertRecipient = preparedQuery((db) =>
+const upsertRecipient = preparedQuery(({ db, t: { matchRecipients } }) =>
   db
     .insert(matchRecipients)
     .values(placeholders('matchId', 'agencyId', 'role', 'visibleSealed', 'updatedAt'))
     .onConflictDoUpdate({
       target: [matchRecipients.matchId, matchRecipients.agencyId],
       set: { role: sql`excluded.role`, visibleSealed: sql`excluded.visible_sealed`, updatedAt: sql`excluded.updated_at` },
-    })
-    .prepare(),
+    }),
 );
 
 /** The subject's live matches, one per lens at most. */
-export function liveMatchesOfSubject(tx: Tx, subjectId: string): MatchRow[] {
-  return liveMatches(tx).all({ subjectId });
+export async function liveMatchesOfSubject(tx: Tx, subjectId: string): Promise<MatchRow[]> {
+  return liveMatches(tx).many({ subjectId });
 }
 
 /** The signals the subject's closed matches of a lens covered, one list per match. */
-export function closedMatchCoverage(tx: Tx, subjectId: string, lens: string): Array<string[] | null> {
-  return closedCoverage(tx).all({ subjectId, lens }).map((m) => m.covered);
+export async function closedMatchCoverage(tx: Tx, subjectId: string, lens: string): Promise<Array<string[] | null>> {
+  return (await closedCoverage(tx).many({ subjectId, lens })).map((m) => m.covered);
 }
 
-export function matchById(tx: Tx, id: string): MatchRow | undefined {
-  return tx.select().from(matches).where(eq(matches.id, id)).get();
+export async function matchById(tx: Tx, id: string): Promise<MatchRow | undefined> {
+  const { matches } = tx.t;
+  return first(tx, tx.db.select().from(matches).where(eq(matches.id, id)));
 }
 
-export function createMatch(tx: Tx, match: MatchRow): void {
-  insertMatch(tx).run(match);
+export async function createMatch(tx: Tx, match: MatchRow): Promise<void> {
+  await insertMatch(tx).exec(match);
 }
 
 /** Writes a match's row as it now stands. */
-export function saveMatch(tx: Tx, match: MatchRow): void {
-  updateMatch(tx).run(match);
+export async function saveMatch(tx: Tx, match: MatchRow): Promise<void> {
+  await updateMatch(tx).exec(match);
 }
 
 /** Ends a match whose agencies fell below two. */
-export function markMatchDissolved(tx: Tx, matchId: string, at: string): void {
-  tx.update(matches).set({ status: 'dissolved', endedAt: at, updatedAt: at }).where(eq(matches.id, matchId)).run();
+export async function markMatchDissolved(tx: Tx, matchId: string, at: string): Promise<void> {
+  const { matches } = tx.t;
+  await exec(tx, tx.db.update(matches).set({ status: 'dissolved', endedAt: at, updatedAt: at }).where(eq(matches.id, matchId)));
 }
 
-export function recordMatchEvent(tx: Tx, matchId: string, at: string, type: string, agencyId: string | null): void {
-  insertEvent(tx).run({ matchId, at, type, agencyId });
+export async function recordMatchEvent(tx: Tx, matchId: string, at: string, type: string, agencyId: string | null): Promise<void> {
+  await insertEvent(tx).exec({ matchId, at, type, agencyId });
 }
 
 /** The match's timeline, in order. */
-export function matchTimeline(tx: Tx, matchId: string): MatchEvent[] {
-  return tx
-    .select({ at: matchEvents.at, type: matchEvents.type, agencyId: matchEvents.agencyId })
-    .from(matchEvents)
-    .where(eq(matchEvents.matchId, matchId))
-    .orderBy(asc(matchEvents.id))
-    .all();
+export async function matchTimeline(tx: Tx, matchId: string): Promise<MatchEvent[]> {
+  const { matchEvents } = tx.t;
+  return many(
+    tx,
+    tx.db
+      .select({ at: matchEvents.at, type: matchEvents.type, agencyId: matchEvents.agencyId })
+      .from(matchEvents)
+      .where(eq(matchEvents.matchId, matchId))
+      .orderBy(asc(matchEvents.id)),
+  );
 }
 
 /** A match's recipients by agency id, each with what it was last shown (sealed). */
-export function recipientsOfMatch(tx: Tx, matchId: string): MatchRecipientRow[] {
-  return recipientsOf(tx).all({ matchId });
+export async function recipientsOfMatch(tx: Tx, matchId: string): Promise<MatchRecipientRow[]> {
+  return recipientsOf(tx).many({ matchId });
 }
 
-export function saveMatchRecipient(tx: Tx, r: MatchRecipientRow): void {
-  upsertRecipient(tx).run(r);
+export async function saveMatchRecipient(tx: Tx, r: MatchRecipientRow): Promise<void> {
+  await upsertRecipient(tx).exec(r);
 }
 
-export function dropMatchRecipient(tx: Tx, matchId: string, agencyId: string): void {
-  dropRecipient(tx).run({ matchId, agencyId });
+export async function dropMatchRecipient(tx: Tx, matchId: string, agencyId: string): Promise<void> {
+  await dropRecipient(tx).exec({ matchId, agencyId });
 }
 
-export function dropRecipientsOfMatch(tx: Tx, matchId: string): void {
-  tx.delete(matchRecipients).where(eq(matchRecipients.matchId, matchId)).run();
+export async function dropRecipientsOfMatch(tx: Tx, matchId: string): Promise<void> {
+  const { matchRecipients } = tx.t;
+  await exec(tx, tx.db.delete(matchRecipients).where(eq(matchRecipients.matchId, matchId)));
 }
 
 /** A coordinator's matches: those of `lens` it coordinates or was escalated to. */
-const coordinatedBy = (agencyId: string, lens: string) =>
+const coordinatedBy = ({ matches }: Tables, agencyId: string, lens: string) =>
   and(eq(matches.lens, lens), or(eq(matches.coordinatorId, agencyId), eq(matches.escalatedTo, agencyId)))!;
 
 /** The match of `lens` with this id, if the agency coordinates it or it was escalated to the agency. */
-export function coordinatedMatch(tx: Tx, id: string, agencyId: string, lens: string): MatchRow | undefined {
-  return tx.select().from(matches).where(and(eq(matches.id, id), coordinatedBy(agencyId, lens))).get();
+export async function coordinatedMatch(tx: Tx, id: string, agencyId: string, lens: string): Promise<MatchRow | undefined> {
+  const { matches } = tx.t;
+  return first(tx, tx.db.select().from(matches).where(and(eq(matches.id, id), coordinatedBy(tx.t, agencyId, lens))));
 }
 
 /**
  * A page of the agency's coordinated matches of `lens`, newest first: up to `limit` rows after the
  * (createdAt, id) of `after`, optionally of one status.
  */
-export function coordinatedMatches(
+export async function coordinatedMatches(
   tx: Tx,
   q: { agencyId: string; lens: string; status?: MatchStatus; after?: [createdAt: string, id: string]; limit: number },
-): MatchRow[] {
-  const where: SQL[] = [coordinatedBy(q.agencyId, q.lens)];
+): Promise<MatchRow[]> {
+  const { matches } = tx.t;
+  const where: SQL[] = [coordinatedBy(tx.t, q.agencyId, q.lens)];
   if (q.status) where.push(eq(matches.status, q.status));
   if (q.after) {
     const [createdAt, id] = q.after;
     where.push(or(lt(matches.createdAt, createdAt), and(eq(matches.createdAt, createdAt), lt(matches.id, id)))!);
   }
-  return tx.select().from(matches).where(and(...where)).orderBy(desc(matches.createdAt), desc(matches.id)).limit(q.limit).all();
+  return many(tx, tx.db.select().from(matches).where(and(...where)).orderBy(desc(matches.createdAt), desc(matches.id)).limit(q.limit));
 }
 
 /** The open matches whose claim deadline has passed by `at`, earliest deadline first. */
-export function openMatchesDueBy(tx: Tx, at: string): Array<{ id: string }> {
-  return tx.select({ id: matches.id }).from(matches).where(and(eq(matches.status, 'open'), lte(matches.claimBy, at))).orderBy(asc(matches.claimBy)).all();
+export async function openMatchesDueBy(tx: Tx, at: string): Promise<Array<{ id: string }>> {
+  const { matches } = tx.t;
+  return many(tx, tx.db.select({ id: matches.id }).from(matches).where(and(eq(matches.status, 'open'), lte(matches.claimBy, at))).orderBy(asc(matches.claimBy)));
 }
 
-export function openMatchById(tx: Tx, id: string): MatchRow | undefined {
-  return tx.select().from(matches).where(and(eq(matches.id, id), eq(matches.status, 'open'))).get();
+export async function openMatchById(tx: Tx, id: string): Promise<MatchRow | undefined> {
+  const { matches } = tx.t;
+  return first(tx, tx.db.select().from(matches).where(and(eq(matches.id, id), eq(matches.status, 'open'))));
 }
 
 /** The claimed matches of `lens` claimed by `claimedBefore` that have no case table yet. */
-export function claimedMatchesWithoutCaseTable(tx: Tx, lens: string, claimedBefore: string): Array<{ id: string }> {
-  return tx
-    .select({ id: matches.id })
-    .from(matches)
-    .where(
-      and(
-        eq(matches.status, 'claimed'),
-        eq(matches.lens, lens),
-        lte(matches.claimedAt, claimedBefore),
-        notExists(tx.select({ id: caseTables.id }).from(caseTables).where(eq(caseTables.matchId, matches.id))),
+export async function claimedMatchesWithoutCaseTable(tx: Tx, lens: string, claimedBefore: string): Promise<Array<{ id: string }>> {
+  const { caseTables, matches } = tx.t;
+  return many(
+    tx,
+    tx.db
+      .select({ id: matches.id })
+      .from(matches)
+      .where(
+        and(
+          eq(matches.status, 'claimed'),
+          eq(matches.lens, lens),
+          lte(matches.claimedAt, claimedBefore),
+          notExists(tx.db.select({ id: caseTables.id }).from(caseTables).where(eq(caseTables.matchId, matches.id))),
+        ),
       ),
-    )
-    .all();
+  );
 }
 
 /** The ids of every live match of `lens`. */
-export function liveMatchIds(tx: Tx, lens: string): Array<{ id: string }> {
-  return tx.select({ id: matches.id }).from(matches).where(and(eq(matches.lens, lens), inArray(matches.status, [...LIVE_STATUSES]))).all();
+export async function liveMatchIds(tx: Tx, lens: string): Promise<Array<{ id: string }>> {
+  const { matches } = tx.t;
+  return many(tx, tx.db.select({ id: matches.id }).from(matches).where(and(eq(matches.lens, lens), inArray(matches.status, [...LIVE_STATUSES]))));
 }
 
 /** The case tables convened for a match, in order. */
-export function caseTablesOfMatch(tx: Tx, matchId: string): CaseTableRow[] {
-  return tx.select().from(caseTables).where(eq(caseTables.matchId, matchId)).orderBy(asc(caseTables.id)).all();
+export async function caseTablesOfMatch(tx: Tx, matchId: string): Promise<CaseTableRow[]> {
+  const { caseTables } = tx.t;
+  return many(tx, tx.db.select().from(caseTables).where(eq(caseTables.matchId, matchId)).orderBy(asc(caseTables.id)));
 }
 
-export function caseTableById(tx: Tx, id: string): CaseTableRow | undefined {
-  return tx.select().from(caseTables).where(eq(caseTables.id, id)).get();
+export async function caseTableById(tx: Tx, id: string): Promise<CaseTableRow | undefined> {
+  const { caseTables } = tx.t;
+  return first(tx, tx.db.select().from(caseTables).where(eq(caseTables.id, id)));
 }
 
 /** A case table the coordinator convened (not a narrower line's copy of one). */
-export function rootCaseTableById(tx: Tx, id: string): CaseTableRow | undefined {
-  return tx.select().from(caseTables).where(and(eq(caseTables.id, id), isNull(caseTables.rootId))).get();
+export async function rootCaseTableById(tx: Tx, id: string): Promise<CaseTableRow | undefined> {
+  const { caseTables } = tx.t;
+  return first(tx, tx.db.select().from(caseTables).where(and(eq(caseTables.id, id), isNull(caseTables.rootId))));
 }
 
 /** The copies of a case table in the narrower lines of its match. */
-export function caseTablesUnder(tx: Tx, rootId: string): CaseTableRow[] {
-  return tx.select().from(caseTables).where(eq(caseTables.rootId, rootId)).all();
+export async function caseTablesUnder(tx: Tx, rootId: string): Promise<CaseTableRow[]> {
+  const { caseTables } = tx.t;
+  return many(tx, tx.db.select().from(caseTables).where(eq(caseTables.rootId, rootId)));
 }
 
-export function createCaseTable(tx: Tx, row: CaseTableRow): void {
-  tx.insert(caseTables).values(row).run();
+export async function createCaseTable(tx: Tx, row: CaseTableRow): Promise<void> {
+  await exec(tx, tx.db.insert(tx.t.caseTables).values(row));
 }
 
-export function saveCaseTableOutcome(tx: Tx, id: string, outcome: CaseTableOutcome): void {
-  tx.update(caseTables).set(outcome).where(eq(caseTables.id, id)).run();
+export async function saveCaseTableOutcome(tx: Tx, id: string, outcome: CaseTableOutcome): Promise<void> {
+  const { caseTables } = tx.t;
+  await exec(tx, tx.db.update(caseTables).set(outcome).where(eq(caseTables.id, id)));
 }

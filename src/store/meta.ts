@@ -1,11 +1,12 @@
 import { eq } from 'drizzle-orm';
-import { meta } from '../../schema/tables.ts';
-import type { Db, Tx } from './db.ts';
+import { exec, first, type Tx } from './db.ts';
 
-export function readMeta(db: Db | Tx, key: string): string | undefined {
-  return db.select({ value: meta.value }).from(meta).where(eq(meta.key, key)).get()?.value;
+export async function readMeta(tx: Tx, key: string): Promise<string | undefined> {
+  const { meta } = tx.t;
+  return (await first(tx, tx.db.select({ value: meta.value }).from(meta).where(eq(meta.key, key))))?.value;
 }
 
-export function writeMeta(db: Db | Tx, key: string, value: string): void {
-  db.insert(meta).values({ key, value }).onConflictDoUpdate({ target: meta.key, set: { value } }).run();
+export async function writeMeta(tx: Tx, key: string, value: string): Promise<void> {
+  const { meta } = tx.t;
+  await exec(tx, tx.db.insert(meta).values({ key, value }).onConflictDoUpdate({ target: meta.key, set: { value } }));
 }

@@ -1,7 +1,6 @@
 import { and, eq, gte, isNotNull, isNull, lt } from 'drizzle-orm';
-import { agencies, caseTables, matches, signals, subjects } from '../../schema/tables.ts';
 import { FULL_LENS } from '../policy/lens.ts';
-import type { Tx } from './db.ts';
+import { many, type Tx } from './db.ts';
 
 /** The rows the region's statistics count; every range is [start, end) on ISO timestamps. */
 
@@ -30,33 +29,42 @@ export interface HeldCaseTable {
 }
 
 /** The signals registered in the range, with their municipality and registrant's type. */
-export function signalsRegisteredBetween(tx: Tx, start: string, end: string): RegisteredSignal[] {
-  return tx
+export async function signalsRegisteredBetween(tx: Tx, start: string, end: string): Promise<RegisteredSignal[]> {
+  const { agencies, signals } = tx.t;
+  return many(
+    tx,
+    tx.db
     .select({ at: signals.registeredAt, municipality: signals.municipality, type: agencies.type })
     .from(signals)
     .innerJoin(agencies, eq(agencies.id, signals.agencyId))
-    .where(and(gte(signals.registeredAt, start), lt(signals.registeredAt, end)))
-    .all();
+    .where(and(gte(signals.registeredAt, start), lt(signals.registeredAt, end))),
+  );
 }
 
 /** The matches (of the full lens: the coordinator's line) created in the range, young people's and families'. */
-export function matchesCreatedBetween(tx: Tx, start: string, end: string): CreatedMatch[] {
-  return tx
+export async function matchesCreatedBetween(tx: Tx, start: string, end: string): Promise<CreatedMatch[]> {
+  const { agencies, matches, subjects } = tx.t;
+  return many(
+    tx,
+    tx.db
     .select({ createdAt: matches.createdAt, municipality: matches.municipality, claimBy: matches.claimBy, claimedAt: matches.claimedAt, type: agencies.type, kind: subjects.kind })
     .from(matches)
     .innerJoin(subjects, eq(subjects.id, matches.subjectId))
     .leftJoin(agencies, eq(agencies.id, matches.coordinatorId))
-    .where(and(eq(matches.lens, FULL_LENS), gte(matches.createdAt, start), lt(matches.createdAt, end)))
-    .all();
+    .where(and(eq(matches.lens, FULL_LENS), gte(matches.createdAt, start), lt(matches.createdAt, end))),
+  );
 }
 
 /** The case tables the coordinators convened (not the copies narrower lenses see) that were held, with their outcome in the range. */
-export function caseTablesHeldBetween(tx: Tx, start: string, end: string): HeldCaseTable[] {
-  return tx
+export async function caseTablesHeldBetween(tx: Tx, start: string, end: string): Promise<HeldCaseTable[]> {
+  const { agencies, caseTables, matches } = tx.t;
+  return many(
+    tx,
+    tx.db
     .select({ at: caseTables.outcomeAt, municipality: matches.municipality, type: agencies.type })
     .from(caseTables)
     .innerJoin(matches, eq(matches.id, caseTables.matchId))
     .leftJoin(agencies, eq(agencies.id, matches.coordinatorId))
-    .where(and(isNull(caseTables.rootId), eq(caseTables.held, true), isNotNull(caseTables.outcomeAt), gte(caseTables.outcomeAt, start), lt(caseTables.outcomeAt, end)))
-    .all();
+    .where(and(isNull(caseTables.rootId), eq(caseTables.held, true), isNotNull(caseTables.outcomeAt), gte(caseTables.outcomeAt, start), lt(caseTables.outcomeAt, end))),
+  );
 }

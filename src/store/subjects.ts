@@ -1,15 +1,14 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { subjects } from '../../schema/tables.ts';
 import { newId } from '../crypto/ids.ts';
 import type { KeyRing } from '../crypto/key-ring.ts';
 import { newDataKey } from '../crypto/seal.ts';
 import { placeholders, preparedQuery, type Tx } from './db.ts';
 
-const byPseudonym = preparedQuery((db) =>
-  db.select().from(subjects).where(and(eq(subjects.kind, sql.placeholder('kind')), eq(subjects.pseudonym, sql.placeholder('pseudonym')))).prepare(),
+const byPseudonym = preparedQuery(({ db, t: { subjects } }) =>
+  db.select().from(subjects).where(and(eq(subjects.kind, sql.placeholder('kind')), eq(subjects.pseudonym, sql.placeholder('pseudonym')))),
 );
-const byId = preparedQuery((db) => db.select().from(subjects).where(eq(subjects.id, sql.placeholder('id'))).prepare());
-const insertSubject = preparedQuery((db) => db.insert(subjects).values(placeholders('id', 'kind', 'pseudonym', 'wrappedKey', 'kekVersion', 'createdAt')).prepare());
+const byId = preparedQuery(({ db, t: { subjects } }) => db.select().from(subjects).where(eq(subjects.id, sql.placeholder('id'))));
+const insertSubject = preparedQuery(({ db, t }) => db.insert(t.subjects).values(placeholders('id', 'kind', 'pseudonym', 'wrappedKey', 'kekVersion', 'createdAt')));
 
 export type SubjectKind = 'person' | 'family';
 
@@ -27,39 +26,41 @@ export function auditName(kind: SubjectKind, pseudonym: string): string {
 }
 
 /** Finds the subject by pseudonym, or creates it with a fresh data key wrapped by the current KEK. */
-export function findOrCreateSubject(tx: Tx, keys: KeyRing, pseudonym: string, now: Date, kind: SubjectKind = 'person'): SubjectKey {
-  const existing = byPseudonym(tx).get({ kind, pseudonym });
+export async function findOrCreateSubject(tx: Tx, keys: KeyRing, pseudonym: string, now: Date, kind: SubjectKind = 'person'): Promise<SubjectKey> {
+  const existing = await byPseudonym(tx).first({ kind, pseudonym });
   if (existing) {
     return { subjectId: existing.id, dataKey: keys.unwrapDataKey(existing.wrappedKey, existing.kekVersion, existing.id) };
   }
   const subjectId = newId(kind === 'family' ? 'fam' : 'sub', now);
   const dataKey = newDataKey();
   const { wrapped, kekVersion } = keys.wrapDataKey(dataKey, subjectId);
-  insertSubject(tx).run({ id: subjectId, kind, pseudonym, wrappedKey: Buffer.from(wrapped), kekVersion, createdAt: now.toISOString() });
+  await insertSubject(tx).exec({ id: subjectId, kind, pseudonym, wrappedKey: Buffer.from(wrapped), kekVersion, createdAt: now.toISOString() });
   return { subjectId, dataKey };
 }
 
 /** The id of the young person (or family) of this pseudonym, if the index knows them. */
-export function subjectIdOf(tx: Tx, pseudonym: string, kind: SubjectKind = 'person'): string | undefined {
-  return byPseudonym(tx).get({ kind, pseudonym })?.id;
+export async function subjectIdOf(tx: Tx, pseudonym: string, kind: SubjectKind = 'person'): Promise<string | undefined> {
+  return (await byPseudonym(tx).first({ kind, pseudonym }))?.id;
 }
 
 /**
  * The subject's data key, kind and name in the audit log (`pseudonym`), to open what was sealed
  * for it and to record who it concerned.
  */
-export function loadSubjectKey(tx: Tx, keys: KeyRing, subjectId: string): SubjectKey & { pseudonym: string; kind: SubjectKind } {
-  const row = byId(tx).get({ id: subjectId });
+export type LoadedSubjectKey = SubjectKey & { pseudonym: string; kind: SubjectKind };
+
+export async function loadSubjectKey(tx: Tx, keys: KeyRing, subjectId: string): Promise<LoadedSubjectKey> {
+  const row = await byId(tx).first({ id: subjectId });
   if (!row) throw new Error(`subject ${subjectId} has no key`);
   return { subjectId, kind: row.kind, pseudonym: auditName(row.kind, row.pseudonym), dataKey: keys.unwrapDataKey(row.wrappedKey, row.kekVersion, row.id) };
 }
 
 /** The data keys of several subjects, each unwrapped once however often it is asked for. */
-export function subjectKeys(tx: Tx, keys: KeyRing): (subjectId: string) => ReturnType<typeof loadSubjectKey> {
-  const known = new Map<string, ReturnType<typeof loadSubjectKey>>();
-  return (subjectId) => {
+export function subjectKeys(tx: Tx, keys: KeyRing): (subjectId: string) => Promise<LoadedSubjectKey> {
+  const known = new Map<string, LoadedSubjectKey>();
+  return async (subjectId) => {
     let key = known.get(subjectId);
-    if (!key) known.set(subjectId, (key = loadSubjectKey(tx, keys, subjectId)));
+    if (!key) known.set(subjectId, (key = await loadSubjectKey(tx, keys, subjectId)));
     return key;
   };
 }

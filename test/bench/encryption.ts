@@ -27,13 +27,13 @@ async function registrationsPerSecond(key: Uint8Array | undefined): Promise<numb
       }),
     );
     // Each young person is registered by a school and then a GP: every second registration makes a match.
-    const register = (i: number) =>
-      registerSignal({ ctx: ctxs[i % 2]!, input: { kind: 'involvement', ...signalBody(validBsn(i >> 1)) } as never });
-    for (let i = 0; i < 200; i++) register(N + i); // warm-up, other young people
+    const register = async (i: number) =>
+      await registerSignal({ ctx: ctxs[i % 2]!, input: { kind: 'involvement', ...signalBody(validBsn(i >> 1)) } as never });
+    for (let i = 0; i < 200; i++) await register(N + i); // warm-up, other young people
     const start = performance.now();
-    for (let i = 0; i < N; i++) register(i);
+    for (let i = 0; i < N; i++) await register(i);
     const seconds = (performance.now() - start) / 1000;
-    h.db.$client.close();
+    await h.store.close();
     return N / seconds;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -7,6 +7,8 @@ import autocannon from 'autocannon';
  */
 interface Plan {
   url: string;
+  /** Several instances: autocannon spreads the connections over them, round-robin. */
+  urls?: string[];
   method: 'GET' | 'POST';
   path: string;
   connections: number;
@@ -21,7 +23,8 @@ interface Plan {
 const plan = JSON.parse(fs.readFileSync(process.argv[2]!, 'utf8')) as Plan;
 let i = 0;
 const result = await autocannon({
-  url: plan.url,
+  // autocannon takes several URLs and spreads the connections over them (its README); its types say one.
+  url: (plan.urls?.length ? plan.urls : plan.url) as string,
   connections: plan.connections,
   ...(plan.amount ? { amount: plan.amount } : { duration: plan.duration ?? 10 }),
   requests: [

@@ -116,13 +116,13 @@ try {
   const results: Array<Record<string, string>> = [];
   // Each driver gets its own database; they take turns, ROUNDS times, so that neither has the quiet
   // moments of a shared machine alone, and the median of the rounds is the figure.
-  const pgUrl = await cluster.createDatabase();
+  const pgUrl = await cluster.createDatabase({ empty: true });
   const pool = new pg.Pool({ connectionString: pgUrl, max: POOL });
   const pgDb = drizzlePg({ client: pool, schema: t });
   await migratePg(pgDb, { migrationsFolder: PG_MIGRATIONS });
   await seed(pgDb);
 
-  const jsUrl = await cluster.createDatabase();
+  const jsUrl = await cluster.createDatabase({ empty: true });
   const client = postgres(jsUrl, { max: POOL, onnotice: () => {} });
   const jsDb = drizzlePostgresJs({ client, schema: t });
   await migratePostgresJs(jsDb, { migrationsFolder: PG_MIGRATIONS });

@@ -10,11 +10,16 @@ import { runRetention } from '../../src/jobs/retention.ts';
 import { openRuntime } from '../../src/runtime.ts';
 import { ROOT, signalBody, validBsn } from '../support/harness.ts';
 import { BIN, freePort, serviceToken } from '../support/process.ts';
+import { startTestPostgres } from '../support/postgres.ts';
+import { copyDatabase, copySqliteToPostgres, countRows } from './postgres.ts';
 import { type Progress, seed, type SeededAgency } from './seed.ts';
 
 /**
- * npm run bench [-- --small]: seeds a database, starts the service and a bare Hono endpoint,
- * loads both from a second process, and prints figures measured in this one run.
+ * npm run bench [-- --small] [-- --postgres [--instances N]]: seeds a database, starts the
+ * service and a bare Hono endpoint, loads both from a second process, and prints figures measured
+ * in this one run. With --postgres the same seed is copied into PostgreSQL (a throwaway cluster,
+ * or BETROKKEN_TEST_DATABASE_URL's) and the same loads run against 1 and N instances (default 3)
+ * of the service on it, spread round-robin, printed beside SQLite's.
  */
 const { values } = parseArgs({
   options: {
@@ -25,6 +30,8 @@ const { values } = parseArgs({
     connections: { type: 'string' },
     'sweep-signals': { type: 'string' },
     profile: { type: 'boolean' },
+    postgres: { type: 'boolean' },
+    instances: { type: 'string' },
   },
 });
 const small = values.small ?? false;
@@ -33,6 +40,11 @@ const SIGNALS = Number(values.signals ?? (small ? 50_000 : 5_000_000));
 const SWEEP = Number(values['sweep-signals'] ?? (small ? 10_000 : 1_000_000));
 const DURATION = Number(values.duration ?? (small ? 5 : 15));
 const CONNECTIONS = Number(values.connections ?? 50);
+const POSTGRES = values.postgres ?? false;
+const INSTANCES = Number(values.instances ?? 3);
+if (!Number.isInteger(INSTANCES) || INSTANCES < 1) throw new Error('--instances must be a whole number of at least 1');
+/** Every PostgreSQL instance must be one issuer to the agencies (a token from one serves at all). */
+const PG_ISSUER = 'http://betrokken.bench';
 const PROFILE_DIR = values.profile ? path.join(ROOT, 'bench', 'results', 'profiles') : undefined;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'betrokken-bench-'));
 
@@ -56,23 +68,34 @@ async function waitFor(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`${url} did not start`);
 }
 
-async function startService(dataDir: string): Promise<{ url: string; issuer: string; child: ChildProcess }> {
+interface Service {
+  url: string;
+  issuer: string;
+  child: ChildProcess;
+}
+
+/**
+ * Starts `betrokken start` on `dataDir` (with `env` on top). `waitForJobs`: until its first round
+ * of periodic jobs is done, so that the loads measure the service without them; of several
+ * instances on PostgreSQL only one runs a round, so only the first waits.
+ */
+async function startService(dataDir: string, env: Record<string, string> = {}, waitForJobs = true): Promise<Service> {
   const port = await freePort();
   const metricsPort = await freePort();
   // --profile: the service writes a V8 CPU profile (open it in Chrome DevTools) when it stops.
   const profile = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [];
   const child = spawn(process.execPath, [...profile, BIN, 'start'], {
     cwd: ROOT,
-    env: { ...process.env, BETROKKEN_DATA_DIR: dataDir, PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'warn', BETROKKEN_JOB_INTERVAL_S: '86400' },
+    env: { ...process.env, BETROKKEN_DATA_DIR: dataDir, PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'warn', BETROKKEN_JOB_INTERVAL_S: '86400', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/healthz`, child);
   // The server runs its periodic jobs a second after it starts; the loads measure it after that.
-  for (let i = 0; i < 1200 && !(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()).includes('betrokken_job_items_total{job="reminders"}'); i++) {
+  for (let i = 0; waitForJobs && i < 1200 && !(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()).includes('betrokken_job_items_total{job="reminders"}'); i++) {
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, issuer: `http://localhost:${port}`, child };
+  return { url, issuer: env.BETROKKEN_ISSUER ?? `http://localhost:${port}`, child };
 }
 
 /** Stops the service and waits for it to exit (so a --profile is written before the next phase). */
@@ -104,10 +127,68 @@ function load(plan: Record<string, unknown>): LoadResult {
   return JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult;
 }
 
-async function tokensFor(service: { url: string }, agencies: SeededAgency[]): Promise<string[]> {
+async function tokensFor(service: { url: string; issuer: string }, agencies: SeededAgency[]): Promise<string[]> {
   const registrants = agencies.filter((x) => x.type !== 'wij');
-  return Promise.all(registrants.map((a) => serviceToken(service, { id: a.id, key: a.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string })));
+  return Promise.all(registrants.map((a) => tokenFor(service, a)));
 }
+
+function tokenFor(service: { url: string; issuer: string }, agency: SeededAgency): Promise<string> {
+  return serviceToken(service, { id: agency.id, key: agency.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string }, service.issuer);
+}
+
+/** Form bodies for the token load: each assertion is good for one token (replays are refused), so the load has a fixed amount. */
+async function assertionBodies(issuer: string, agencies: SeededAgency[]): Promise<string[]> {
+  const assertions: string[] = [];
+  const pems = agencies.map((a) => a.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+  const assertionCount = small ? 5_000 : 20_000;
+  while (assertions.length < assertionCount) {
+    const chunk = await Promise.all(
+      Array.from({ length: 500 }, (_, j) => {
+        const k = 1 + ((assertions.length + j) % (agencies.length - 1));
+        return signClientAssertion(pems[k]!, { agencyId: agencies[k]!.id, audience: issuer, lifetimeS: 290 });
+      }),
+    );
+    for (const assertion of chunk) {
+      assertions.push(new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }).toString());
+    }
+  }
+  return assertions;
+}
+
+interface PgRun {
+  instances: number;
+  register: LoadResult;
+  notices: LoadResult;
+  tokens: LoadResult;
+}
+
+/**
+ * The loads against `instances` service processes on a fresh copy of the seeded PostgreSQL
+ * database, connections spread round-robin: registrations, reading notices, token issuance.
+ */
+async function postgresRun(adminUrl: string, keysDir: string, agencies: SeededAgency[], subjects: number, instances: number): Promise<PgRun> {
+  const url = await copyDatabase(adminUrl, PG_SEED, `bench_run_${instances}`);
+  const env = { BETROKKEN_DATABASE_URL: url, BETROKKEN_KEYS_DIR: keysDir, BETROKKEN_ISSUER: PG_ISSUER };
+  const services: Service[] = [];
+  try {
+    for (let i = 0; i < instances; i++) services.push(await startService(path.join(work, `pg-${instances}-${i}`), env, i === 0));
+    const urls = services.map((s) => s.url);
+    const connections = Math.ceil(CONNECTIONS / instances) * instances;
+    const tokens = await tokensFor(services[0]!, agencies);
+    const signalsBefore = await countRows(url, 'signals');
+    const register = load({ urls, connections, method: 'POST', path: '/v1/signals', contentType: 'application/json', tokens, bodies: registerBodies(subjects, 50_000, 0) });
+    if ((await countRows(url, 'signals')) <= signalsBefore) throw new Error('the registrations did not reach PostgreSQL: the service does not use BETROKKEN_DATABASE_URL');
+    const notices = load({ urls, connections, method: 'GET', path: '/v1/notices?limit=20', tokens });
+    const bodies = await assertionBodies(PG_ISSUER, agencies);
+    const tokenIssue = load({ urls, connections, method: 'POST', path: '/oauth/token', contentType: 'application/x-www-form-urlencoded', bodies, amount: bodies.length, duration: undefined });
+    return { instances, register, notices, tokens: tokenIssue };
+  } finally {
+    for (const s of services) await stopService(s.child);
+  }
+}
+
+/** The PostgreSQL database every run copies: the seed, before any load touched it. */
+const PG_SEED = 'bench_seed';
 
 /** Registration bodies: half new young people, half already registered (so matches happen). */
 function registerBodies(subjects: number, count: number, offset: number): string[] {
@@ -151,25 +232,19 @@ async function main() {
   const seedStart = performance.now();
   const agencies = await seed(fullDir, { subjects: SUBJECTS, signals: SIGNALS }, bar);
   results.seedSeconds = Math.round((performance.now() - seedStart) / 100) / 10;
+  // The same seed in PostgreSQL, copied before the SQLite loads write to it.
+  const cluster = POSTGRES ? await startTestPostgres() : undefined;
+  if (cluster) {
+    log('copying the seed into PostgreSQL');
+    const copyStart = performance.now();
+    await copySqliteToPostgres(path.join(fullDir, 'betrokken.db'), cluster.adminUrl, PG_SEED, bar);
+    results.pgCopySeconds = Math.round((performance.now() - copyStart) / 100) / 10;
+  }
   const full = await registerRun(fullDir, agencies, SUBJECTS, 0);
   const service = full.service;
   const tokens = await tokensFor(service, agencies);
   const notices = load({ url: service.url, method: 'GET', path: '/v1/notices?limit=20', tokens });
-  // Each assertion is good for one token (replays are refused), so the load has a fixed amount.
-  const assertions: string[] = [];
-  const pems = agencies.map((a) => a.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
-  const assertionCount = small ? 5_000 : 20_000;
-  while (assertions.length < assertionCount) {
-    const chunk = await Promise.all(
-      Array.from({ length: 500 }, (_, j) => {
-        const k = 1 + ((assertions.length + j) % (agencies.length - 1));
-        return signClientAssertion(pems[k]!, { agencyId: agencies[k]!.id, audience: service.issuer, lifetimeS: 290 });
-      }),
-    );
-    for (const assertion of chunk) {
-      assertions.push(new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }).toString());
-    }
-  }
+  const assertions = await assertionBodies(service.issuer, agencies);
   const tokenIssue = load({ url: service.url, method: 'POST', path: '/oauth/token', contentType: 'application/x-www-form-urlencoded', bodies: assertions, amount: assertions.length, duration: undefined });
   const rss = peakRssMb(service.child.pid!);
   await stopService(service.child);
@@ -180,9 +255,21 @@ async function main() {
   await seed(sweepDir, { subjects: SWEEP, signals: SWEEP, expired: true }, bar);
   const deps = await openRuntime(loadConfig({ BETROKKEN_DATA_DIR: sweepDir }), pino({ level: 'silent' }));
   const sweepStart = performance.now();
-  const sweep = runRetention(deps, bar);
+  const sweep = await runRetention(deps, bar);
   const sweepSeconds = Math.round((performance.now() - sweepStart) / 100) / 10;
-  deps.db.$client.close();
+  await deps.store.close();
+
+  const pgRuns: PgRun[] = [];
+  if (cluster) {
+    try {
+      for (const n of [...new Set([1, INSTANCES])]) {
+        log(`PostgreSQL, ${n} instance${n === 1 ? '' : 's'}`);
+        pgRuns.push(await postgresRun(cluster.adminUrl, path.join(fullDir, 'keys'), agencies, SUBJECTS, n));
+      }
+    } finally {
+      await cluster.stop();
+    }
+  }
 
   const ratio = (r: LoadResult) => Math.round((r.rps / bareResult.rps) * 1000) / 10;
   Object.assign(results, {
@@ -194,6 +281,7 @@ async function main() {
     tokens: { ...tokenIssue, ratioToBarePct: ratio(tokenIssue) },
     peakRssMb: rss,
     retention: { ...sweep, seconds: sweepSeconds },
+    ...(pgRuns.length ? { postgres: pgRuns.map((r) => ({ instances: r.instances, register: { ...r.register, ratioToBarePct: ratio(r.register) }, notices: { ...r.notices, ratioToBarePct: ratio(r.notices) }, tokens: { ...r.tokens, ratioToBarePct: ratio(r.tokens) } })) } : {}),
   });
 
   const row = (name: string, r: LoadResult) =>
@@ -209,6 +297,17 @@ async function main() {
   console.log(`service peak RSS: ${rss} MB`);
   console.log(`retention sweep: ${sweep.expired} signals ended in ${sweepSeconds} s`);
   console.log(`seeding took ${results.seedSeconds} s`);
+  if (pgRuns.length) {
+    // The same loads on the same seed: SQLite (one process) beside PostgreSQL with 1 and N instances.
+    const cell = (r: LoadResult) => `${String(Math.round(r.rps)).padStart(7)} ${String(r.p99).padStart(6)} ${String(ratio(r)).padStart(6)}%${r.non2xx || r.errors ? '!' : ' '}`;
+    const heads = ['SQLite', ...pgRuns.map((r) => `PostgreSQL ×${r.instances}`)];
+    console.log(`\nreq/s, p99 ms and share of bare Hono per store (! marks non-2xx or errors; PostgreSQL copied in ${results.pgCopySeconds} s)\n`);
+    console.log(`${'load'.padEnd(16)}${heads.map((h) => h.padStart(24)).join('')}`);
+    const line = (name: string, sqlite: LoadResult, pick: (r: PgRun) => LoadResult) => console.log(`${name.padEnd(16)}${[sqlite, ...pgRuns.map(pick)].map((r) => cell(r).padStart(24)).join('')}`);
+    line('register', full.result, (r) => r.register);
+    line('read notices', notices, (r) => r.notices);
+    line('token issuance', tokenIssue, (r) => r.tokens);
+  }
   const outDir = path.join(ROOT, 'bench', 'results');
   fs.mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `${new Date().toISOString().replace(/[:.]/g, '-')}${small ? '-small' : ''}.json`);

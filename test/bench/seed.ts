@@ -8,6 +8,7 @@ import { parseAgencyPublicKey } from '../../src/crypto/agency-keys.ts';
 import { newId } from '../../src/crypto/ids.ts';
 import { newDataKey } from '../../src/crypto/seal.ts';
 import { openRuntime } from '../../src/runtime.ts';
+import { sqliteDb } from '../../src/store/db.ts';
 import { validBsn } from '../support/harness.ts';
 
 export type Progress = (phase: string, done: number, total: number) => void;
@@ -37,7 +38,7 @@ export async function seed(
   for (let i = 0; i < count; i++) {
     const type = i === 0 ? 'wij' : TYPES[i % TYPES.length]!;
     const pair = generateKeyPairSync('ed25519');
-    const rec = addAgency(deps, {
+    const rec = await addAgency(deps, {
       name: `${type} ${i}`,
       type,
       municipality: '0014',
@@ -48,7 +49,7 @@ export async function seed(
     agencies.push({ id: rec.id, type, privateKey: pair.privateKey });
   }
   const registrants = agencies.filter((a) => a.type !== 'wij');
-  const db = deps.db.$client;
+  const db = sqliteDb(deps.store).$client;
   db.pragma('synchronous = OFF');
   const insertSubject = db.prepare('insert into subjects (id, pseudonym, wrapped_key, kek_version, created_at) values (?, ?, ?, ?, ?)');
   const insertSignal = db.prepare(
@@ -91,7 +92,7 @@ export async function seed(
   }
   db.pragma('synchronous = NORMAL');
   db.pragma('wal_checkpoint(TRUNCATE)');
-  db.close();
+  await deps.store.close();
   if (made !== opts.signals) throw new Error(`seeded ${made} signals, wanted ${opts.signals}`);
   return agencies;
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/store/db.ts';
+import { openStore } from '../../src/store/db.ts';
 import { verifyAuditChain } from '../../src/store/audit.ts';
 import { signalBody, validBsn } from '../support/harness.ts';
 import { addAgenciesByCli, type Server, serviceToken, startServer } from '../support/process.ts';
@@ -82,8 +82,8 @@ describe('kill -9 during registrations', () => {
     } finally {
       db.close();
     }
-    const check = openDatabase(path.join(dataDir, 'betrokken.db'));
-    expect(verifyAuditChain(check).ok).toBe(true);
-    check.$client.close();
+    const check = openStore(path.join(dataDir, 'betrokken.db'));
+    expect((await verifyAuditChain(check.reader)).ok).toBe(true);
+    await check.close();
   }, 120_000);
 });

@@ -53,7 +53,7 @@ describe('headers on every response (NL GOV API Design Rules)', () => {
   it('keeps the headers on an unexpected error', async () => {
     const h = await createHarness();
     const token = await h.token(await h.agency('school'));
-    h.db.$client.close();
+    await h.store.close();
     const res = await h.call('GET', '/v1/signals', { token });
     expect(res.status).toBe(500);
     expect(res.headers.get('api-version')).toMatch(SEMVER);

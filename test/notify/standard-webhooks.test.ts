@@ -31,7 +31,7 @@ const headersOf = (r: Received) => ({ 'webhook-id': r.id, 'webhook-timestamp': r
 
 describe('Standard Webhooks v1 (HMAC) for agencies that choose a secret', () => {
   it('the stock standardwebhooks package verifies real deliveries with the secret shown once', async () => {
-    const { webhookSecret } = setAgencyWebhook(h.deps, school.id, receiver.url, { secret: true });
+    const { webhookSecret } = await setAgencyWebhook(h.deps, school.id, receiver.url, { secret: true });
     expect(webhookSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     await makeNotice();
     const got = receiver.received.at(-1)!;
@@ -51,30 +51,30 @@ describe('Standard Webhooks v1 (HMAC) for agencies that choose a secret', () => 
   });
 
   it('keeps the secret sealed at rest and out of every listing', async () => {
-    const { webhookSecret } = setAgencyWebhook(h.deps, school.id, receiver.url, { secret: true });
+    const { webhookSecret } = await setAgencyWebhook(h.deps, school.id, receiver.url, { secret: true });
     const raw = Buffer.from(webhookSecret!.slice('whsec_'.length), 'base64');
     const image = h.db.$client.serialize();
     expect(image.includes(raw)).toBe(false);
     expect(image.includes(Buffer.from(webhookSecret!))).toBe(false);
     const row = h.db.$client.prepare('select webhook_secret from agencies where id = ?').get(school.id) as { webhook_secret: Buffer };
     expect(row.webhook_secret.length).toBeGreaterThan(raw.length); // sealed: version, nonce, ciphertext, tag
-    const listed = listAgencies(h.deps).find((a) => a.id === school.id)!;
+    const listed = (await listAgencies(h.deps)).find((a) => a.id === school.id)!;
     expect(listed.webhookSigning).toBe('v1+v1a');
-    expect(JSON.stringify(listAgencies(h.deps))).not.toContain(webhookSecret!.slice(6, 20));
+    expect(JSON.stringify(await listAgencies(h.deps))).not.toContain(webhookSecret!.slice(6, 20));
     const audit = h.db.$client.prepare("select action from audit_log where resource = ? and action like 'agency.webhook%'").all(school.id);
     expect(audit).toEqual([{ action: 'agency.webhook_secret' }]);
   });
 
   it('a new secret replaces the old one; registering the URL without --secret goes back to v1a only', async () => {
-    const first = setAgencyWebhook(h.deps, school.id, receiver.url, { secret: true }).webhookSecret!;
-    const second = setAgencyWebhook(h.deps, school.id, receiver.url, { secret: true }).webhookSecret!;
+    const first = (await setAgencyWebhook(h.deps, school.id, receiver.url, { secret: true })).webhookSecret!;
+    const second = (await setAgencyWebhook(h.deps, school.id, receiver.url, { secret: true })).webhookSecret!;
     expect(second).not.toBe(first);
     await makeNotice();
     const signed = receiver.received.at(-1)!;
     expect(() => new Webhook(first).verify(signed.body, headersOf(signed))).toThrow();
     expect(new Webhook(second).verify(signed.body, headersOf(signed))).toBeTruthy();
 
-    const plain = setAgencyWebhook(h.deps, school.id, receiver.url);
+    const plain = await setAgencyWebhook(h.deps, school.id, receiver.url);
     expect(plain.webhookSecret).toBeUndefined();
     expect(plain.webhookSigning).toBe('v1a');
     await makeNotice();
@@ -83,7 +83,7 @@ describe('Standard Webhooks v1 (HMAC) for agencies that choose a secret', () => 
     expect(() => new Webhook(second).verify(unsigned.body, headersOf(unsigned))).toThrow();
   });
 
-  it('refuses a secret without a webhook URL', () => {
-    expect(() => setAgencyWebhook(h.deps, school.id, null, { secret: true })).toThrow(expect.objectContaining({ code: 'validation_failed' }));
+  it('refuses a secret without a webhook URL', async () => {
+    await expect(setAgencyWebhook(h.deps, school.id, null, { secret: true })).rejects.toThrow(expect.objectContaining({ code: 'validation_failed' }));
   });
 });

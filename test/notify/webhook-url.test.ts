@@ -10,7 +10,6 @@ import { checkWebhookUrl } from '../../src/app/webhook-url.ts';
 import { createLogger } from '../../src/log.ts';
 import { deliverDue } from '../../src/notify/delivery.ts';
 import { DESTINATION_REFUSED, postWebhook } from '../../src/notify/post.ts';
-import { inTransaction } from '../../src/store/db.ts';
 import { listDeliveries } from '../../src/store/notices.ts';
 import { createHarness, signalBody, validBsn } from '../support/harness.ts';
 import { cli } from '../support/process.ts';
@@ -124,11 +123,11 @@ describe('webhook destinations at delivery', () => {
       await h.call('POST', '/v1/signals', { token: await h.token(school), body: signalBody(validBsn(1)) });
       await h.call('POST', '/v1/signals', { token: await h.token(gp), body: signalBody(validBsn(1)) });
       expect(await deliverDue(h.deps, { timeoutMs: 1_000, retryWindowMs: 3_600_000, backoffMs: 1_000, concurrency: 2 })).toMatchObject({ delivered: 0, retried: 1 });
-      expect(inTransaction(h.db, (tx) => listDeliveries(tx, { agencyId: school.id }))[0]).toMatchObject({ lastError: DESTINATION_REFUSED });
+      expect((await h.store.transaction(async (tx) => listDeliveries(tx, { agencyId: school.id })))[0]).toMatchObject({ lastError: DESTINATION_REFUSED });
       expect(lines.find((l) => l.msg?.toString().startsWith('webhook destination refused'))).toMatchObject({ agencyId: school.id, host: '169.254.169.254' });
       expect(receiver.received).toHaveLength(0);
       // Registering it again through the use case is refused outright.
-      expect(() => setAgencyWebhook(h.deps, school.id, 'https://169.254.169.254/x')).toThrow(expect.objectContaining({ code: 'webhook_address_refused' }));
+      await expect(setAgencyWebhook(h.deps, school.id, 'https://169.254.169.254/x')).rejects.toThrow(expect.objectContaining({ code: 'webhook_address_refused' }));
     } finally {
       await receiver.stop();
     }

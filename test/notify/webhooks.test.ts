@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NoticeView } from '../../src/app/notice-schemas.ts';
 import { type DeliveryOptions, deliverDue } from '../../src/notify/delivery.ts';
-import { inTransaction } from '../../src/store/db.ts';
 import { listDeliveries, requeueFailed } from '../../src/store/notices.ts';
 import { type Harness, signalBody, type TestAgency, validBsn } from '../support/harness.ts';
 import { Receiver, verifyStandardWebhook, webhookRegion } from '../support/receiver.ts';
@@ -24,7 +23,7 @@ async function makeNotice(n = 1): Promise<void> {
   await h.call('POST', '/v1/signals', { token: ts, body: signalBody(validBsn(n)) });
   await h.call('POST', '/v1/signals', { token: tg, body: signalBody(validBsn(n)) });
 }
-const deliveries = () => inTransaction(h.db, (tx) => listDeliveries(tx, { agencyId: school.id }));
+const deliveries = () => h.store.transaction(async (tx) => listDeliveries(tx, { agencyId: school.id }));
 
 describe('webhook delivery', () => {
   it('delivers the inbox notice, signed so that the published key verifies it', async () => {
@@ -43,14 +42,14 @@ describe('webhook delivery', () => {
     expect(verifyStandardWebhook(jwks, { ...got, timestamp: String(Number(got.timestamp) + 1) })).toBe(false);
     // Delivered once: a second round sends nothing.
     expect(await deliverDue(h.deps, OPTS)).toEqual({ delivered: 0, retried: 0, failed: 0 });
-    expect(deliveries()[0]).toMatchObject({ delivery: 'delivered', attempts: 1 });
+    expect((await deliveries())[0]).toMatchObject({ delivery: 'delivered', attempts: 1 });
   });
 
   it('receiver down, then up: delivered after a retry', async () => {
     await receiver.stop();
     await makeNotice();
     expect(await deliverDue(h.deps, OPTS)).toMatchObject({ retried: 1 });
-    expect(deliveries()[0]).toMatchObject({ delivery: 'pending', attempts: 1, lastError: 'ECONNREFUSED' });
+    expect((await deliveries())[0]).toMatchObject({ delivery: 'pending', attempts: 1, lastError: 'ECONNREFUSED' });
     await receiver.start();
     expect(await deliverDue(h.deps, OPTS)).toMatchObject({ delivered: 0 }); // not due yet: backoff
     h.clock.advanceDays(1 / 24);
@@ -65,7 +64,7 @@ describe('webhook delivery', () => {
     const due: number[] = [];
     for (let i = 0; i < 3; i++) {
       expect(await deliverDue(h.deps, OPTS)).toMatchObject({ retried: 1 });
-      const next = Date.parse(deliveries()[0]!.nextAttemptAt!);
+      const next = Date.parse((await deliveries())[0]!.nextAttemptAt!);
       due.push(next - h.clock.now().getTime());
       h.clock.set(new Date(next).toISOString());
     }
@@ -81,7 +80,7 @@ describe('webhook delivery', () => {
     receiver.respond = () => ({ status: 200, delayMs: 1500 });
     await makeNotice();
     expect(await deliverDue(h.deps, OPTS)).toMatchObject({ retried: 1 });
-    expect(deliveries()[0]!.lastError).toBe('timeout');
+    expect((await deliveries())[0]!.lastError).toBe('timeout');
     receiver.respond = () => ({ status: 200 });
     h.clock.advanceDays(1 / 24);
     expect(await deliverDue(h.deps, OPTS)).toMatchObject({ delivered: 1 });
@@ -92,7 +91,7 @@ describe('webhook delivery', () => {
     receiver.respond = () => ({ status: 307, location: elsewhere.url });
     await makeNotice();
     expect(await deliverDue(h.deps, OPTS)).toMatchObject({ retried: 1 });
-    expect(deliveries()[0]!.lastError).toBe('HTTP 307');
+    expect((await deliveries())[0]!.lastError).toBe('HTTP 307');
     expect(elsewhere.received).toHaveLength(0);
     await elsewhere.stop();
   });
@@ -103,7 +102,7 @@ describe('webhook delivery', () => {
     await deliverDue(h.deps, OPTS);
     h.clock.advanceDays(1.01);
     expect(await deliverDue(h.deps, OPTS)).toMatchObject({ failed: 1 });
-    expect(deliveries()[0]).toMatchObject({ delivery: 'failed', lastError: 'HTTP 503' });
+    expect((await deliveries())[0]).toMatchObject({ delivery: 'failed', lastError: 'HTTP 503' });
     const inbox = (await (await h.call('GET', '/v1/notices', { token: await h.token(school) })).json()) as { items: unknown[] };
     expect(inbox.items).toHaveLength(1);
     const metrics = await h.metrics();
@@ -112,12 +111,12 @@ describe('webhook delivery', () => {
     expect(metrics).toMatch(/betrokken_notices_delivery\{state="failed"\} 1/);
 
     receiver.respond = () => ({ status: 200 });
-    expect(inTransaction(h.db, (tx) => requeueFailed(tx, { agencyId: school.id }, h.clock.now().toISOString()))).toBe(1);
+    expect(await h.store.transaction(async (tx) => requeueFailed(tx, { agencyId: school.id }, h.clock.now().toISOString()))).toBe(1);
     expect(await deliverDue(h.deps, OPTS)).toMatchObject({ delivered: 1 });
   });
 
   it('agencies without a webhook only have their inbox', async () => {
     await makeNotice();
-    expect(inTransaction(h.db, (tx) => listDeliveries(tx, { agencyId: gp.id }))).toEqual([]);
+    expect(await h.store.transaction(async (tx) => listDeliveries(tx, { agencyId: gp.id }))).toEqual([]);
   });
 });

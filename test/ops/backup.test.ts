@@ -7,7 +7,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BackupError, backupDatabase, restoreDatabase } from '../../src/app/backup.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openRuntime } from '../../src/runtime.ts';
-import { inTransaction } from '../../src/store/db.ts';
 import { findOrCreateSubject } from '../../src/store/subjects.ts';
 import { ROOT, signalBody, validBsn } from '../support/harness.ts';
 import { addAgenciesByCli, BIN, cli, serviceToken, startServer } from '../support/process.ts';
@@ -107,8 +106,8 @@ describe('backup and restore', { timeout: 120_000 }, () => {
     const root = tempDir();
     const config = loadConfig({ BETROKKEN_DATA_DIR: path.join(root, 'data') });
     const deps = await openRuntime(config, pino({ level: 'silent' }));
-    inTransaction(deps.db, (tx) => findOrCreateSubject(tx, deps.keys, 'd'.repeat(64), new Date()));
-    deps.db.$client.close();
+    await deps.store.transaction(async (tx) => findOrCreateSubject(tx, deps.keys, 'd'.repeat(64), new Date()));
+    await deps.store.close();
     await backupDatabase(config, path.join(root, 'b1'), new Date());
     await expect(backupDatabase(config, path.join(root, 'b1'), new Date())).rejects.toThrow(/is not empty/);
     // Restoring onto a machine whose keys directory lacks the KEK the backup was sealed under.
@@ -126,7 +125,7 @@ describe('backup and restore', { timeout: 120_000 }, () => {
     const env = { BETROKKEN_DATA_DIR: path.join(root, 'data'), BETROKKEN_DB_ENCRYPTION: 'on' };
     const config = loadConfig(env);
     const deps = await openRuntime(config, pino({ level: 'silent' }));
-    deps.db.$client.close();
+    await deps.store.close();
     const report = await backupDatabase(config, path.join(root, 'b'), new Date());
     expect(report.encrypted).toBe(true);
     expect(report.keyFiles).toContain('database.key');
@@ -136,6 +135,6 @@ describe('backup and restore', { timeout: 120_000 }, () => {
     for (const f of [`${config.dbFile}-wal`, `${config.dbFile}-shm`]) fs.rmSync(f, { force: true });
     await restoreDatabase(config, path.join(root, 'b'));
     const reopened = await openRuntime(config, pino({ level: 'silent' }));
-    reopened.db.$client.close();
+    await reopened.store.close();
   });
 });

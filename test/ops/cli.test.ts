@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,19 +6,21 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { COMMANDS } from '../../src/cli-help.ts';
 import { runCli } from '../../src/cli.ts';
 import { ROOT } from '../support/harness.ts';
-import { addAgenciesByCli, cli } from '../support/process.ts';
+import { startOidcProvider, loopbackCertificate } from '../support/oidc-provider.ts';
+import { addAgenciesByCli, BIN, type CliAgency, cli, freePort } from '../support/process.ts';
 import { snapshotDir } from '../support/snapshot.ts';
 
 let root: string;
 let populated: string;
 let env: Record<string, string>;
+let agencies: Record<string, CliAgency>;
 
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'betrokken-cli-'));
   populated = path.join(root, 'data');
   env = { BETROKKEN_DATA_DIR: populated, LOG_LEVEL: 'silent' };
   expect(cli(['migrate'], env).code).toBe(0);
-  addAgenciesByCli(populated, env, [
+  agencies = addAgenciesByCli(populated, env, [
     ['OBS De Starter', 'school', []],
     ['WIJ Selwerd', 'wij', ['--district', 'selwerd', '--district', 'paddepoel']],
   ]);
@@ -111,6 +114,10 @@ describe('the real command line', { timeout: 60_000 }, () => {
     [['policy', 'check'], /missing FILE/],
     [['jobs', 'run', 'nonsense'], /unknown job nonsense/],
     [['assertion', '--agency'], /argument missing/],
+    [['agency', 'oidc', '--issuer', 'https://idp.example'], /missing --agency ID.*agency oidc --help/],
+    [['agency', 'oidc', '--agency', 'agy_x'], /missing --issuer URL/],
+    [['agency', 'oidc', '--agency', 'agy_x', '--issuer', 'https://idp.example'], /missing --client-id ID/],
+    [['agency', 'oidc', '--agency', 'agy_x', '--remove', '--issuer', 'https://idp.example'], /--remove takes no --issuer/],
     [['frobnicate'], /unknown command frobnicate/],
   ])('betrokken %j: one clear line, exit 2, nothing changed', async (args, message) => {
     const before = snapshotDir(populated);
@@ -137,5 +144,66 @@ describe('the real command line', { timeout: 60_000 }, () => {
     expect(columnStarts(lines[0]!)).toEqual(columnStarts(lines[1]!));
     expect(columnStarts(lines[0]!)).toHaveLength(7);
     expect(res.stdout).toContain('districts=selwerd,paddepoel');
+  });
+});
+
+/** Runs the real command line without blocking this process, which serves the provider it calls. */
+function cliAsync(args: string[], extraEnv: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env, ...extraEnv } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('agency oidc: an agency provider for console sign-in', { timeout: 60_000 }, () => {
+  it("checks the issuer's discovery over https, stores it, prints what to register, and removes it", async () => {
+    const tls = loopbackCertificate(root);
+    const idp = await startOidcProvider({ clients: [], accounts: {}, tls });
+    try {
+      const school = agencies['OBS De Starter']!.id;
+      const trust = { NODE_EXTRA_CA_CERTS: tls.certFile, BETROKKEN_ISSUER: 'https://index.example' };
+      const set = await cliAsync(['agency', 'oidc', '--agency', school, '--issuer', idp.issuer, '--client-id', 'betrokken'], trust);
+      expect(set.stderr).toBe('');
+      expect(set.code).toBe(0);
+      expect(set.stdout).toContain(`${school}  issuer=${idp.issuer}  client_id=betrokken`);
+      expect(set.stdout).toContain('private_key_jwt');
+      expect(set.stdout).toContain('jwks_uri https://index.example/.well-known/jwks.json');
+      expect(idp.discoveryReads).toBe(1);
+      // Without trust in the provider's certificate, nothing is stored.
+      const untrusted = await cliAsync(['agency', 'oidc', '--agency', agencies['WIJ Selwerd']!.id, '--issuer', idp.issuer, '--client-id', 'betrokken'], {});
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.stderr).toMatch(/oidc_discovery_failed/);
+      const removed = await cliAsync(['agency', 'oidc', '--agency', school, '--remove'], {});
+      expect(removed.code).toBe(0);
+      expect(removed.stdout).toMatch(/OpenID sign-in removed/);
+      const again = await cliAsync(['agency', 'oidc', '--agency', agencies['WIJ Selwerd']!.id, '--remove'], {});
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(/had no OpenID provider/);
+    } finally {
+      await idp.close();
+    }
+  });
+
+  it.each([
+    ['an http issuer', (port: number) => `http://127.0.0.1:${port}`, /must use https.*oidc_insecure_issuer/],
+    ['an issuer that does not answer', (port: number) => `https://127.0.0.1:${port}`, /cannot be read.*oidc_discovery_failed/],
+  ])('refuses %s in one line, exit 1, nothing stored', async (_label, issuer, message) => {
+    const agency = agencies['OBS De Starter']!.id;
+    const res = await run(['agency', 'oidc', '--agency', agency, '--issuer', issuer(await freePort()), '--client-id', 'betrokken'], populated);
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    expect(res.stderr).toMatch(message);
+    expect((await run(['agency', 'oidc', '--agency', agency, '--remove'], populated)).stdout).toMatch(/had no OpenID provider/);
+  });
+
+  it('refuses an unknown agency', async () => {
+    const res = await run(['agency', 'oidc', '--agency', 'agy_nobody', '--remove'], populated);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/agency_not_found/);
   });
 });

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { KeyRingError, loadKeyRing, rotateKeys } from '../../src/crypto/key-ring.ts';
 import { openRuntime } from '../../src/runtime.ts';
-import { inTransaction } from '../../src/store/db.ts';
+import { sqliteDb } from '../../src/store/db.ts';
 import { readKekCanaries } from '../../src/store/key-canaries.ts';
 import { findOrCreateSubject } from '../../src/store/subjects.ts';
 import { cli, freePort } from '../support/process.ts';
@@ -27,8 +27,8 @@ const open = (env: Record<string, string>) => openRuntime(loadConfig(env), pino(
 /** Opens the runtime, adds a young person sealed under the current KEK, and closes it. */
 async function withSubject(env: Record<string, string>, pseudonym: string): Promise<void> {
   const deps = await open(env);
-  inTransaction(deps.db, (tx) => findOrCreateSubject(tx, deps.keys, pseudonym, new Date()));
-  deps.db.$client.close();
+  await deps.store.transaction(async (tx) => findOrCreateSubject(tx, deps.keys, pseudonym, new Date()));
+  await deps.store.close();
 }
 
 function copyDir(from: string, to: string): void {
@@ -39,13 +39,13 @@ describe('key-encryption keys are checked before the service listens', { timeout
   it('seals a canary for the first KEK, and one for each version keys rotate adds', async () => {
     const { dir, env } = dataDir();
     const deps = await open(env);
-    expect([...readKekCanaries(deps.db).keys()]).toEqual([1]);
-    deps.db.$client.close();
+    expect([...(await readKekCanaries(deps.store.reader)).keys()]).toEqual([1]);
+    await deps.store.close();
     const rotated = cli(['keys', 'rotate'], env);
     expect(rotated.code).toBe(0);
     const again = await open(env);
-    expect([...readKekCanaries(again.db).keys()].sort()).toEqual([1, 2]);
-    again.db.$client.close();
+    expect([...(await readKekCanaries(again.store.reader)).keys()].sort()).toEqual([1, 2]);
+    await again.store.close();
     expect(fs.existsSync(path.join(dir, 'keys', 'kek-0002.key'))).toBe(true);
   });
 
@@ -69,7 +69,7 @@ describe('key-encryption keys are checked before the service listens', { timeout
 
   it('a wrong KEK (right file name, other bytes) is refused by its canary', async () => {
     const { dir, env } = dataDir();
-    await (await open(env)).db.$client.close();
+    await (await open(env)).store.close();
     fs.writeFileSync(path.join(dir, 'keys', 'kek-0001.key'), Buffer.alloc(32, 7).toString('base64'));
     await expect(open(env)).rejects.toThrow(/kek-0001\.key in .* is not the key-encryption key version 1 of this database/);
     const res = cli(['migrate'], env);
@@ -82,8 +82,8 @@ describe('key-encryption keys are checked before the service listens', { timeout
     await withSubject(env, 'c'.repeat(64));
     const dropCanaries = async () => {
       const deps = await open(env);
-      deps.db.$client.prepare("delete from meta where key like 'kek_canary:%'").run();
-      deps.db.$client.close();
+      sqliteDb(deps.store).$client.prepare("delete from meta where key like 'kek_canary:%'").run();
+      await deps.store.close();
     };
     await dropCanaries();
     const right = fs.readFileSync(path.join(dir, 'keys', 'kek-0001.key'));
@@ -92,13 +92,13 @@ describe('key-encryption keys are checked before the service listens', { timeout
     await expect(open(env)).rejects.toThrow(/kek-0001\.key .* is not the key-encryption key version 1/);
     fs.writeFileSync(path.join(dir, 'keys', 'kek-0001.key'), right);
     const deps = await open(env);
-    expect([...readKekCanaries(deps.db).keys()]).toEqual([1]);
-    deps.db.$client.close();
+    expect([...(await readKekCanaries(deps.store.reader)).keys()]).toEqual([1]);
+    await deps.store.close();
   });
 
   it('a rotated ring still opens the canary of every older version', async () => {
     const { dir, env } = dataDir();
-    await (await open(env)).db.$client.close();
+    await (await open(env)).store.close();
     await rotateKeys(path.join(dir, 'keys'));
     const ring = await loadKeyRing(path.join(dir, 'keys'));
     expect(ring.kekVersions()).toEqual([1, 2]);

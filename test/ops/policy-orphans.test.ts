@@ -26,9 +26,9 @@ async function setup() {
   const env = { BETROKKEN_DATA_DIR: path.join(root, 'data') };
   const deps = await openRuntime(loadConfig(env), silent, undefined, { orphans: 'refuse' });
   const key = async () => parseAgencyPublicKey(generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }) as string);
-  const wij = addAgency(deps, { name: 'WIJ Selwerd', type: 'wij', municipality: '0014', districts: ['selwerd'], grants: [], publicKey: await key() });
-  const police = addAgency(deps, { name: 'Politie Noord', type: 'police', municipality: '0014', districts: [], grants: [], publicKey: await key() });
-  deps.db.$client.close();
+  const wij = await addAgency(deps, { name: 'WIJ Selwerd', type: 'wij', municipality: '0014', districts: ['selwerd'], grants: [], publicKey: await key() });
+  const police = await addAgency(deps, { name: 'Politie Noord', type: 'police', municipality: '0014', districts: [], grants: [], publicKey: await key() });
+  await deps.store.close();
   const policy = (edit: (p: { agencyTypes: Record<string, { scopes: string[] }> }) => void) => {
     const doc = YAML.parse(fs.readFileSync(policyPath('groningen'), 'utf8'));
     edit(doc);
@@ -50,9 +50,9 @@ describe('a policy that drops what existing agencies use', { timeout: 60_000 }, 
       new RegExp(`drops what existing agencies use: ${police.id} "Politie Noord" \\(type police is not in the policy\\).*--allow-orphans`),
     );
     // The operator's commands still work, so that the agency can be disabled; then it starts.
-    (await openRuntime(config, silent)).db.$client.close();
+    await (await openRuntime(config, silent)).store.close();
     expect(cli(['agency', 'disable', police.id], { ...env, BETROKKEN_POLICY: file }).code).toBe(0);
-    (await openRuntime(config, silent, undefined, { orphans: 'refuse' })).db.$client.close();
+    await (await openRuntime(config, silent, undefined, { orphans: 'refuse' })).store.close();
   });
 
   it('refuses when a type loses a scope it had, and starts with --allow-orphans (warned)', async () => {
@@ -66,7 +66,7 @@ describe('a policy that drops what existing agencies use', { timeout: 60_000 }, 
     );
     const lines: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) });
-    (await openRuntime(config, logger, undefined, { orphans: 'allow' })).db.$client.close();
+    await (await openRuntime(config, logger, undefined, { orphans: 'allow' })).store.close();
     expect(lines.join('')).toMatch(/--allow-orphans/);
     expect(lines.join('')).toContain(wij.id);
   });

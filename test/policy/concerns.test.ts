@@ -5,32 +5,32 @@ import { World } from '../support/world.ts';
 
 /** Concern signals under the Groningen policy: the kind travels with contact disclosure only. */
 describe('the kind of a signal, as the notices show it', () => {
-  const parties = (w: World, label: string) =>
-    w.inbox(label).at(-1)!.parties.map((p: NoticeView['parties'][number]) =>
+  const parties = async (w: World, label: string) =>
+    (await w.inbox(label)).at(-1)!.parties.map((p: NoticeView['parties'][number]) =>
       p.view === 'contact' ? { who: w.label.get(p.agency.id), kind: p.kind } : { type: p.agencyType, ...('kind' in p ? { kind: p.kind } : {}) });
 
   it('a GP and a school see whether the other is involved or concerned', async () => {
     const w = await World.create();
-    w.step('+school'); // "de school maakt zich zorgen"
-    w.step('+gp'); // "de huisarts is betrokken"
-    expect(parties(w, 'school')).toEqual([{ who: 'gp', kind: 'involvement' }]);
-    expect(parties(w, 'gp')).toEqual([{ who: 'school', kind: 'concern' }]);
-    expect(parties(w, 'wij')).toEqual(expect.arrayContaining([{ who: 'school', kind: 'concern' }, { who: 'gp', kind: 'involvement' }]));
+    await w.step('+school'); // "de school maakt zich zorgen"
+    await w.step('+gp'); // "de huisarts is betrokken"
+    expect(await parties(w, 'school')).toEqual([{ who: 'gp', kind: 'involvement' }]);
+    expect(await parties(w, 'gp')).toEqual([{ who: 'school', kind: 'concern' }]);
+    expect(await parties(w, 'wij')).toEqual(expect.arrayContaining([{ who: 'school', kind: 'concern' }, { who: 'gp', kind: 'involvement' }]));
   });
 
   it('a GP that gives a concern is shown as concerned', async () => {
     const w = await World.create();
-    w.register('gp', 1, { kind: 'concern' });
-    w.step('+jgz');
-    expect(parties(w, 'jgz')).toEqual([{ who: 'gp', kind: 'concern' }]);
+    await w.register('gp', 1, { kind: 'concern' });
+    await w.step('+jgz');
+    expect(await parties(w, 'jgz')).toEqual([{ who: 'gp', kind: 'concern' }]);
   });
 
   it('where only the type is shown, so is no kind', async () => {
     const w = await World.create();
-    w.step('+school');
-    w.step('+yc');
-    expect(parties(w, 'school')).toEqual([{ type: 'youth_care' }]);
-    expect(parties(w, 'yc')).toEqual([{ who: 'school', kind: 'concern' }]);
+    await w.step('+school');
+    await w.step('+yc');
+    expect(await parties(w, 'school')).toEqual([{ type: 'youth_care' }]);
+    expect(await parties(w, 'yc')).toEqual([{ who: 'school', kind: 'concern' }]);
   });
 });
 

@@ -67,8 +67,8 @@ describe.each(families)('Groningen family: %s', (_name, steps, expected) => {
   let w: World;
   it('gives every agency exactly the notices the policy grants', async () => {
     w = await World.create();
-    for (const step of steps) w.step(step);
-    for (const label of Object.keys(CAST)) expect({ label, notices: w.fresh(label) }).toEqual({ label, notices: expected[label] ?? [] });
+    for (const step of steps) await w.step(step);
+    for (const label of Object.keys(CAST)) expect({ label, notices: await w.fresh(label) }).toEqual({ label, notices: expected[label] ?? [] });
   });
 });
 
@@ -82,9 +82,9 @@ describe('family matches', () => {
 
   it('the coordinator sees both the child match and the family match, and can claim the family match', async () => {
     w = await World.create();
-    for (const step of ['+school#1^a', '+gp#1^a', '+yc#2^a']) w.step(step);
+    for (const step of ['+school#1^a', '+gp#1^a', '+yc#2^a']) await w.step(step);
     const ctx = { ...w.ctx('wij'), actor: { ...w.ctx('wij').actor, scopes: new Set(allowedScopes(w.h.policy, 'wij', [])) } };
-    const list = listMatches({ ctx, query: { limit: 25 } }).items;
+    const list = (await listMatches({ ctx, query: { limit: 25 } })).items;
     expect(list.map((m) => m.kind).sort()).toEqual(['child', 'family']);
     const family = list.find((m) => m.kind === 'family')!;
     const child = list.find((m) => m.kind === 'child')!;
@@ -92,60 +92,60 @@ describe('family matches', () => {
     expect(child.related.map((r) => [r.id, r.kind])).toEqual([[family.id, 'family']]);
     expect(family.parties.map((p) => [w.label.get(p.agency.id), p.kind])).toEqual([['school', 'concern'], ['gp', 'involvement'], ['yc', 'involvement']]);
     const { claimMatch } = await import('../../src/app/coordination.ts');
-    claimMatch({ ctx, id: family.id, input: { coordinator: { name: 'C. Coördinator', email: 'c@wij.example.nl' } } });
-    expect(getMatch({ ctx, id: family.id }).status).toBe('claimed');
-    expect(w.fresh('yc').at(-1)).toBe('family_match.claimed gp:contact,school:contact own#2');
+    await claimMatch({ ctx, id: family.id, input: { coordinator: { name: 'C. Coördinator', email: 'c@wij.example.nl' } } });
+    expect((await getMatch({ ctx, id: family.id })).status).toBe('claimed');
+    expect((await w.fresh('yc')).at(-1)).toBe('family_match.claimed gp:contact,school:contact own#2');
     // A case table for the family, then the family match is closed; the child match stays open.
     const { conveneCaseTable, closeMatch } = await import('../../src/app/coordination.ts');
-    conveneCaseTable({ ctx, id: family.id, input: { scheduledFor: '2026-03-09T14:00:00.000Z' } });
-    expect(w.fresh('yc')).toEqual(['case_table.convened gp:contact,school:contact']);
-    expect(w.inbox('yc').at(-1)!.matchId).toBe(family.id);
-    closeMatch({ ctx, id: family.id, input: { reason: 'resolved' } });
-    expect(w.fresh('yc')).toEqual(['family_match.closed gp:contact,school:contact own#2']);
-    expect(getMatch({ ctx, id: child.id }).status).toBe('open');
-    expect(getMatch({ ctx, id: family.id })).toMatchObject({ status: 'closed', kind: 'family' });
+    await conveneCaseTable({ ctx, id: family.id, input: { scheduledFor: '2026-03-09T14:00:00.000Z' } });
+    expect(await w.fresh('yc')).toEqual(['case_table.convened gp:contact,school:contact']);
+    expect((await w.inbox('yc')).at(-1)!.matchId).toBe(family.id);
+    await closeMatch({ ctx, id: family.id, input: { reason: 'resolved' } });
+    expect(await w.fresh('yc')).toEqual(['family_match.closed gp:contact,school:contact own#2']);
+    expect((await getMatch({ ctx, id: child.id })).status).toBe('open');
+    expect(await getMatch({ ctx, id: family.id })).toMatchObject({ status: 'closed', kind: 'family' });
   });
 
   it("erasing one child ends the family match; erasing a parent's link ends it with notices that outlive it", async () => {
     w = await World.create();
-    for (const step of ['+school#1^a', '+gp#1^a']) w.step(step);
-    w.register('yc', 2, { parents: [{ bsn: parentBsn('a') }], reference: 'YC-DOSSIER-4711' });
-    const inbox = (label: string) => w.inbox(label).map((n) => w.describe(n));
-    expect(inbox('school')).toEqual(['match.created gp:contact', 'family_match.created gp:contact,youth_care:type own#1']);
-    subjectErasure({ ctx: officer(w), bsn: validBsn(2), reason: 'registered_in_error' });
+    for (const step of ['+school#1^a', '+gp#1^a']) await w.step(step);
+    await w.register('yc', 2, { parents: [{ bsn: parentBsn('a') }], reference: 'YC-DOSSIER-4711' });
+    const inbox = async (label: string) => (await w.inbox(label)).map((n) => w.describe(n));
+    expect(await inbox('school')).toEqual(['match.created gp:contact', 'family_match.created gp:contact,youth_care:type own#1']);
+    await subjectErasure({ ctx: officer(w), bsn: validBsn(2), reason: 'registered_in_error' });
     // The family match held the erased child's registrant: it ends and goes, told by notices that
     // outlive it; the remaining children's signals are no family match (one child, two agencies).
-    expect(inbox('school')).toEqual(['match.created gp:contact', 'family_match.party_left own#1']);
-    expect(inbox('yc')).toEqual(['subject.erased', 'family_match.party_left own#2']);
-    expect(inbox('wij')).toEqual(['match.coordinator_assigned gp:contact,school:contact', 'family_match.closed']);
+    expect(await inbox('school')).toEqual(['match.created gp:contact', 'family_match.party_left own#1']);
+    expect(await inbox('yc')).toEqual(['subject.erased', 'family_match.party_left own#2']);
+    expect(await inbox('wij')).toEqual(['match.coordinator_assigned gp:contact,school:contact', 'family_match.closed']);
     // Nothing of the erased child's registration is left in any family record.
-    const everything = JSON.stringify(['school', 'gp', 'wij', 'muni'].map((l) => w.inbox(l)));
+    const everything = JSON.stringify(['school', 'gp', 'wij', 'muni'].map(async (l) => await w.inbox(l)));
     expect(everything).not.toContain('prof yc');
     expect(w.h.db.$client.prepare("select count(*) n from match_events e join matches m on m.id = e.match_id join subjects s on s.id = m.subject_id where s.kind = 'family'").get()).toEqual({ n: 0 });
 
-    w.step('+jgz#3^a');
-    expect(w.fresh('school').at(-1)).toBe('family_match.created gp:contact,jgz:contact own#1');
-    const report = subjectAccess({ ctx: officer(w), bsn: parentBsn('a') });
+    await w.step('+jgz#3^a');
+    expect((await w.fresh('school')).at(-1)).toBe('family_match.created gp:contact,jgz:contact own#1');
+    const report = await subjectAccess({ ctx: officer(w), bsn: parentBsn('a') });
     expect(report.familyMatches.map((m) => m.status)).toEqual(['open']); // the first went with the erased child's records
     expect(report.registrations).toEqual([]); // the parent is no young person of the index
-    const erased = subjectErasure({ ctx: officer(w), bsn: parentBsn('a'), reason: 'other' });
+    const erased = await subjectErasure({ ctx: officer(w), bsn: parentBsn('a'), reason: 'other' });
     expect(erased.matches).toBe(1);
     // The family's notices went with it; what tells the parties it ended outlives it.
-    expect(inbox('school')).toEqual(['match.created gp:contact', 'family_match.party_left own#1', 'family_match.party_left own#1']);
-    expect(inbox('jgz')).toEqual(['family_match.party_left own#3']);
-    expect(w.inbox('school').at(-1)!.matchId).toBeNull();
-    expect(subjectAccess({ ctx: officer(w), bsn: parentBsn('a') }).familyMatches).toEqual([]);
+    expect(await inbox('school')).toEqual(['match.created gp:contact', 'family_match.party_left own#1', 'family_match.party_left own#1']);
+    expect(await inbox('jgz')).toEqual(['family_match.party_left own#3']);
+    expect((await w.inbox('school')).at(-1)!.matchId).toBeNull();
+    expect((await subjectAccess({ ctx: officer(w), bsn: parentBsn('a') })).familyMatches).toEqual([]);
     // The children's own signals stay, but no longer count for the parent: a new registration naming them starts afresh.
-    w.step('+yc#4^a');
-    expect(inbox('school').at(-1)).toBe('family_match.party_left own#1');
+    await w.step('+yc#4^a');
+    expect((await inbox('school')).at(-1)).toBe('family_match.party_left own#1');
   });
 
   it("a parent's access answer leaves out Veilig Thuis, as for a child match", async () => {
     w = await World.create();
-    for (const step of ['+vt#1^a', '+yc#2^a']) w.step(step);
-    expect(subjectAccess({ ctx: officer(w), bsn: parentBsn('a') }).familyMatches).toEqual([]);
-    w.step('+school#1^a');
-    expect(subjectAccess({ ctx: officer(w), bsn: parentBsn('a') }).familyMatches).toEqual([
+    for (const step of ['+vt#1^a', '+yc#2^a']) await w.step(step);
+    expect((await subjectAccess({ ctx: officer(w), bsn: parentBsn('a') })).familyMatches).toEqual([]);
+    await w.step('+school#1^a');
+    expect((await subjectAccess({ ctx: officer(w), bsn: parentBsn('a') })).familyMatches).toEqual([
       expect.objectContaining({ status: 'open', coordinator: { name: 'wij', type: 'wij' } }),
     ]);
   });
@@ -153,57 +153,57 @@ describe('family matches', () => {
   it('refuses parents that fail the 11-test, repeat the child or each other, or come from a type outside family matching', async () => {
     w = await World.create();
     const codes: string[] = [];
-    const attempt = (label: string, parents: Array<{ bsn: string }>) => {
+    const attempt = async (label: string, parents: Array<{ bsn: string }>) => {
       try {
-        w.register(label, 1, { parents });
+        await w.register(label, 1, { parents });
         codes.push('ok');
       } catch (e) {
         codes.push((e as { code: string }).code);
       }
     };
-    attempt('school', [{ bsn: '123456789' }]);
-    attempt('school', [{ bsn: validBsn(1) }]);
-    attempt('school', [{ bsn: parentBsn('a') }, { bsn: parentBsn('a') }]);
+    await attempt('school', [{ bsn: '123456789' }]);
+    await attempt('school', [{ bsn: validBsn(1) }]);
+    await attempt('school', [{ bsn: parentBsn('a') }, { bsn: parentBsn('a') }]);
     const police = await w.h.agency('police', { name: 'police' });
     w.agencies.set('police', police);
     CAST.police = { type: 'police' };
     try {
-      attempt('police', [{ bsn: parentBsn('a') }]);
+      await attempt('police', [{ bsn: parentBsn('a') }]);
     } finally {
       delete CAST.police;
     }
-    attempt('school', [{ bsn: parentBsn('a') }, { bsn: parentBsn('b') }]);
+    await attempt('school', [{ bsn: parentBsn('a') }, { bsn: parentBsn('b') }]);
     expect(codes).toEqual(['invalid_parent_bsn', 'invalid_parent_bsn', 'invalid_parent_bsn', 'parents_not_allowed', 'ok']);
   });
 
   it('a family match nobody claims escalates as a family match, with its parties', async () => {
     w = await World.create();
-    for (const step of ['+gp#1^a', '+yc#2^a']) w.step(step);
-    w.fresh('wij');
+    for (const step of ['+gp#1^a', '+yc#2^a']) await w.step(step);
+    await w.fresh('wij');
     w.h.clock.advanceDays(6);
-    runJobs(w.h.deps, ['escalation']);
-    expect(w.fresh('wij')).toEqual(['family_match.escalated gp:contact,yc:contact']);
-    expect(w.fresh('muni')).toEqual(['family_match.escalated gp:contact,yc:contact']);
+    await runJobs(w.h.deps, ['escalation']);
+    expect(await w.fresh('wij')).toEqual(['family_match.escalated gp:contact,yc:contact']);
+    expect(await w.fresh('muni')).toEqual(['family_match.escalated gp:contact,yc:contact']);
   });
 
   it('a WIJ team that is disabled and enabled again takes its family match along, parties and all', async () => {
     w = await World.create();
-    for (const step of ['+gp#1^a', '+yc#2^a']) w.step(step);
-    w.fresh('gp');
+    for (const step of ['+gp#1^a', '+yc#2^a']) await w.step(step);
+    await w.fresh('gp');
     const { disableAgency, enableAgency } = await import('../../src/app/agencies.ts');
-    disableAgency(w.h.deps, w.agencies.get('wij')!.id);
-    expect(w.fresh('muni')).toEqual(['family_match.transferred gp:contact,yc:contact']);
-    enableAgency(w.h.deps, w.agencies.get('wij')!.id);
-    expect(w.fresh('wij').at(-1)).toBe('family_match.transferred gp:contact,yc:contact');
-    expect(w.fresh('gp')).toEqual([]); // the family match went on; its parties were not told it ended
+    await disableAgency(w.h.deps, w.agencies.get('wij')!.id);
+    expect(await w.fresh('muni')).toEqual(['family_match.transferred gp:contact,yc:contact']);
+    await enableAgency(w.h.deps, w.agencies.get('wij')!.id);
+    expect((await w.fresh('wij')).at(-1)).toBe('family_match.transferred gp:contact,yc:contact');
+    expect(await w.fresh('gp')).toEqual([]); // the family match went on; its parties were not told it ended
   });
 
   it('counts family matches apart in the statistics', async () => {
     w = await World.create();
-    for (const step of ['+school#1^a', '+gp#1^a', '+yc#2^a']) w.step(step);
+    for (const step of ['+school#1^a', '+gp#1^a', '+yc#2^a']) await w.step(step);
     const ctx = officer(w);
     const month = w.h.clock.now().toISOString().slice(0, 7);
-    const stats = statistics({ ctx: { ...ctx, deps: { ...ctx.deps, policy: { ...ctx.deps.policy, statistics: { ...ctx.deps.policy.statistics, minCell: 1 } } } }, query: { from: month, to: month, by: 'month' } });
+    const stats = await statistics({ ctx: { ...ctx, deps: { ...ctx.deps, policy: { ...ctx.deps.policy, statistics: { ...ctx.deps.policy.statistics, minCell: 1 } } } }, query: { from: month, to: month, by: 'month' } });
     expect(stats.total.matches.value).toBe(1);
     expect(stats.total.familyMatches.value).toBe(1);
   });

@@ -164,9 +164,9 @@ const scenarios: Array<[string, string[], Record<string, string[]>]> = [
 describe.each(scenarios)('Groningen: %s', (_name, steps, expected) => {
   it('gives every agency exactly the notices the policy grants', async () => {
     const world = await World.create();
-    for (const s of steps) world.step(s);
+    for (const s of steps) await world.step(s);
     for (const label of Object.keys(CAST)) {
-      expect(world.fresh(label), label).toEqual(expected[label] ?? []);
+      expect(await world.fresh(label), label).toEqual(expected[label] ?? []);
     }
   });
 });
@@ -174,10 +174,10 @@ describe.each(scenarios)('Groningen: %s', (_name, steps, expected) => {
 describe('notice content', () => {
   it('carries the own signal and reference, contact details only where granted, and the rules', async () => {
     const world = await World.create();
-    world.register('school', 1, { reference: 'LVS-12' });
-    world.register('yc');
-    world.register('gp');
-    const [created, added] = world.inbox('school');
+    await world.register('school', 1, { reference: 'LVS-12' });
+    await world.register('yc');
+    await world.register('gp');
+    const [created, added] = await world.inbox('school');
     expect(created!.reference).toBe('LVS-12');
     expect(created!.signalId).toMatch(/^sig_/);
     expect(created!.parties).toEqual([{ view: 'type', agencyType: 'youth_care' }]);
@@ -187,16 +187,16 @@ describe('notice content', () => {
     const gpEntry = added!.parties.find((p) => p.view === 'contact');
     expect(gpEntry).toMatchObject({ view: 'contact', agency: { type: 'gp' }, contact: { name: 'prof gp', email: 'gp@example.nl' } });
     // The GP's own reference is never shown to others.
-    expect(JSON.stringify(world.inbox('gp'))).not.toContain('LVS-12');
+    expect(JSON.stringify(await world.inbox('gp'))).not.toContain('LVS-12');
   });
 
   it('a match id tells nothing of when the match began', async () => {
     const world = await World.create();
-    world.step('+school');
-    world.step('+gp');
-    world.step('-gp');
-    world.step('+gp');
-    const [first, , second] = world.inbox('school');
+    await world.step('+school');
+    await world.step('+gp');
+    await world.step('-gp');
+    await world.step('+gp');
+    const [first, , second] = await world.inbox('school');
     expect(first!.matchId).not.toBe(second!.matchId);
     expect(first!.matchId).toMatch(/^mat_[0-9a-z]{26}$/);
   });

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { KeyRingError } from '../../src/crypto/key-ring.ts';
 import { encryptConfiguredDatabase, openRuntime } from '../../src/runtime.ts';
-import { DatabaseKeyError, openDatabase } from '../../src/store/db.ts';
+import { DatabaseKeyError, openDatabase, sqliteDb } from '../../src/store/db.ts';
 import { createHarness, signalBody, validBsn } from '../support/harness.ts';
 
 const installed = (() => {
@@ -51,7 +51,7 @@ describe('page-level encryption of the database file (BETROKKEN_DB_ENCRYPTION=on
     for (const plain of ['SQLite format 3', 'Noorderplantsoen', pseudonym, 'signal.register', 'selwerd', 'match.created']) {
       expect(bytes.includes(Buffer.from(plain)), plain).toBe(false);
     }
-    h.db.$client.close();
+    await h.store.close();
 
     expect(() => new Database(dbFile).prepare('select count(*) from signals').get()).toThrow(/not a database/);
     expect(() => openDatabase(dbFile, { key: new Uint8Array(32).fill(8) })).toThrow(DatabaseKeyError);
@@ -64,13 +64,13 @@ describe('page-level encryption of the database file (BETROKKEN_DB_ENCRYPTION=on
     const dataDir = tempDir();
     const env = (on: boolean) => loadConfig({ BETROKKEN_DATA_DIR: dataDir, BETROKKEN_DB_ENCRYPTION: on ? 'on' : 'off' });
     const deps = await openRuntime(env(true), silent);
-    deps.db.$client.close();
+    await deps.store.close();
     expect(fs.statSync(path.join(dataDir, 'keys', 'database.key')).mode & 0o777).toBe(0o600);
     await expect(openRuntime(env(false), silent)).rejects.toThrow(DatabaseKeyError);
-    (await openRuntime(env(true), silent)).db.$client.close();
+    await (await openRuntime(env(true), silent)).store.close();
 
     const plainDir = tempDir();
-    (await openRuntime(loadConfig({ BETROKKEN_DATA_DIR: plainDir }), silent)).db.$client.close();
+    await (await openRuntime(loadConfig({ BETROKKEN_DATA_DIR: plainDir }), silent)).store.close();
     await expect(openRuntime(loadConfig({ BETROKKEN_DATA_DIR: plainDir, BETROKKEN_DB_ENCRYPTION: 'on' }), silent)).rejects.toThrow(KeyRingError);
   });
 
@@ -78,8 +78,8 @@ describe('page-level encryption of the database file (BETROKKEN_DB_ENCRYPTION=on
     const dataDir = tempDir();
     const plain = loadConfig({ BETROKKEN_DATA_DIR: dataDir });
     const deps = await openRuntime(plain, silent);
-    const fingerprint = deps.db.$client.prepare("select value from meta where key = 'pseudonym_key_fingerprint'").pluck().get() as string;
-    deps.db.$client.close();
+    const fingerprint = sqliteDb(deps.store).$client.prepare("select value from meta where key = 'pseudonym_key_fingerprint'").pluck().get() as string;
+    await deps.store.close();
     expect(fs.readFileSync(plain.dbFile).includes(Buffer.from(fingerprint))).toBe(true);
 
     encryptConfiguredDatabase(plain);
@@ -88,7 +88,7 @@ describe('page-level encryption of the database file (BETROKKEN_DB_ENCRYPTION=on
     expect(() => encryptConfiguredDatabase(plain)).toThrow(DatabaseKeyError);
     await expect(openRuntime(plain, silent)).rejects.toThrow(DatabaseKeyError);
     const encrypted = await openRuntime(loadConfig({ BETROKKEN_DATA_DIR: dataDir, BETROKKEN_DB_ENCRYPTION: 'on' }), silent);
-    expect(encrypted.db.$client.prepare("select value from meta where key = 'pseudonym_key_fingerprint'").pluck().get()).toBe(fingerprint);
-    encrypted.db.$client.close();
+    expect(sqliteDb(encrypted.store).$client.prepare("select value from meta where key = 'pseudonym_key_fingerprint'").pluck().get()).toBe(fingerprint);
+    await encrypted.store.close();
   });
 });

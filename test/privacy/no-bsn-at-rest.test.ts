@@ -92,7 +92,7 @@ describe('no BSN at rest', () => {
     };
     expect(scan()).toBeGreaterThanOrEqual(2); // the database and its WAL, read while open
     expect(integerColumnsHold(h.db.$client, bsns)).toBe(false);
-    h.db.$client.close(); // checkpoint: everything lands in the main file
+    await h.store.close(); // checkpoint: everything lands in the main file
     scan();
   }, 240_000); // a privacy scan, not a timing: on a loaded two-core machine it takes minutes
 

@@ -12,8 +12,7 @@ import { runJobs } from '../../src/jobs/index.ts';
 import { allowedScopes } from '../../src/policy/grants.ts';
 import { partyLens } from '../../src/policy/lens.ts';
 import { type AgencyType, familyTypes, type Policy } from '../../src/policy/types.ts';
-import { and, desc, eq, isNull } from 'drizzle-orm';
-import { caseTables } from '../../schema/tables.ts';
+import { caseTablesOfMatch } from '../../src/store/matches.ts';
 import { subjectIdOf } from '../../src/store/subjects.ts';
 import { createHarness, type Harness, signalBody, validBsn } from '../support/harness.ts';
 
@@ -104,51 +103,51 @@ export async function runHistory(region: Region, history: Action[]): Promise<Obs
   const ids = region.ids;
   const labels = new Map([...ids].map(([label, id]) => [id, label]));
   try {
-    return observe(h, ids, labels, history);
+    return await observe(h, ids, labels, history);
   } finally {
-    h.db.$client.close();
+    await h.store.close();
   }
 }
 
-function observe(h: Harness, ids: Map<string, string>, labels: Map<string, string>, history: Action[]): Observations {
+async function observe(h: Harness, ids: Map<string, string>, labels: Map<string, string>, history: Action[]): Promise<Observations> {
   const seen: Observations = new Map([...ids.keys(), FAMILY, EXEMPTED].map((l) => [l, []]));
   const ctx = (label: string): Ctx => {
     const type = CAST[label]!.type;
     return { deps: h.deps, actor: { agencyId: ids.get(label)!, agencyType: type, scopes: new Set(allowedScopes(h.policy, type, ['notices:read'])), professional: null }, requestId: null };
   };
-  const answer = (label: string, fn: () => unknown) => {
+  const answer = async (label: string, fn: () => Promise<unknown>) => {
     let out: unknown;
     try {
-      out = { ok: fn() };
+      out = { ok: await fn() };
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       out = { error: err.kind, code: err.code };
     }
     seen.get(label)!.push(out);
   };
-  const attempt = (fn: () => unknown) => {
+  const attempt = async (fn: () => Promise<unknown>) => {
     try {
-      fn();
+      await fn();
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
     }
   };
   const signalIds = new Map<string, string>();
   const bsnOf = (s: number) => (s === 0 ? PARENT : validBsn(s));
-  const liveMatch = (s: number) => {
-    const id = subjectIdOf(h.db, h.keys.pseudonymize(bsnOf(s)), s === 0 ? 'family' : 'person');
-    return id ? liveMatchOf(h.db, id) : undefined;
+  const liveMatch = async (s: number) => {
+    const id = await subjectIdOf(h.store.reader, h.keys.pseudonymize(bsnOf(s)), s === 0 ? 'family' : 'person');
+    return id ? await liveMatchOf(h.store.reader, id) : undefined;
   };
 
   for (const a of history) {
     switch (a.op) {
       case 'register':
-        answer(a.who, () => {
+        await answer(a.who, async () => {
           const informed = a.exempt ? { status: 'exempt', exemption: 'child_safety' } : { status: 'informed' };
           // Where the policy has family matching, a registration may name the siblings' parent.
           const parents = a.parent && familyTypes(h.policy).has(CAST[a.who]!.type) ? { parents: [{ bsn: PARENT }] } : {};
           const input = { ...signalBody(validBsn(a.subject), { district: a.district, informed, professional: { name: `prof ${a.who}`, email: `${a.who}@example.nl` }, ...parents }) };
-          const res = registerSignal({ ctx: ctx(a.who), input: input as never });
+          const res = await registerSignal({ ctx: ctx(a.who), input: input as never });
           signalIds.set(`${a.who}/${a.subject}`, res.signal.id);
           if (a.exempt && res.outcome === 'created') seen.get(EXEMPTED)!.push(`${a.who}/${a.subject}`);
           return { outcome: res.outcome, signal: res.signal };
@@ -156,50 +155,50 @@ function observe(h: Harness, ids: Map<string, string>, labels: Map<string, strin
         break;
       case 'withdraw': {
         const id = signalIds.get(`${a.who}/${a.subject}`);
-        if (id) answer(a.who, () => withdrawSignal({ ctx: ctx(a.who), id, input: { reason: 'care_ended' } }));
+        if (id) await answer(a.who, () => withdrawSignal({ ctx: ctx(a.who), id, input: { reason: 'care_ended' } }));
         break;
       }
       case 'claim': {
-        const m = liveMatch(a.subject);
+        const m = await liveMatch(a.subject);
         const by = m && (a.byMunicipality ? m.escalatedTo : m.coordinatorId);
-        if (m && by) attempt(() => claimMatch({ ctx: ctx(labels.get(by)!), id: m.id, input: { coordinator: { name: `coordinator ${labels.get(by)}`, email: 'c@example.nl' } } }));
+        if (m && by) await attempt(() => claimMatch({ ctx: ctx(labels.get(by)!), id: m.id, input: { coordinator: { name: `coordinator ${labels.get(by)}`, email: 'c@example.nl' } } }));
         break;
       }
       case 'convene': {
-        const m = liveMatch(a.subject);
+        const m = await liveMatch(a.subject);
         if (m?.coordinatorId) {
           const at = new Date(h.clock.now().getTime() + 7 * 86_400_000).toISOString();
-          attempt(() => conveneCaseTable({ ctx: ctx(labels.get(m.coordinatorId!)!), id: m.id, input: { scheduledFor: at } }));
+          await attempt(() => conveneCaseTable({ ctx: ctx(labels.get(m.coordinatorId!)!), id: m.id, input: { scheduledFor: at } }));
         }
         break;
       }
       case 'outcome': {
-        const m = liveMatch(a.subject);
-        const table = m && h.db.select().from(caseTables).where(and(eq(caseTables.matchId, m.id), isNull(caseTables.outcomeAt))).orderBy(desc(caseTables.id)).get();
+        const m = await liveMatch(a.subject);
+        const table = m && (await caseTablesOfMatch(h.store.reader, m.id)).filter((t) => t.outcomeAt === null).at(-1);
         if (m?.coordinatorId && table) {
           const input = { held: true, attendedBy: [...table.invited, m.coordinatorId], ...(table.invited[0] ? { leadAgencyId: table.invited[0] } : {}) };
-          attempt(() => recordCaseTableOutcome({ ctx: ctx(labels.get(m.coordinatorId!)!), id: table.id, input }));
+          await attempt(() => recordCaseTableOutcome({ ctx: ctx(labels.get(m.coordinatorId!)!), id: table.id, input }));
         }
         break;
       }
       case 'close': {
-        const m = liveMatch(a.subject);
-        if (m?.coordinatorId) attempt(() => closeMatch({ ctx: ctx(labels.get(m.coordinatorId!)!), id: m.id, input: { reason: 'resolved' } }));
+        const m = await liveMatch(a.subject);
+        if (m?.coordinatorId) await attempt(() => closeMatch({ ctx: ctx(labels.get(m.coordinatorId!)!), id: m.id, input: { reason: 'resolved' } }));
         break;
       }
       case 'jobs':
         h.clock.advanceDays(a.days);
-        runJobs(h.deps);
+        await runJobs(h.deps);
         break;
       case 'access':
         // The answer to the family, through the municipality's privacy desk.
-        answer(FAMILY, () => subjectAccess({ ctx: ctx('muni'), bsn: bsnOf(a.subject) }));
+        await answer(FAMILY, () => subjectAccess({ ctx: ctx('muni'), bsn: bsnOf(a.subject) }));
         break;
     }
   }
   for (const label of ids.keys()) {
     if (!allowedScopes(h.policy, CAST[label]!.type, ['notices:read']).includes('notices:read')) continue;
-    const inbox = listNotices({ ctx: ctx(label), query: { limit: 200 } }).items;
+    const inbox = (await listNotices({ ctx: ctx(label), query: { limit: 200 } })).items;
     seen.get(label)!.push(...inbox.map((n) => ({ notice: n })));
   }
   return new Map([...seen].map(([l, obs]) => [l, canonical(obs, labels)]));

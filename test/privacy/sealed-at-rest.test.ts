@@ -10,7 +10,7 @@ import { openSignal } from '../../src/app/signal-record.ts';
 import { ephemeralKeyRing } from '../../src/crypto/key-ring.ts';
 import { newId } from '../../src/crypto/ids.ts';
 import { newDataKey, sealJson } from '../../src/crypto/seal.ts';
-import { migrateDatabase, openDatabase } from '../../src/store/db.ts';
+import { migrateDatabase, openDatabase, openStore } from '../../src/store/db.ts';
 import { loadSubjectKey } from '../../src/store/subjects.ts';
 import { createHarness, ROOT, signalBody, validBsn } from '../support/harness.ts';
 
@@ -93,7 +93,7 @@ describe('what a stolen database file shows', () => {
     // The scan sees what is there: the WIJ team's districts, in pages it was told to skip.
     expect(plaintextIn(everything, DISTRICTS)).toEqual(DISTRICTS);
 
-    db.close(); // checkpoint: everything lands in the main file
+    await h.store.close(); // checkpoint: everything lands in the main file
     const reopened = openDatabase(dbFile);
     const after = bytesAtRest(reopened.$client, dbFile, DISTRICT_SCAN_SKIPS);
     expect(plaintextIn(after, [...EXEMPTIONS, ...DISTRICTS, ...rules])).toEqual([]);
@@ -109,7 +109,8 @@ describe('what a stolen database file shows', () => {
     const journal = JSON.parse(fs.readFileSync(path.join(old, 'meta/_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> };
     journal.entries = journal.entries.slice(0, journal.entries.findIndex((e) => e.tag === '0004_seal_signal_fields'));
     fs.writeFileSync(path.join(old, 'meta/_journal.json'), JSON.stringify(journal));
-    const db = openDatabase(dbFile);
+    const store = openStore(dbFile);
+    const db = store.db;
     migrate(db, { migrationsFolder: old });
 
     const now = new Date('2026-03-02T09:00:00.000Z');
@@ -146,15 +147,15 @@ describe('what a stolen database file shows', () => {
     expect(plaintextIn(bytesAtRest(db.$client, dbFile), leftInTheClear)).toEqual(leftInTheClear);
 
     migrateDatabase(db);
-    expect(resealLegacySignals(db, keys)).toBe(3);
-    expect(resealLegacySignals(db, keys)).toBe(0);
+    expect(await resealLegacySignals(store, keys)).toBe(3);
+    expect(await resealLegacySignals(store, keys)).toBe(0);
 
     const rows = db.$client.prepare('select * from signals order by id').all() as Array<Record<string, unknown>>;
     expect(Object.keys(rows[0]!).sort()).toEqual(
       ['agency_id', 'end_reason', 'ended_at', 'expires_at', 'id', 'informing_pending', 'municipality', 'registered_at', 'sealed', 'status', 'subject_id', 'updated_at'],
     );
     expect(rows.map((r) => r.informing_pending)).toEqual([0, 1, 0]);
-    const key = loadSubjectKey(db, keys, subjectId).dataKey;
+    const key = (await loadSubjectKey(store.reader, keys, subjectId)).dataKey;
     const opened = db.select().from(signals).all().map((s) => openSignal(key, s));
     expect(opened.map((s) => [s.kind, s.district, s.informed])).toEqual([
       ['concern', 'selwerd', { status: 'exempt', exemption: 'child_safety' }],
@@ -166,6 +167,6 @@ describe('what a stolen database file shows', () => {
 
     const bytes = bytesAtRest(db.$client, dbFile);
     expect(plaintextIn(bytes, leftInTheClear)).toEqual([]);
-    db.$client.close();
+    await store.close();
   });
 });

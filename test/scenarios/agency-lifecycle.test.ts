@@ -6,7 +6,6 @@ import { signClientAssertion } from '../../src/crypto/tokens.ts';
 import { runJobs } from '../../src/jobs/index.ts';
 import { claimDaysOf } from '../../src/policy/types.ts';
 import { type DeliveryOptions, deliverDue } from '../../src/notify/delivery.ts';
-import { inTransaction } from '../../src/store/db.ts';
 import { listDeliveries } from '../../src/store/notices.ts';
 import { createHarness, type Harness, ISSUER, signalBody, type TestAgency, validBsn } from '../support/harness.ts';
 import { type Receiver, webhookRegion } from '../support/receiver.ts';
@@ -22,70 +21,70 @@ const signalStatus = (w: World, label: string) =>
 describe('a disabled agency', () => {
   it('leaves the match as if it had withdrawn, is told nothing, and counts again once enabled', async () => {
     const w = await World.create('groningen', ['school', 'school2', 'gp', 'wij']);
-    w.step('+school');
-    w.step('+gp');
-    expect(w.fresh('school')).toEqual(['match.created gp:contact']);
-    expect(w.fresh('gp')).toEqual(['match.created school:contact']);
-    w.fresh('wij');
+    await w.step('+school');
+    await w.step('+gp');
+    expect(await w.fresh('school')).toEqual(['match.created gp:contact']);
+    expect(await w.fresh('gp')).toEqual(['match.created school:contact']);
+    await w.fresh('wij');
     expect(liveMatches(w)).toHaveLength(1);
 
-    disableAgency(w.h.deps, w.agencies.get('gp')!.id);
+    await disableAgency(w.h.deps, w.agencies.get('gp')!.id);
     // A match of two that included it dissolves, exactly as a withdrawal would look.
-    expect(w.fresh('school')).toEqual(['match.party_left']);
-    expect(w.fresh('wij')).toEqual(['match.closed']);
-    expect(w.fresh('gp')).toEqual([]);
+    expect(await w.fresh('school')).toEqual(['match.party_left']);
+    expect(await w.fresh('wij')).toEqual(['match.closed']);
+    expect(await w.fresh('gp')).toEqual([]);
     expect(liveMatches(w)).toHaveLength(0);
     // Suspended, not ended.
     expect(signalStatus(w, 'gp')).toEqual(['active']);
 
     // Its signal does not count: a second school makes no match with it.
-    w.step('+school2');
+    await w.step('+school2');
     expect(liveMatches(w)).toHaveLength(1);
-    expect(w.fresh('school')).toEqual(['match.created school2:contact']);
-    expect(w.fresh('school2')).toEqual(['match.created school:contact']);
-    expect(w.fresh('gp')).toEqual([]);
+    expect(await w.fresh('school')).toEqual(['match.created school2:contact']);
+    expect(await w.fresh('school2')).toEqual(['match.created school:contact']);
+    expect(await w.fresh('gp')).toEqual([]);
     // Its match notices are never written, not even unseen.
     expect(w.h.db.$client.prepare('select count(*) n from notices where agency_id = ?').get(w.agencies.get('gp')!.id)).toEqual({ n: 1 });
 
-    enableAgency(w.h.deps, w.agencies.get('gp')!.id);
-    expect(w.fresh('gp')).toEqual(['match.created school2:contact,school:contact']);
-    expect(w.fresh('school')).toEqual(['match.party_added gp:contact,school2:contact']);
-    expect(w.fresh('school2')).toEqual(['match.party_added gp:contact,school:contact']);
+    await enableAgency(w.h.deps, w.agencies.get('gp')!.id);
+    expect(await w.fresh('gp')).toEqual(['match.created school2:contact,school:contact']);
+    expect(await w.fresh('school')).toEqual(['match.party_added gp:contact,school2:contact']);
+    expect(await w.fresh('school2')).toEqual(['match.party_added gp:contact,school:contact']);
     expect(liveMatches(w)).toHaveLength(1);
   });
 
   it('a match of three goes on without it; enabling it again adds it back', async () => {
     const w = await World.create('groningen', ['school', 'gp', 'yc', 'wij']);
-    for (const s of ['+school', '+gp', '+yc']) w.step(s);
-    for (const l of ['school', 'gp', 'yc', 'wij']) w.fresh(l);
+    for (const s of ['+school', '+gp', '+yc']) await w.step(s);
+    for (const l of ['school', 'gp', 'yc', 'wij']) await w.fresh(l);
     const [match] = liveMatches(w);
 
-    disableAgency(w.h.deps, w.agencies.get('yc')!.id);
+    await disableAgency(w.h.deps, w.agencies.get('yc')!.id);
     expect(liveMatches(w)).toEqual([match]);
-    expect(w.fresh('school')).toEqual(['match.party_left gp:contact']);
-    expect(w.fresh('gp')).toEqual(['match.party_left school:contact']);
-    expect(w.fresh('yc')).toEqual([]);
+    expect(await w.fresh('school')).toEqual(['match.party_left gp:contact']);
+    expect(await w.fresh('gp')).toEqual(['match.party_left school:contact']);
+    expect(await w.fresh('yc')).toEqual([]);
 
-    enableAgency(w.h.deps, w.agencies.get('yc')!.id);
-    expect(w.fresh('school')).toEqual(['match.party_added gp:contact,youth_care:type']);
-    expect(w.fresh('yc')).toEqual(['match.created gp:contact,school:contact']);
+    await enableAgency(w.h.deps, w.agencies.get('yc')!.id);
+    expect(await w.fresh('school')).toEqual(['match.party_added gp:contact,youth_care:type']);
+    expect(await w.fresh('yc')).toEqual(['match.created gp:contact,school:contact']);
   });
 
   it('a disabled coordinator hands its matches on and hears nothing more', async () => {
     const w = await World.create('groningen', ['school', 'gp', 'wij', 'muni']);
-    w.step('+school');
-    w.step('+gp');
-    for (const l of ['school', 'gp', 'wij', 'muni']) w.fresh(l);
-    disableAgency(w.h.deps, w.agencies.get('wij')!.id);
-    expect(w.fresh('wij')).toEqual([]);
-    expect(w.fresh('muni')).toEqual(['match.transferred gp:contact,school:contact']);
+    await w.step('+school');
+    await w.step('+gp');
+    for (const l of ['school', 'gp', 'wij', 'muni']) await w.fresh(l);
+    await disableAgency(w.h.deps, w.agencies.get('wij')!.id);
+    expect(await w.fresh('wij')).toEqual([]);
+    expect(await w.fresh('muni')).toEqual(['match.transferred gp:contact,school:contact']);
     const coordinator = () => (w.h.db.$client.prepare("select coordinator_id c from matches where status = 'open'").get() as { c: string }).c;
     expect(coordinator()).toBe(w.agencies.get('muni')!.id);
     // Enabled again, the district's WIJ team takes its matches back at once.
-    enableAgency(w.h.deps, w.agencies.get('wij')!.id);
+    await enableAgency(w.h.deps, w.agencies.get('wij')!.id);
     expect(coordinator()).toBe(w.agencies.get('wij')!.id);
-    expect(w.fresh('wij')).toEqual(['match.transferred gp:contact,school:contact']);
-    expect(w.fresh('muni')).toEqual(['match.transferred']);
+    expect(await w.fresh('wij')).toEqual(['match.transferred gp:contact,school:contact']);
+    expect(await w.fresh('muni')).toEqual(['match.transferred']);
   });
 });
 
@@ -103,16 +102,16 @@ describe('webhooks of disabled agencies and removed webhooks', () => {
     await h.call('POST', '/v1/signals', { token: await h.token(school), body: signalBody(validBsn(n)) });
     await h.call('POST', '/v1/signals', { token: await h.token(gp), body: signalBody(validBsn(n)) });
   };
-  const deliveries = () => inTransaction(h.db, (tx) => listDeliveries(tx, { agencyId: school.id, status: undefined as never }));
+  const deliveries = () => h.store.transaction(async (tx) => listDeliveries(tx, { agencyId: school.id, status: undefined as never }));
   const states = () => (h.db.$client.prepare('select delivery from notices where agency_id = ?').all(school.id) as Array<{ delivery: string }>).map((r) => r.delivery);
 
   it('queued deliveries of an agency that is disabled are never sent', async () => {
     await match(1);
     expect(states()).toEqual(['pending']);
-    disableAgency(h.deps, school.id);
+    await disableAgency(h.deps, school.id);
     expect(await deliverDue(h.deps, OPTS)).toEqual({ delivered: 0, retried: 0, failed: 0 });
     expect(receiver.received).toHaveLength(0);
-    expect(deliveries()).toMatchObject([{ delivery: 'failed', lastError: 'agency disabled' }]);
+    expect(await deliveries()).toMatchObject([{ delivery: 'failed', lastError: 'agency disabled' }]);
   });
 
   it('the delivery worker itself skips a disabled agency', async () => {
@@ -127,7 +126,7 @@ describe('webhooks of disabled agencies and removed webhooks', () => {
   it('agency webhook --remove: queued and later notices stay in the inbox only', async () => {
     await match(3);
     expect(states()).toEqual(['pending']);
-    expect(setAgencyWebhook(h.deps, school.id, null).webhookUrl).toBeNull();
+    expect((await setAgencyWebhook(h.deps, school.id, null)).webhookUrl).toBeNull();
     await deliverDue(h.deps, OPTS);
     await h.call('POST', '/v1/signals', { token: await h.token(await h.agency('jgz')), body: signalBody(validBsn(3)) });
     await deliverDue(h.deps, OPTS);
@@ -155,10 +154,10 @@ describe('agency key revoke', () => {
     expect((await h.call('GET', '/v1/signals', { token })).status).toBe(200);
     // A second key keeps working after the first is revoked.
     const second = generateKeyPairSync('ed25519');
-    addAgencyKey(h.deps, school.id, await parseAgencyPublicKey(second.publicKey.export({ type: 'spki', format: 'pem' }) as string));
+    await addAgencyKey(h.deps, school.id, await parseAgencyPublicKey(second.publicKey.export({ type: 'spki', format: 'pem' }) as string));
     const [first, other] = kidsOf(h, school.id);
 
-    const record = revokeAgencyKey(h.deps, school.id, first!);
+    const record = await revokeAgencyKey(h.deps, school.id, first!);
     expect(record.keys.find((k) => k.kid === first)!.revokedAt).not.toBeNull();
     const refused = await tokenRequest(h, await h.assertion(school));
     expect(refused.status).toBe(401);
@@ -173,7 +172,7 @@ describe('agency key revoke', () => {
     const { access_token } = (await fresh.json()) as { access_token: string };
     expect((await h.call('GET', '/v1/signals', { token: access_token })).status).toBe(200);
     expect(h.db.$client.prepare("select resource, outcome from audit_log where action = 'agency.key_revoke'").all()).toEqual([{ resource: `${school.id}/${first}`, outcome: 'ok' }]);
-    expect(() => revokeAgencyKey(h.deps, school.id, 'no-such-kid')).toThrow(expect.objectContaining({ code: 'key_not_found' }));
+    await expect(revokeAgencyKey(h.deps, school.id, 'no-such-kid')).rejects.toThrow(expect.objectContaining({ code: 'key_not_found' }));
     expect(other).toBeDefined();
   });
 });
@@ -186,7 +185,7 @@ describe('the municipality', () => {
     await h.call('POST', '/v1/signals', { token: await h.token(school), body: signalBody(validBsn(1)) });
     await h.call('POST', '/v1/signals', { token: await h.token(gp), body: signalBody(validBsn(1)) });
     h.clock.advanceDays(claimDaysOf(h.policy, ['involvement']) + 1);
-    runJobs(h.deps, ['escalation']);
+    await runJobs(h.deps, ['escalation']);
     const res = await h.call('GET', '/v1/notices', { token: await h.token(muni) });
     expect(res.status).toBe(200);
     const { items } = (await res.json()) as { items: Array<{ type: string }> };

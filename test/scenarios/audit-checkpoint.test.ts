@@ -10,7 +10,7 @@ import { CheckpointError, signCheckpoint, verifyCheckpoint } from '../../src/cry
 import { ephemeralKeyRing, generateKeys, loadKeyRing, loadPublicSigningKeys, rotateKeys } from '../../src/crypto/key-ring.ts';
 import { CHECKPOINT_EVERY_MS, scheduleJobs } from '../../src/jobs/index.ts';
 import { type ChainAnchor, verifyAuditChain } from '../../src/store/audit.ts';
-import { openDatabase } from '../../src/store/db.ts';
+import { openStore } from '../../src/store/db.ts';
 import { createHarness, type Harness, ISSUER, signalBody, validBsn } from '../support/harness.ts';
 import { cli } from '../support/process.ts';
 
@@ -49,12 +49,12 @@ async function fetchCheckpoint(h: Harness, token: string): Promise<CheckpointBod
 }
 
 /** The chain in a database file, checked in this process (without or with a checkpoint). */
-function verifyFile(file: string, checkpoint?: ChainAnchor) {
-  const db = openDatabase(file);
+async function verifyFile(file: string, checkpoint?: ChainAnchor) {
+  const store = openStore(file);
   try {
-    return verifyAuditChain(db, checkpoint ? { checkpoint } : {});
+    return await verifyAuditChain(store.reader, checkpoint ? { checkpoint } : {});
   } finally {
-    db.$client.close();
+    await store.close();
   }
 }
 
@@ -107,7 +107,7 @@ describe('signed checkpoints of the audit chain', () => {
     const dbFile = path.join(dir, 'betrokken.db');
     const total = (h.db.$client.prepare('select max(seq) as n from audit_log').get() as { n: number }).n;
     expect(total).toBeGreaterThan(checkpoint.seq + 10);
-    h.db.$client.close();
+    await h.store.close();
     const env = (db = dbFile) => ({ BETROKKEN_DATA_DIR: dir, BETROKKEN_DB: db, BETROKKEN_KEYS_DIR: keysDir });
     const anchor = await verifyCheckpoint(checkpoint.jws, loadPublicSigningKeys(keysDir));
 
@@ -126,7 +126,7 @@ describe('signed checkpoints of the audit chain', () => {
 
     // (a) The last records deleted, the checkpoint's own among them: the chain alone still looks intact.
     const truncated = tamperedCopy(dbFile, (db) => db.prepare('delete from audit_log where seq >= ?').run(checkpoint.seq - 3));
-    expect(verifyFile(truncated)).toEqual({ ok: true, count: checkpoint.seq - 4 });
+    expect(await verifyFile(truncated)).toEqual({ ok: true, count: checkpoint.seq - 4 });
     const a = cli(['audit', 'verify', '--checkpoint', file], env(truncated));
     expect(a.code).toBe(1);
     expect(a.stderr).toContain(`audit chain truncated: the checkpoint signed at ${checkpoint.at} covers records 1 to ${checkpoint.seq}, but the chain ends at record ${checkpoint.seq - 4}`);
@@ -136,7 +136,7 @@ describe('signed checkpoints of the audit chain', () => {
       expect(db.prepare('update audit_log set agency_id = ? where agency_id = ?').run(gp.id, school.id).changes).toBeGreaterThan(10);
       rehashAll(db);
     });
-    expect(verifyFile(rewritten)).toEqual({ ok: true, count: total });
+    expect(await verifyFile(rewritten)).toEqual({ ok: true, count: total });
     const b = cli(['audit', 'verify', '--checkpoint', file], env(rewritten));
     expect(b.code).toBe(1);
     expect(b.stderr).toContain(`audit chain rewritten: record ${checkpoint.seq} does not have the hash the checkpoint signed`);
@@ -150,11 +150,11 @@ describe('signed checkpoints of the audit chain', () => {
 
     // Records after the checkpoint are held by the chain itself.
     const later = tamperedCopy(dbFile, (db) => db.prepare("update audit_log set actor = 'someone-else' where seq = ?").run(total - 1));
-    expect(verifyFile(later, anchor)).toMatchObject({ ok: false, brokenSeq: total - 1, reason: 'record altered' });
-    expect(verifyFile(changed, anchor)).toMatchObject({ ok: false, brokenSeq: target, reason: 'record altered' });
-    expect(verifyFile(rewritten, anchor)).toMatchObject({ ok: false, brokenSeq: checkpoint.seq, reason: 'head differs from the checkpoint' });
-    expect(verifyFile(truncated, anchor)).toMatchObject({ ok: false, brokenSeq: checkpoint.seq - 3, reason: 'truncated before the checkpoint' });
-    expect(verifyFile(dbFile, anchor)).toEqual({ ok: true, count: total });
+    expect(await verifyFile(later, anchor)).toMatchObject({ ok: false, brokenSeq: total - 1, reason: 'record altered' });
+    expect(await verifyFile(changed, anchor)).toMatchObject({ ok: false, brokenSeq: target, reason: 'record altered' });
+    expect(await verifyFile(rewritten, anchor)).toMatchObject({ ok: false, brokenSeq: checkpoint.seq, reason: 'head differs from the checkpoint' });
+    expect(await verifyFile(truncated, anchor)).toMatchObject({ ok: false, brokenSeq: checkpoint.seq - 3, reason: 'truncated before the checkpoint' });
+    expect(await verifyFile(dbFile, anchor)).toEqual({ ok: true, count: total });
   }, 120_000);
 
   it('refuses a forged checkpoint, one signed by another key, and an access token passed off as one', async () => {
@@ -163,7 +163,7 @@ describe('signed checkpoints of the audit chain', () => {
     const token = await h.token(operator);
     const checkpoint = await fetchCheckpoint(h, token);
     const jwks = h.keys.jwks();
-    h.db.$client.close();
+    await h.store.close();
     const refusal = async (jws: string) => {
       const err = await verifyCheckpoint(jws, jwks).then(() => null, (e: unknown) => e);
       expect(err).toBeInstanceOf(CheckpointError);
@@ -206,7 +206,7 @@ describe('signed checkpoints of the audit chain', () => {
     await busy(2);
     const checkpoint = await fetchCheckpoint(h, await h.token(operator));
     const dbFile = path.join(dir, 'betrokken.db');
-    h.db.$client.close();
+    await h.store.close();
     await rotateKeys(keysDir);
     const env = { BETROKKEN_DATA_DIR: dir, BETROKKEN_KEYS_DIR: keysDir };
     const file = path.join(dir, 'checkpoint.json');
@@ -224,7 +224,7 @@ describe('signed checkpoints of the audit chain', () => {
     const restarted = await createHarness({ dbFile, keys: await loadKeyRing(keysDir) });
     await restarted.agency('school');
     const fresh = await fetchCheckpoint(restarted, await restarted.token(await restarted.agency('operator')));
-    restarted.db.$client.close();
+    await restarted.store.close();
     expect(fresh.kid).not.toBe(checkpoint.kid);
     expect(fresh.seq).toBeGreaterThan(checkpoint.seq);
     const newer = path.join(dir, 'newer.json');

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/store/db.ts';
+import { openStore } from '../../src/store/db.ts';
 import { verifyAuditChain } from '../../src/store/audit.ts';
 import { createHarness, signalBody, validBsn } from '../support/harness.ts';
 import { cli } from '../support/process.ts';
@@ -21,13 +21,13 @@ describe('tamper-evident audit log', () => {
     }
     await h.call('GET', '/v1/notices', { token: ts });
     await h.call('GET', '/v1/signals', { token: tg });
-    const verified = verifyAuditChain(h.db);
+    const verified = await verifyAuditChain(h.store.reader);
     expect(verified.ok).toBe(true);
     expect(verified.count).toBeGreaterThan(200);
     const targets = h.db.$client
       .prepare('select seq, request_id, hash, prev_hash from audit_log where request_id is not null order by seq limit 3 offset 50')
       .all() as Array<{ seq: number; request_id: string; hash: string; prev_hash: string }>;
-    h.db.$client.close();
+    await h.store.close();
     const pristine = fs.readFileSync(dbFile);
 
     const flip = (needle: string, at: number) => {
@@ -38,12 +38,12 @@ describe('tamper-evident audit log', () => {
       bytes[pos + at] = bytes[pos + at] === 0x61 ? 0x62 : 0x61; // 'a' ↔ 'b': still text, another value
       fs.writeFileSync(dbFile, bytes);
     };
-    const check = () => {
-      const db = openDatabase(dbFile);
+    const check = async () => {
+      const store = openStore(dbFile);
       try {
-        return verifyAuditChain(db);
+        return await verifyAuditChain(store.reader);
       } finally {
-        db.$client.close();
+        await store.close();
       }
     };
     const cases: Array<[string, number, number]> = [
@@ -55,7 +55,7 @@ describe('tamper-evident audit log', () => {
     for (const [needle, at, seq] of cases) {
       flip(needle, at);
       const result = check();
-      expect(result).toMatchObject({ ok: false, brokenSeq: seq });
+      expect(await result).toMatchObject({ ok: false, brokenSeq: seq });
     }
     const broken = cli(['audit', 'verify'], { BETROKKEN_DATA_DIR: dir });
     expect(broken.code).toBe(1);

@@ -14,8 +14,8 @@ describe.each([
     let bodyA: unknown = signalBody(validBsn(1));
     let bodyB: unknown = signalBody(validBsn(2));
     if (route.includes('case-tables')) {
-      w.step('+school');
-      w.step('+gp');
+      await w.step('+school');
+      await w.step('+gp');
       const list = (await (await w.h.call('GET', '/v1/matches', { token })).json()) as { items: Array<{ id: string }> };
       const matchId = list.items[0]!.id;
       await w.h.call('POST', `/v1/matches/${matchId}/claim`, { token, body: { coordinator: { name: 'S. Bos', phone: '050 367 8000' } } });
@@ -34,13 +34,13 @@ describe.each([
     const first = await post(bodyA, 'retry-me');
     expect(first.status).toBe(201);
     const n = count();
-    const notices = w.inbox('school').length;
+    const notices = (await w.inbox('school')).length;
     const again = await post(bodyA, 'retry-me');
     expect(again.status).toBe(201);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(((await again.json()) as { id: string }).id).toBe(((await first.json()) as { id: string }).id);
     expect(count()).toBe(n);
-    expect(w.inbox('school')).toHaveLength(notices);
+    expect(await w.inbox('school')).toHaveLength(notices);
   });
 
   it('refuses the same key with another body (409 idempotency_key_reused)', async () => {

@@ -109,7 +109,7 @@ describe('a school never learns of Veilig Thuis', () => {
       const key = s.slice(1);
       if (s.startsWith('-') && !registered.has(key)) continue;
       registered.add(key);
-      world.step(s);
+      await world.step(s);
     }
     return world;
   };
@@ -120,7 +120,7 @@ describe('a school never learns of Veilig Thuis', () => {
         const world = await run(steps);
         const vt = world.agencies.get('vt')!;
         for (const label of ['school', 'school2']) {
-          const text = JSON.stringify(world.inbox(label));
+          const text = JSON.stringify(await world.inbox(label));
           expect(text).not.toContain(vt.id);
           expect(text).not.toContain('veilig_thuis');
           expect(text).not.toContain('vt@example.nl');
@@ -128,8 +128,8 @@ describe('a school never learns of Veilig Thuis', () => {
         // Stronger: what a school sees is exactly what it would see had Veilig Thuis never acted.
         const without = await run(steps.filter((s) => !s.includes('vt')));
         for (const label of ['school', 'school2']) {
-          const seen = (w: World) => w.inbox(label).map((n) => `${n.matchId ? 'm' : '-'} ${w.describe(n)}`);
-          expect(seen(world)).toEqual(seen(without));
+          const seen = async (w: World) => (await w.inbox(label)).map((n) => `${n.matchId ? 'm' : '-'} ${w.describe(n)}`);
+          expect(await seen(world)).toEqual(await seen(without));
         }
       }),
       { numRuns: 40 },
@@ -143,20 +143,20 @@ describe('the policy decides, not the code', () => {
     const groningen = await World.create('groningen');
     const strict = await World.create('strict');
     for (const s of steps) {
-      groningen.step(s);
-      strict.step(s);
+      await groningen.step(s);
+      await strict.step(s);
     }
-    expect(groningen.fresh('school')).toEqual(['match.created gp:contact', 'match.party_added gp:contact,youth_care:type']);
-    expect(strict.fresh('school')).toEqual(['match.created gp:type']);
-    expect(groningen.fresh('gp')).toEqual([
+    expect(await groningen.fresh('school')).toEqual(['match.created gp:contact', 'match.party_added gp:contact,youth_care:type']);
+    expect(await strict.fresh('school')).toEqual(['match.created gp:type']);
+    expect(await groningen.fresh('gp')).toEqual([
       'match.created school:contact',
       'match.party_added school:contact,vt:contact',
       'match.party_added school:contact,vt:contact,yc:contact',
     ]);
-    expect(strict.fresh('gp')).toEqual(['match.created school:type', 'match.party_added school:type,youth_care:type']);
+    expect(await strict.fresh('gp')).toEqual(['match.created school:type', 'match.party_added school:type,youth_care:type']);
     // Both agree that the coordinator sees everyone.
-    expect(strict.fresh('wij').at(-1)).toBe('match.party_added gp:contact,school:contact,vt:contact,yc:contact');
-    const strictNotice = strict.inbox('gp')[0]!;
+    expect((await strict.fresh('wij')).at(-1)).toBe('match.party_added gp:contact,school:contact,vt:contact,yc:contact');
+    const strictNotice = (await strict.inbox('gp'))[0]!;
     expect(strictNotice.policy.id).toBe('strict');
     expect(strictNotice.policy.rules).toContain('strict.default-type-only');
   });

@@ -22,7 +22,7 @@ describe('operations routes', () => {
     const ready = (await (await h.call('GET', '/readyz')).json()) as { status: string; policy: { id: string; version: string } };
     expect(ready.status).toBe('ready');
     expect(ready.policy).toEqual({ id: 'groningen', version: h.policy.version });
-    h.db.$client.close();
+    await h.store.close();
     expect((await h.call('GET', '/readyz')).status).toBe(503);
   });
 

@@ -4,22 +4,22 @@ import { loadSubjectKey } from '../../src/store/subjects.ts';
 import { validBsn } from '../support/harness.ts';
 import { World } from '../support/world.ts';
 
-const types = (w: World, label: string) => w.inbox(label).map((n) => n.type);
+const types = async (w: World, label: string) => (await w.inbox(label)).map((n) => n.type);
 
 describe('retention (time travel with the injected clock)', () => {
   it('family matches: the siblings\' signals expire and the family match ends; after the archive period the family goes too', async () => {
     const w = await World.create();
-    w.step('+school#1^a');
-    w.step('+yc#2^a');
-    expect(types(w, 'wij')).toEqual(['family_match.coordinator_assigned']);
+    await w.step('+school#1^a');
+    await w.step('+yc#2^a');
+    expect(await types(w, 'wij')).toEqual(['family_match.coordinator_assigned']);
     w.h.clock.set('2028-03-02T09:00:00.000Z');
-    expect(runRetention(w.h.deps).expired).toBe(2);
-    expect(types(w, 'wij')).toEqual(['family_match.coordinator_assigned', 'family_match.closed']);
-    expect(types(w, 'school')).toEqual(['family_match.created']); // both ended at once: nobody is left to tell
+    expect((await runRetention(w.h.deps)).expired).toBe(2);
+    expect(await types(w, 'wij')).toEqual(['family_match.coordinator_assigned', 'family_match.closed']);
+    expect(await types(w, 'school')).toEqual(['family_match.created']); // both ended at once: nobody is left to tell
     const families = () => w.h.db.$client.prepare("select count(*) n from subjects where kind = 'family'").get();
     expect(families()).toEqual({ n: 1 });
     w.h.clock.set('2033-03-02T09:00:01.000Z');
-    expect(runRetention(w.h.deps).destroyed).toBe(2); // the two young people
+    expect((await runRetention(w.h.deps)).destroyed).toBe(2); // the two young people
     expect(families()).toEqual({ n: 0 }); // and with their last registrations, the family
     for (const table of ['matches', 'notices', 'signal_families', 'match_recipients']) {
       expect(w.h.db.$client.prepare(`select count(*) n from ${table}`).get(), table).toEqual({ n: 0 });
@@ -28,21 +28,21 @@ describe('retention (time travel with the injected clock)', () => {
 
   it('a signal expires at 24 months: its registrant hears 30 days before, then it leaves the match', async () => {
     const w = await World.create();
-    w.step('+school');
-    w.step('+gp');
+    await w.step('+school');
+    await w.step('+gp');
     w.h.clock.set('2028-01-31T08:00:00.000Z');
-    expect(runRetention(w.h.deps)).toEqual({ expiringNoticed: 0, expired: 0, destroyed: 0 });
+    expect(await runRetention(w.h.deps)).toEqual({ expiringNoticed: 0, expired: 0, destroyed: 0 });
     w.h.clock.set('2028-02-01T09:30:00.000Z');
-    expect(runRetention(w.h.deps)).toEqual({ expiringNoticed: 2, expired: 0, destroyed: 0 });
-    expect(runRetention(w.h.deps)).toEqual({ expiringNoticed: 0, expired: 0, destroyed: 0 });
-    expect(types(w, 'school')).toEqual(['match.created', 'signal.expiring']);
-    expect(w.inbox('school').at(-1)!.parties.map((p) => p.view)).toEqual(['contact']); // as the policy already showed
+    expect(await runRetention(w.h.deps)).toEqual({ expiringNoticed: 2, expired: 0, destroyed: 0 });
+    expect(await runRetention(w.h.deps)).toEqual({ expiringNoticed: 0, expired: 0, destroyed: 0 });
+    expect(await types(w, 'school')).toEqual(['match.created', 'signal.expiring']);
+    expect((await w.inbox('school')).at(-1)!.parties.map((p) => p.view)).toEqual(['contact']); // as the policy already showed
 
     w.h.clock.set('2028-03-02T09:00:00.000Z');
-    expect(runRetention(w.h.deps)).toEqual({ expiringNoticed: 0, expired: 2, destroyed: 0 });
-    expect(runRetention(w.h.deps)).toEqual({ expiringNoticed: 0, expired: 0, destroyed: 0 });
-    expect(types(w, 'wij')).toEqual(['match.coordinator_assigned', 'match.closed']);
-    expect(types(w, 'school')).toEqual(['match.created', 'signal.expiring']);
+    expect(await runRetention(w.h.deps)).toEqual({ expiringNoticed: 0, expired: 2, destroyed: 0 });
+    expect(await runRetention(w.h.deps)).toEqual({ expiringNoticed: 0, expired: 0, destroyed: 0 });
+    expect(await types(w, 'wij')).toEqual(['match.coordinator_assigned', 'match.closed']);
+    expect(await types(w, 'school')).toEqual(['match.created', 'signal.expiring']);
     const status = w.h.db.$client.prepare('select status, end_reason from signals').all();
     expect(status).toEqual([{ status: 'ended', end_reason: 'expired' }, { status: 'ended', end_reason: 'expired' }]);
     expect(w.h.db.$client.prepare("select count(*) n from matches where status in ('open','claimed','escalated')").get()).toEqual({ n: 0 });
@@ -50,33 +50,33 @@ describe('retention (time travel with the injected clock)', () => {
 
   it('a signal ends at the subject’s 23rd birthday when that comes first', async () => {
     const w = await World.create();
-    w.register('gp', 1, { birthDate: '2003-09-01' });
-    w.register('yc', 1, { birthDate: '2003-09-01' });
+    await w.register('gp', 1, { birthDate: '2003-09-01' });
+    await w.register('yc', 1, { birthDate: '2003-09-01' });
     w.h.clock.set('2026-08-31T23:59:00.000Z');
-    expect(runRetention(w.h.deps).expired).toBe(0);
+    expect((await runRetention(w.h.deps)).expired).toBe(0);
     w.h.clock.set('2026-09-01T00:00:00.000Z');
-    expect(runRetention(w.h.deps).expired).toBe(2);
-    expect(types(w, 'wij')).toEqual(['match.coordinator_assigned', 'match.closed']);
+    expect((await runRetention(w.h.deps)).expired).toBe(2);
+    expect(await types(w, 'wij')).toEqual(['match.coordinator_assigned', 'match.closed']);
   });
 
   it('after the archive period nothing of the subject can be unsealed and no row names it but the audit log', async () => {
     const w = await World.create();
-    w.step('+school');
-    w.step('+gp');
-    w.step('+school#2'); // another young person, still registered later on
+    await w.step('+school');
+    await w.step('+gp');
+    await w.step('+school#2'); // another young person, still registered later on
     const pseudonym = w.h.keys.pseudonymize(validBsn(1));
     const subjectId = (w.h.db.$client.prepare('select id from subjects where pseudonym = ?').get(pseudonym) as { id: string }).id;
     w.h.clock.set('2028-03-02T09:00:00.000Z');
-    runRetention(w.h.deps);
-    w.register('gp', 2); // keeps subject 2 live
+    await runRetention(w.h.deps);
+    await w.register('gp', 2); // keeps subject 2 live
 
     w.h.clock.set('2033-03-01T09:00:00.000Z'); // a day short of five years after the end
-    expect(runRetention(w.h.deps).destroyed).toBe(0);
+    expect((await runRetention(w.h.deps)).destroyed).toBe(0);
     w.h.clock.set('2033-03-02T09:00:01.000Z');
-    expect(runRetention(w.h.deps).destroyed).toBe(1);
-    expect(runRetention(w.h.deps).destroyed).toBe(0);
+    expect((await runRetention(w.h.deps)).destroyed).toBe(1);
+    expect((await runRetention(w.h.deps)).destroyed).toBe(0);
 
-    expect(() => loadSubjectKey(w.h.db, w.h.keys, subjectId)).toThrow();
+    await expect(loadSubjectKey(w.h.store.reader, w.h.keys, subjectId)).rejects.toThrow();
     const tables = (w.h.db.$client.prepare("select name from sqlite_master where type = 'table'").all() as Array<{ name: string }>).map((t) => t.name);
     for (const table of tables.filter((t) => t !== 'audit_log')) {
       const rows = w.h.db.$client.prepare(`select * from "${table}"`).raw().all() as unknown[][];

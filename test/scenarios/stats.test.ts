@@ -46,10 +46,10 @@ describe('GET /v1/stats', () => {
   it('counts by municipality, suppresses small cells, and needs stats:read', async () => {
     const w = await World.create('groningen', ['school', 'gp', 'wij', 'muni', 'wij2', 'muni2']);
     for (let i = 0; i < 12; i++) {
-      w.register('school', i);
-      w.register('gp', i);
+      await w.register('school', i);
+      await w.register('gp', i);
     }
-    for (let i = 100; i < 103; i++) w.register('school', i, { municipality: '0017', district: 'centrum' });
+    for (let i = 100; i < 103; i++) await w.register('school', i, { municipality: '0017', district: 'centrum' });
     const token = await w.h.token(w.agencies.get('muni')!);
     const res = await w.h.call('GET', '/v1/stats?from=2026-01&to=2026-12&by=municipality', { token });
     expect(res.status).toBe(200);

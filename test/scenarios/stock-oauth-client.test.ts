@@ -42,7 +42,7 @@ describe('a stock OAuth client (openid-client) through discovery', () => {
     const pair = (await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
     const spki = Buffer.from(await crypto.subtle.exportKey('spki', pair.publicKey)).toString('base64');
     const pem = `-----BEGIN PUBLIC KEY-----\n${spki.match(/.{1,64}/g)!.join('\n')}\n-----END PUBLIC KEY-----\n`;
-    const rec = addAgency(h.deps, { name: `${type} ${algorithm.name}`, type, municipality: '0014', districts: [], grants: [], publicKey: await parseAgencyPublicKey(pem) });
+    const rec = await addAgency(h.deps, { name: `${type} ${algorithm.name}`, type, municipality: '0014', districts: [], grants: [], publicKey: await parseAgencyPublicKey(pem) });
     return { id: rec.id, privateKey: pair.privateKey };
   }
 

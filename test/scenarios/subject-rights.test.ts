@@ -33,9 +33,9 @@ async function operatorToken(): Promise<string> {
 
 describe('subject access request', () => {
   it('lists registrations, matches, coordinators and accesses', async () => {
-    w.register('school', 1, { informed: { status: 'exempt', exemption: 'unreachable' } });
-    w.step('+gp');
-    w.inbox('school'); // the school reads its notice
+    await w.register('school', 1, { informed: { status: 'exempt', exemption: 'unreachable' } });
+    await w.step('+gp');
+    await w.inbox('school'); // the school reads its notice
     const report = await access();
     expect(report.registrations.map((r) => [r.agency.name, r.agency.type, r.status])).toEqual([
       ['school', 'school', 'active'],
@@ -49,10 +49,10 @@ describe('subject access request', () => {
   });
 
   it('shows no open match that exists only through Veilig Thuis, nor its coordinator or anything of Veilig Thuis', async () => {
-    w.step('+school');
-    w.step('+vt'); // a real match: school and Veilig Thuis, coordinated by the WIJ team
-    w.inbox('wij');
-    w.inbox('vt');
+    await w.step('+school');
+    await w.step('+vt'); // a real match: school and Veilig Thuis, coordinated by the WIJ team
+    await w.inbox('wij');
+    await w.inbox('vt');
     const report = await access();
     expect(report.registrations.map((r) => r.agency.type)).toEqual(['school']);
     expect(report.matches).toEqual([]);
@@ -66,15 +66,15 @@ describe('subject access request', () => {
     for (const trace of ['veilig', 'vt', 'shielding', 'withheld', 'wij']) expect(text).not.toContain(trace);
 
     // Once a second agency the family may see is involved, the family sees that match.
-    w.step('+gp');
+    await w.step('+gp');
     const later = await access();
     expect(later.registrations.map((r) => r.agency.type)).toEqual(['school', 'gp']);
     expect(later.matches).toEqual([expect.objectContaining({ status: 'open', coordinator: { name: 'wij', type: 'wij' } })]);
     expect(JSON.stringify(later)).not.toContain('veilig');
 
     // Shielding does not end with Veilig Thuis's involvement: its ended registration stays out too.
-    w.step('-vt');
-    w.step('-gp');
+    await w.step('-vt');
+    await w.step('-gp');
     const after = await access();
     expect(after.registrations.map((r) => `${r.agency.type}:${r.status}`)).toEqual(['school:active', 'gp:ended']);
     expect(after.matches).toEqual([expect.objectContaining({ status: 'ended' })]);
@@ -82,7 +82,7 @@ describe('subject access request', () => {
   });
 
   it('writes what it withheld and why to the audit record of the request, sealed, for audit:read', async () => {
-    for (const s of ['+school', '+vt']) w.step(s);
+    for (const s of ['+school', '+vt']) await w.step(s);
     await access();
     const pseudonym = w.h.keys.pseudonymize(validBsn(1));
     const [stored] = rows<{ outcome: string; resource: string }>("select outcome, resource from audit_log where action = 'subject.access_request' and subject = ?", pseudonym);
@@ -110,9 +110,9 @@ describe('subject access request', () => {
   });
 
   it('shields a registration exempted from the informing duty for the child’s safety, before and after erasure', async () => {
-    w.step('+school');
-    w.register('gp', 1, { informed: { status: 'exempt', exemption: 'child_safety' } });
-    w.inbox('gp');
+    await w.step('+school');
+    await w.register('gp', 1, { informed: { status: 'exempt', exemption: 'child_safety' } });
+    await w.inbox('gp');
     const before = await access();
     expect(before.registrations.map((r) => r.agency.name)).toEqual(['school']);
     expect(before.matches).toEqual([]);
@@ -133,8 +133,8 @@ describe('subject access request', () => {
   });
 
   it('shields an agency that later records a safety exemption for others (PATCH)', async () => {
-    w.step('+school');
-    w.step('+gp');
+    await w.step('+school');
+    await w.step('+gp');
     const gp = await w.h.token(w.agencies.get('gp')!);
     const own = (await (await w.h.call('GET', '/v1/signals?status=active', { token: gp })).json()) as { items: Array<{ id: string }> };
     const patched = await w.h.call('PATCH', `/v1/signals/${own.items[0]!.id}`, { token: gp, body: { informed: { status: 'exempt', exemption: 'others_safety' } } });
@@ -148,7 +148,7 @@ describe('subject access request', () => {
 
 describe('subject erasure', () => {
   it('crypto-shreds the young person; the audit chain keeps that it happened', async () => {
-    for (const s of ['+school', '+gp', '+school#2']) w.step(s);
+    for (const s of ['+school', '+gp', '+school#2']) await w.step(s);
     const res = await ask('erasure', { bsn: validBsn(1), reason: 'registered_in_error' });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ erased: true, signals: 2, matches: 1 });
@@ -171,9 +171,9 @@ describe('subject erasure', () => {
   });
 
   it('after erasure nothing of Veilig Thuis appears, though its audit records remain', async () => {
-    for (const s of ['+school', '+vt', '+gp']) w.step(s);
-    w.inbox('vt');
-    w.inbox('gp');
+    for (const s of ['+school', '+vt', '+gp']) await w.step(s);
+    await w.inbox('vt');
+    await w.inbox('gp');
     const res = await ask('erasure', { bsn: validBsn(1), reason: 'court_order' });
     expect(await res.json()).toEqual({ erased: true, signals: 2, matches: 1 });
     const pseudonym = w.h.keys.pseudonymize(validBsn(1));
@@ -187,23 +187,23 @@ describe('subject erasure', () => {
   });
 
   it('tells every agency with an active signal, by a notice that survives the erasure', async () => {
-    w.register('school', 1, { reference: 'LLN-2024-17' });
-    w.step('+vt');
-    w.step('+yc');
-    w.step('-yc'); // ended: nothing to tell
+    await w.register('school', 1, { reference: 'LLN-2024-17' });
+    await w.step('+vt');
+    await w.step('+yc');
+    await w.step('-yc'); // ended: nothing to tell
     const ownSignal = (label: string) => rows<{ id: string }>("select s.id from signals s where s.agency_id = ? and s.status = 'active'", id(label))[0]!.id;
-    const signals = { school: ownSignal('school'), vt: ownSignal('vt') };
-    for (const label of ['school', 'vt', 'yc', 'wij']) w.fresh(label);
+    const signals = { school: await ownSignal('school'), vt: await ownSignal('vt') };
+    for (const label of ['school', 'vt', 'yc', 'wij']) await w.fresh(label);
 
     expect((await ask('erasure', { bsn: validBsn(1), reason: 'registered_in_error' })).status).toBe(200);
-    const erased = (label: string) => w.inbox(label).filter((n: NoticeView) => n.type === 'subject.erased');
-    expect(erased('school')).toEqual([
+    const erased = async (label: string) => (await w.inbox(label)).filter((n: NoticeView) => n.type === 'subject.erased');
+    expect(await erased('school')).toEqual([
       expect.objectContaining({ type: 'subject.erased', signalId: signals.school, reference: 'LLN-2024-17', matchId: null, parties: [], coordinator: null }),
     ]);
     // Veilig Thuis hears of its own signal only.
-    expect(erased('vt')).toEqual([expect.objectContaining({ signalId: signals.vt, parties: [] })]);
-    expect(erased('yc')).toEqual([]);
-    expect(erased('wij')).toEqual([]);
+    expect(await erased('vt')).toEqual([expect.objectContaining({ signalId: signals.vt, parties: [] })]);
+    expect(await erased('yc')).toEqual([]);
+    expect(await erased('wij')).toEqual([]);
     // The notice names no young person: neither BSN nor pseudonym, in the inbox or at rest.
     const pseudonym = w.h.keys.pseudonymize(validBsn(1));
     const text = JSON.stringify(erased('school'));
@@ -217,15 +217,15 @@ describe('subject erasure', () => {
     }
     // The school's acknowledgement works as for any notice.
     const school = await w.h.token(w.agencies.get('school')!);
-    expect((await w.h.call('POST', `/v1/notices/${erased('school')[0]!.id}/ack`, { token: school })).status).toBe(204);
+    expect((await w.h.call('POST', `/v1/notices/${(await erased('school'))[0]!.id}/ack`, { token: school })).status).toBe(204);
   });
 
   it('delivers the erasure notice by webhook too, after the data key is gone', async () => {
     const receiver = await new Receiver().start();
     try {
       const hooked = await w.h.agency('jgz', { name: 'jgz-hooked', webhookUrl: receiver.url });
-      w.step('+school');
-      registerSignal({
+      await w.step('+school');
+      await registerSignal({
         ctx: { ...w.ctx('jgz'), actor: { ...w.ctx('jgz').actor, agencyId: hooked.id } },
         input: { kind: 'involvement', ...signalBody(validBsn(1), { reference: 'JGZ-9' }) } as never,
       });
@@ -254,21 +254,21 @@ describe('non-interference of the answer to the family', () => {
       const [verb, label] = step.split(' ') as [string, string];
       if (shielded.includes((label ?? verb).replace(/^[+-]/, ''))) continue;
       token = await w.h.token(w.agencies.get('muni')!); // the clock moved past the last one
-      if (verb === 'read') w.inbox(label);
+      if (verb === 'read') await w.inbox(label);
       else if (verb === 'claim') await claimIfOpen(label);
-      else if (verb === 'jobs') runJobs(w.h.deps, ['escalation', 'reminders']);
+      else if (verb === 'jobs') await runJobs(w.h.deps, ['escalation', 'reminders']);
       else if (verb === 'access') out.push(await access());
       else if (verb === 'erase') out.push(await (await ask('erasure', { bsn: validBsn(1), reason: 'court_order' })).json());
-      else if (step.endsWith('!')) w.register(step.slice(1, -1), 1, { informed: { status: 'exempt', exemption: 'child_safety' } });
-      else if (step.startsWith('-')) withdrawIfRegistered(step.slice(1));
-      else w.step(step);
+      else if (step.endsWith('!')) await w.register(step.slice(1, -1), 1, { informed: { status: 'exempt', exemption: 'child_safety' } });
+      else if (step.startsWith('-')) await withdrawIfRegistered(step.slice(1));
+      else await w.step(step);
     }
     return out;
   }
 
-  function withdrawIfRegistered(label: string): void {
+  async function withdrawIfRegistered(label: string): Promise<void> {
     try {
-      w.withdraw(label);
+      await w.withdraw(label);
     } catch (err) {
       if ((err as { code?: string }).code !== 'signal_not_found') throw err; // never registered
     }

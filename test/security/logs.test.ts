@@ -25,7 +25,7 @@ describe('logs', () => {
     await h.call('GET', '/v1/notices', { token: ts });
     const { items } = (await (await h.call('GET', '/v1/matches', { token: tw })).json()) as { items: Array<{ id: string }> };
     await h.call('POST', `/v1/matches/${items[0]!.id}/claim`, { token: tw, body: { coordinator: { name: 'Sanne Bos', phone: '06 1234 5678' } } });
-    h.db.$client.close(); // an unexpected failure
+    await h.store.close(); // an unexpected failure
     const failed = await h.call('POST', '/v1/signals', { token: ts, body: signalBody(bsn) });
     expect(failed.status).toBe(500);
     const problem = (await failed.json()) as { code: string; detail: string; requestId: string };

@@ -17,7 +17,7 @@ let store: PgStore;
 
 beforeAll(async () => {
   cluster = await startTestPostgres();
-  store = openPostgres(await cluster.createDatabase(), { max: 4 });
+  store = openPostgres(await cluster.createDatabase({ empty: true }), { max: 4 });
   await migratePostgres(store.db);
   await seedFixtures();
 }, 60_000);
@@ -81,6 +81,7 @@ const ROWS: Array<[PgTable, Record<string, unknown>]> = [
   [t.agencies, { id: 'agy_b', name: 'School', type: 'onderwijs', municipality: 'GM0014', districts: [], grants: [], webhookUrl: null, webhookSecret: null, status: 'disabled', createdAt: AT }],
   [t.agencyKeys, { id: 'key_a', agencyId: 'agy_a', jwk: { kty: 'OKP', crv: 'Ed25519', x: 'abc' }, alg: 'EdDSA', createdAt: AT, revokedAt: AT }],
   [t.usedAssertions, { agencyId: 'agy_a', jti: 'jti-1', expiresAt: AT }],
+  [t.agencyOidc, { agencyId: 'agy_a', issuer: 'https://login.agency.example', clientId: 'betrokken', createdAt: AT }],
   [t.subjects, { id: 'sub_a', kind: 'person', pseudonym: 'ps-a', wrappedKey: bytes(72, 7), kekVersion: 2, createdAt: AT }],
   [t.subjects, { id: 'sub_f', kind: 'family', pseudonym: 'ps-a', wrappedKey: bytes(72, 8), kekVersion: 2, createdAt: AT }],
   [

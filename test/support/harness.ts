@@ -12,7 +12,7 @@ import { createMetricsApp } from '../../src/http/metrics-app.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { loadPolicy } from '../../src/policy/load.ts';
 import type { Policy } from '../../src/policy/types.ts';
-import { type Db, migrateDatabase, openDatabase } from '../../src/store/db.ts';
+import { type Db, migrateStore, openStore, type SqliteStore } from '../../src/store/db.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const ISSUER = 'http://index.test';
@@ -56,6 +56,8 @@ export interface TestAgency {
 
 export interface Harness {
   deps: Deps;
+  store: SqliteStore;
+  /** The writer connection's drizzle handle, for tests that look at or change rows directly. */
   db: Db;
   clock: TestClock;
   keys: KeyRing;
@@ -75,17 +77,18 @@ export interface Harness {
 export async function createHarness(
   opts: { policy?: string; dbFile?: string; dbImage?: Buffer; dbKey?: Uint8Array; keys?: KeyRing; clock?: TestClock; logger?: Logger; issuer?: string } = {},
 ): Promise<Harness> {
-  const db = openDatabase(opts.dbImage ?? opts.dbFile ?? ':memory:', opts.dbKey ? { key: opts.dbKey } : {});
-  if (!opts.dbImage) migrateDatabase(db);
+  const store = openStore(opts.dbImage ?? opts.dbFile ?? ':memory:', opts.dbKey ? { key: opts.dbKey } : {});
+  if (!opts.dbImage) await migrateStore(store);
+  const db = store.db;
   const keys = opts.keys ?? (await ephemeralKeyRing());
   const clock = opts.clock ?? new TestClock();
   const policy = loadPolicy(policyPath(opts.policy ?? 'groningen'));
-  const deps: Deps = { db, keys, policy, clock, logger: opts.logger ?? pino({ level: 'silent' }), issuer: opts.issuer ?? ISSUER, metrics: createMetrics(db) };
+  const deps: Deps = { store, keys, policy, clock, logger: opts.logger ?? pino({ level: 'silent' }), issuer: opts.issuer ?? ISSUER, metrics: createMetrics(store) };
   const app = createApp(deps);
   let counter = 0;
 
   const h: Harness = {
-    deps, db, clock, keys, policy, app,
+    deps, store, db, clock, keys, policy, app,
     metricsApp: createMetricsApp(deps.metrics),
     async metrics() {
       const res = await h.metricsApp.request('/metrics');
@@ -96,7 +99,7 @@ export async function createHarness(
       const pair = o.keyType === 'p256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
       const publicKey = await parseAgencyPublicKey(pair.publicKey.export({ type: 'spki', format: 'pem' }) as string);
       const name = o.name ?? `${type} ${++counter}`;
-      const rec = addAgency(deps, {
+      const rec = await addAgency(deps, {
         name,
         type,
         municipality: o.municipality ?? '0014',

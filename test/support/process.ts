@@ -104,9 +104,11 @@ export function addAgenciesByCli(
   return out;
 }
 
-/** An access token from a running service, through a signed client assertion. */
-export async function serviceToken(server: { url: string }, agency: CliAgency): Promise<string> {
-  const issuer = `http://localhost:${new URL(server.url).port}`;
+/**
+ * An access token from a running service, through a signed client assertion. The service's issuer
+ * is `http://localhost:PORT` unless BETROKKEN_ISSUER set another (several instances share one).
+ */
+export async function serviceToken(server: { url: string }, agency: CliAgency, issuer = `http://localhost:${new URL(server.url).port}`): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     // A fresh assertion each time: an assertion is good for one token.
     const assertion = await signClientAssertion(agency.key, { agencyId: agency.id, audience: issuer });

@@ -59,28 +59,28 @@ export class World {
     };
   }
 
-  register(label: string, subject = 1, extra: Record<string, unknown> = {}): void {
+  async register(label: string, subject = 1, extra: Record<string, unknown> = {}): Promise<void> {
     const input = { ...signalBody(validBsn(subject), { professional: { name: `prof ${label}`, email: `${label}@example.nl` }, ...extra }) };
-    const res = registerSignal({ ctx: this.ctx(label), input: input as never });
+    const res = await registerSignal({ ctx: this.ctx(label), input: input as never });
     this.signalIds.set(`${label}/${subject}`, res.signal.id);
   }
 
-  withdraw(label: string, subject = 1): void {
-    withdrawSignal({ ctx: this.ctx(label), id: this.signalIds.get(`${label}/${subject}`)!, input: { reason: 'care_ended' } });
+  async withdraw(label: string, subject = 1): Promise<void> {
+    await withdrawSignal({ ctx: this.ctx(label), id: this.signalIds.get(`${label}/${subject}`)!, input: { reason: 'care_ended' } });
   }
 
   /**
    * Applies "+gp" (register) or "-gp" (withdraw); "#2" names another subject, "@none" registers
    * without a district, "@0017" in another municipality, "^a" (up to two) names parent a.
    */
-  step(step: string): void {
+  async step(step: string): Promise<void> {
     const m = /^([+-])(\w+)(?:#(\d+))?(?:@(\w+))?((?:\^[a-z])*)$/.exec(step);
     if (!m) throw new Error(`bad step ${step}`);
     const [, op, label, subject = '1', where, parents = ''] = m;
     if (op === '-') return this.withdraw(label!, Number(subject));
     const extra: Record<string, unknown> = where === 'none' ? { district: undefined } : where ? { municipality: where, district: 'centrum' } : {};
     if (parents) extra.parents = parents.split('^').slice(1).map((p) => ({ bsn: parentBsn(p) }));
-    this.register(label!, Number(subject), extra);
+    await this.register(label!, Number(subject), extra);
   }
 
   /** The subject number of an agency's signal, from its id. */
@@ -90,11 +90,11 @@ export class World {
   }
 
   /** All notices of an agency so far. */
-  inbox(label: string): NoticeView[] {
+  async inbox(label: string): Promise<NoticeView[]> {
     const out: NoticeView[] = [];
     let after: string | undefined;
     for (;;) {
-      const page = listNotices({ ctx: this.ctx(label), query: { limit: 200, ...(after ? { after } : {}) } });
+      const page = await listNotices({ ctx: this.ctx(label), query: { limit: 200, ...(after ? { after } : {}) } });
       out.push(...page.items);
       if (!page.next) return out;
       after = page.next;
@@ -102,8 +102,8 @@ export class World {
   }
 
   /** Notices an agency received since the last call, as "type party:view,…" strings. */
-  fresh(label: string): string[] {
-    const all = this.inbox(label);
+  async fresh(label: string): Promise<string[]> {
+    const all = await this.inbox(label);
     const from = this.seen.get(label) ?? 0;
     this.seen.set(label, all.length);
     return all.slice(from).map((n) => this.describe(n));

@@ -76,21 +76,21 @@ const close = createRoute({
 });
 
 export function matchRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
-  app.openapi(list, (c) => c.json(listMatches({ ctx: ctxOf(c, deps), query: c.req.valid('query') }), 200));
-  app.openapi(get, (c) => c.json(getMatch({ ctx: ctxOf(c, deps), id: c.req.valid('param').id }), 200));
-  app.openapi(claim, (c) => c.json(claimMatch({ ctx: ctxOf(c, deps), id: c.req.valid('param').id, input: c.req.valid('json') }), 200));
-  app.openapi(convene, (c) => {
+  app.openapi(list, async (c) => c.json(await listMatches({ ctx: ctxOf(c, deps), query: c.req.valid('query') }), 200));
+  app.openapi(get, async (c) => c.json(await getMatch({ ctx: ctxOf(c, deps), id: c.req.valid('param').id }), 200));
+  app.openapi(claim, async (c) => c.json(await claimMatch({ ctx: ctxOf(c, deps), id: c.req.valid('param').id, input: c.req.valid('json') }), 200));
+  app.openapi(convene, async (c) => {
     const { id } = c.req.valid('param');
     const input = c.req.valid('json');
     const key = c.req.valid('header')['idempotency-key'];
     const idempotency = key ? idempotencyRequest(deps.keys, key, 'POST', `/v1/matches/${id}/case-tables`, input) : undefined;
-    const { replayed, ...table } = conveneCaseTable({ ctx: ctxOf(c, deps), id, input, ...(idempotency ? { idempotency } : {}) });
+    const { replayed, ...table } = await conveneCaseTable({ ctx: ctxOf(c, deps), id, input, ...(idempotency ? { idempotency } : {}) });
     if (replayed) c.header('Idempotent-Replayed', 'true');
     c.header('Location', `/v1/case-tables/${table.id}`);
     return c.json(table, 201);
   });
-  app.openapi(outcome, (c) =>
-    c.json(recordCaseTableOutcome({ ctx: ctxOf(c, deps), id: c.req.valid('param').id, input: c.req.valid('json') }), 200),
+  app.openapi(outcome, async (c) =>
+    c.json(await recordCaseTableOutcome({ ctx: ctxOf(c, deps), id: c.req.valid('param').id, input: c.req.valid('json') }), 200),
   );
-  app.openapi(close, (c) => c.json(closeMatch({ ctx: ctxOf(c, deps), id: c.req.valid('param').id, input: c.req.valid('json') }), 200));
+  app.openapi(close, async (c) => c.json(await closeMatch({ ctx: ctxOf(c, deps), id: c.req.valid('param').id, input: c.req.valid('json') }), 200));
 }

@@ -57,9 +57,9 @@ const noticeWebhook = createRoute({
 
 export function noticeRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
   app.openAPIRegistry.registerWebhook(noticeWebhook);
-  app.openapi(list, (c) => c.json(listNotices({ ctx: ctxOf(c, deps), query: c.req.valid('query') }), 200));
-  app.openapi(ack, (c) => {
-    acknowledgeNotice({ ctx: ctxOf(c, deps), id: c.req.valid('param').id });
+  app.openapi(list, async (c) => c.json(await listNotices({ ctx: ctxOf(c, deps), query: c.req.valid('query') }), 200));
+  app.openapi(ack, async (c) => {
+    await acknowledgeNotice({ ctx: ctxOf(c, deps), id: c.req.valid('param').id });
     return c.body(null, 204);
   });
 }

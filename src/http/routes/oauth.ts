@@ -69,7 +69,7 @@ export function oauthRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
       const type = c.req.header('content-type') ?? '';
       if (!type.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
         const err = new OAuthError('invalid_request', 'send the request as application/x-www-form-urlencoded', 'not_form_encoded');
-        refuseSignIn(deps, err, {}, requestId);
+        await refuseSignIn(deps, err, {}, requestId);
         return oauthError(c, err);
       }
       const form = new URLSearchParams(await c.req.text());
@@ -78,7 +78,7 @@ export function oauthRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
         const values = form.getAll(field);
         if (values.length > 1) {
           const err = new OAuthError('invalid_request', `${field} is given more than once`, 'field_repeated');
-          refuseSignIn(deps, err, req, requestId);
+          await refuseSignIn(deps, err, req, requestId);
           return oauthError(c, err);
         }
         if (values[0] !== undefined) req[field] = values[0];

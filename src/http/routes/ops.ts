@@ -2,7 +2,6 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
 import type { Deps } from '../../app/context.ts';
-import { probeWrite } from '../../store/db.ts';
 import type { AppEnv } from '../env.ts';
 import { openApiDocument } from '../openapi-document.ts';
 import { json } from '../openapi-shared.ts';
@@ -29,10 +28,10 @@ const ready = createRoute({
 
 export function opsRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
   app.openapi(health, (c) => c.json({ status: 'ok' as const }, 200));
-  app.openapi(ready, (c) => {
+  app.openapi(ready, async (c) => {
     const policy = { id: deps.policy.id, version: deps.policy.version };
     try {
-      probeWrite(deps.db);
+      await deps.store.probeWrite();
       return c.json({ status: 'ready' as const, policy }, 200);
     } catch (err) {
       deps.logger.error({ err, requestId: c.get('requestId') }, 'readiness check failed');

@@ -62,12 +62,12 @@ const stats = createRoute({
 });
 
 export function oversightRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
-  app.openapi(access, (c) => c.json(subjectAccess({ ctx: ctxOf(c, deps), bsn: c.req.valid('json').bsn }), 200));
-  app.openapi(erasure, (c) => {
+  app.openapi(access, async (c) => c.json(await subjectAccess({ ctx: ctxOf(c, deps), bsn: c.req.valid('json').bsn }), 200));
+  app.openapi(erasure, async (c) => {
     const input = c.req.valid('json');
-    return c.json(subjectErasure({ ctx: ctxOf(c, deps), ...input }), 200);
+    return c.json(await subjectErasure({ ctx: ctxOf(c, deps), ...input }), 200);
   });
-  app.openapi(audit, (c) => c.json(listAudit({ ctx: ctxOf(c, deps), query: c.req.valid('query') }), 200));
+  app.openapi(audit, async (c) => c.json(await listAudit({ ctx: ctxOf(c, deps), query: c.req.valid('query') }), 200));
   app.openapi(checkpoint, async (c) => c.json(await currentCheckpoint({ ctx: ctxOf(c, deps) }), 200));
-  app.openapi(stats, (c) => c.json(statistics({ ctx: ctxOf(c, deps), query: c.req.valid('query') }), 200));
+  app.openapi(stats, async (c) => c.json(await statistics({ ctx: ctxOf(c, deps), query: c.req.valid('query') }), 200));
 }

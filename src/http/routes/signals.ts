@@ -99,22 +99,22 @@ const withdraw = createRoute({
 });
 
 export function signalRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
-  app.openapi(register, (c) => {
+  app.openapi(register, async (c) => {
     const input = c.req.valid('json');
     const key = c.req.valid('header')['idempotency-key'];
     const idempotency = key ? idempotencyRequest(deps.keys, key, 'POST', '/v1/signals', input) : undefined;
-    const result = registerSignal({ ctx: ctxOf(c, deps), input, ...(idempotency ? { idempotency } : {}) });
+    const result = await registerSignal({ ctx: ctxOf(c, deps), input, ...(idempotency ? { idempotency } : {}) });
     if (result.replayed) c.header('Idempotent-Replayed', 'true');
     c.header('Location', `/v1/signals/${result.signal.id}`);
     if (result.outcome === 'created') return c.json(result.signal, 201);
     return c.json(result.warnings.length > 0 ? { ...result.signal, warnings: result.warnings } : result.signal, 200);
   });
-  app.openapi(list, (c) => c.json(listSignals({ ctx: ctxOf(c, deps), query: c.req.valid('query') }), 200));
-  app.openapi(get, (c) => c.json(getSignal({ ctx: ctxOf(c, deps), id: c.req.valid('param').id }), 200));
-  app.openapi(patch, (c) =>
-    c.json(updateSignal({ ctx: ctxOf(c, deps), id: c.req.valid('param').id, input: c.req.valid('json') }), 200),
+  app.openapi(list, async (c) => c.json(await listSignals({ ctx: ctxOf(c, deps), query: c.req.valid('query') }), 200));
+  app.openapi(get, async (c) => c.json(await getSignal({ ctx: ctxOf(c, deps), id: c.req.valid('param').id }), 200));
+  app.openapi(patch, async (c) =>
+    c.json(await updateSignal({ ctx: ctxOf(c, deps), id: c.req.valid('param').id, input: c.req.valid('json') }), 200),
   );
-  app.openapi(withdraw, (c) =>
-    c.json(withdrawSignal({ ctx: ctxOf(c, deps), id: c.req.valid('param').id, input: c.req.valid('json') }), 200),
+  app.openapi(withdraw, async (c) =>
+    c.json(await withdrawSignal({ ctx: ctxOf(c, deps), id: c.req.valid('param').id, input: c.req.valid('json') }), 200),
   );
 }

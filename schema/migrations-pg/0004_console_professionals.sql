@@ -39,6 +39,8 @@ CREATE TABLE "professionals" (
 	"roles" jsonb NOT NULL,
 	"status" text NOT NULL,
 	"webauthn_user_id" text NOT NULL,
+	"oidc_issuer" text,
+	"oidc_subject" text,
 	"created_at" text NOT NULL
 );
 --> statement-breakpoint
@@ -51,4 +53,5 @@ CREATE INDEX "console_sessions_professional" ON "console_sessions" USING btree (
 CREATE INDEX "passkeys_professional" ON "passkeys" USING btree ("professional_id");--> statement-breakpoint
 CREATE INDEX "professional_invitations_professional" ON "professional_invitations" USING btree ("professional_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "professionals_agency_email" ON "professionals" USING btree ("agency_id","email");--> statement-breakpoint
-CREATE UNIQUE INDEX "professionals_webauthn_user" ON "professionals" USING btree ("webauthn_user_id");
+CREATE UNIQUE INDEX "professionals_webauthn_user" ON "professionals" USING btree ("webauthn_user_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "professionals_oidc_subject" ON "professionals" USING btree ("oidc_issuer","oidc_subject");

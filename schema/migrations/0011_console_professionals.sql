@@ -46,9 +46,12 @@ CREATE TABLE `professionals` (
 	`roles` text NOT NULL,
 	`status` text NOT NULL,
 	`webauthn_user_id` text NOT NULL,
+	`oidc_issuer` text,
+	`oidc_subject` text,
 	`created_at` text NOT NULL,
 	FOREIGN KEY (`agency_id`) REFERENCES `agencies`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `professionals_agency_email` ON `professionals` (`agency_id`,`email`);--> statement-breakpoint
-CREATE UNIQUE INDEX `professionals_webauthn_user` ON `professionals` (`webauthn_user_id`);
+CREATE UNIQUE INDEX `professionals_webauthn_user` ON `professionals` (`webauthn_user_id`);--> statement-breakpoint
+CREATE UNIQUE INDEX `professionals_oidc_subject` ON `professionals` (`oidc_issuer`,`oidc_subject`);

@@ -1,0 +1,65 @@
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * Two projects, one per store: `npx vitest run --project sqlite` needs nothing installed;
+ * `scripts/with-postgres.sh npx vitest run --project postgres` runs the suites that must hold
+ * on either store against PostgreSQL (BETROKKEN_TEST_STORE=postgres; test/support/store-choice.ts),
+ * together with the tests that only PostgreSQL has. `npm test` runs both.
+ */
+
+/** Behaviour that must hold on either store: the scenario, policy, security and privacy suites, and the HTTP and webhook ones. */
+const PER_STORE = [
+  'test/scenarios/**/*.test.ts',
+  'test/policy/**/*.test.ts',
+  'test/security/**/*.test.ts',
+  'test/privacy/**/*.test.ts',
+  'test/app/**/*.test.ts',
+  'test/http/**/*.test.ts',
+  'test/notify/**/*.test.ts',
+];
+
+/** Tests of PostgreSQL itself: its store, the multi-instance primitives, several instances on one database. */
+const POSTGRES_ONLY = ['test/store/pg-schema.test.ts', 'test/store/pg-store.test.ts', 'test/store/pg-locks.test.ts', 'test/store/pg-test-databases.test.ts', 'test/store/pg-roles.test.ts', 'test/multi-instance/**/*.test.ts'];
+
+/**
+ * Tests of the SQLite file, in the per-store suites: page encryption, the scans of the file and
+ * its WAL for what lies at rest, and the non-interference test, which copies a region as an
+ * in-memory SQLite image. A file named *.sqlite.test.ts is SQLite's alone, wherever it is.
+ * (Elsewhere stay SQLite's alone by not being in PER_STORE: backup, data directory, key canary,
+ * crash, command line, documentation and architecture tests.)
+ */
+const SQLITE_ONLY = [
+  '**/*.sqlite.test.ts',
+  'test/privacy/db-encryption.test.ts',
+  'test/privacy/sealed-at-rest.test.ts',
+  'test/privacy/no-bsn-at-rest.test.ts',
+  'test/privacy/non-interference.test.ts',
+  'test/privacy/non-interference-broken.test.ts',
+];
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'sqlite',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...POSTGRES_ONLY],
+          env: { BETROKKEN_TEST_STORE: 'sqlite' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: [...PER_STORE, ...POSTGRES_ONLY],
+          exclude: [...configDefaults.exclude, ...SQLITE_ONLY],
+          env: { BETROKKEN_TEST_STORE: 'postgres' },
+          globalSetup: ['test/support/postgres-global.ts'],
+          setupFiles: ['test/support/postgres-setup.ts'],
+        },
+      },
+    ],
+  },
+});
