@@ -1,6 +1,5 @@
-import { inTransaction } from '../store/db.ts';
 import { countUnacknowledged } from '../store/notices.ts';
-import { type Ctx, requireScope } from './context.ts';
+import { type Ctx, reader, requireScope } from './context.ts';
 
 /**
  * How many of the caller's notices are not yet acknowledged: the console's unread count. It counts
@@ -9,7 +8,7 @@ import { type Ctx, requireScope } from './context.ts';
  * opens no notice and names no young person (the audit log records access to a subject's data,
  * which listNotices records notice by notice when the content is shown).
  */
-export function countUnreadNotices({ ctx }: { ctx: Ctx }): number {
+export async function countUnreadNotices({ ctx }: { ctx: Ctx }): Promise<number> {
   requireScope(ctx, 'notices:read');
-  return inTransaction(ctx.deps.db, (tx) => countUnacknowledged(tx, ctx.actor.agencyId));
+  return countUnacknowledged(reader(ctx.deps), ctx.actor.agencyId);
 }

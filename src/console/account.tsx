@@ -1,7 +1,8 @@
 import type { Hono } from 'hono';
 import { deleteCookie } from 'hono/cookie';
+import { reader, withTransaction } from '../app/context.ts';
 import { notFound } from '../app/errors.ts';
-import type { AuditEntry } from '../store/audit.ts';
+import { type AuditEntry, appendAudit } from '../store/audit.ts';
 import { openSessionsOf, revokeAllSessions } from '../store/console-sessions.ts';
 import { insertPasskey, passkeysOf, removePasskey } from '../store/professionals.ts';
 import { type ConsoleContext, type ConsoleEnv, type ConsoleServices, field, formatDate, renderPage } from './context.tsx';
@@ -23,8 +24,8 @@ export function accountRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
     const a = t.account;
     const { professional, session } = c.get('auth');
     const now = deps.clock.now();
-    const keys = await passkeysOf(deps.db, professional.id);
-    const sessions = (await openSessionsOf(deps.db, professional.id, now.toISOString())).filter((x) => sessionState(x, settings, now) === 'open');
+    const keys = await passkeysOf(reader(deps), professional.id);
+    const sessions = (await openSessionsOf(reader(deps), professional.id, now.toISOString())).filter((x) => sessionState(x, settings, now) === 'open');
     const done = c.req.query('gedaan');
     const notice = done === 'removed' ? a.removed : done === 'added' ? a.added : done === 'last' ? a.lastPasskey : null;
     return renderPage(c, {
@@ -115,28 +116,38 @@ export function accountRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
 
   app.post('/account/passkeys/opties', async (c) => {
     const { professional } = c.get('auth');
-    return c.json(await registrationOptions(s.rp, s.challenges, professional, await passkeysOf(deps.db, professional.id)));
+    return c.json(await registrationOptions(s.rp, s.challenges, professional, await passkeysOf(reader(deps), professional.id)));
   });
 
   app.post('/account/passkeys', async (c) => {
     const { professional } = c.get('auth');
     const passkey = await verifyRegistration(s.rp, s.challenges, professional.id, await c.req.json().catch(() => null), deps.clock.now().toISOString());
     if (!passkey) return c.json({ code: 'passkey_refused', message: c.get('t').common.passkeyFailed }, 400);
-    await insertPasskey(deps.db, passkey, audit(c, 'passkey.add', passkey.id));
+    await withTransaction(deps, async (tx) => {
+      await insertPasskey(tx, passkey);
+      await appendAudit(tx, audit(c, 'passkey.add', passkey.id));
+    });
     return c.json({ redirect: '/console/account?gedaan=added' });
   });
 
   app.post('/account/passkeys/verwijderen', async (c) => {
     const { professional } = c.get('auth');
     const id = field(await c.req.parseBody(), 'passkey') ?? '';
-    const result = await removePasskey(deps.db, professional.id, id, audit(c, 'passkey.remove', id));
+    const result = await withTransaction(deps, async (tx) => {
+      const outcome = await removePasskey(tx, professional.id, id);
+      if (outcome === 'removed') await appendAudit(tx, audit(c, 'passkey.remove', id));
+      return outcome;
+    });
     if (result === 'missing') throw notFound('passkey_not_found', 'no such passkey of yours');
     return c.redirect(`/console/account?gedaan=${result}#passkeys`, 303);
   });
 
   app.post('/account/overal-uitloggen', async (c) => {
     const { professional } = c.get('auth');
-    await revokeAllSessions(deps.db, professional.id, deps.clock.now().toISOString(), audit(c, 'console.sign_out_everywhere', null));
+    await withTransaction(deps, async (tx) => {
+      await revokeAllSessions(tx, professional.id, deps.clock.now().toISOString());
+      await appendAudit(tx, audit(c, 'console.sign_out_everywhere', null));
+    });
     deleteCookie(c, SESSION_COOKIE, SESSION_COOKIE_OPTIONS);
     return c.redirect('/console/inloggen?uitgelogd=1', 303);
   });

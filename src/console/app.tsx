@@ -1,9 +1,10 @@
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import type { Deps } from '../app/context.ts';
+import { type Deps, withTransaction } from '../app/context.ts';
 import { DomainError } from '../app/errors.ts';
 import { countUnreadNotices } from '../app/unread-notices.ts';
 import type { ConsoleConfig } from '../config.ts';
+import { appendAudit } from '../store/audit.ts';
 import { revokeSession } from '../store/console-sessions.ts';
 import { accountRoutes } from './account.tsx';
 import { authRoutes } from './auth.tsx';
@@ -107,8 +108,11 @@ export function createConsole(deps: Deps, settings: ConsoleConfig): Hono<Console
   app.post('/uitloggen', async (c) => {
     const { session, professional } = c.get('auth');
     const at = deps.clock.now().toISOString();
-    await revokeSession(deps.db, session.id, at, {
-      at, agencyId: professional.agencyId, actor: professional.id, action: 'console.sign_out', subject: null, resource: session.id, outcome: 'ok', requestId: c.get('requestId') ?? null,
+    await withTransaction(deps, async (tx) => {
+      await revokeSession(tx, session.id, at);
+      await appendAudit(tx, {
+        at, agencyId: professional.agencyId, actor: professional.id, action: 'console.sign_out', subject: null, resource: session.id, outcome: 'ok', requestId: c.get('requestId') ?? null,
+      });
     });
     deleteCookie(c, SESSION_COOKIE, SESSION_COOKIE_OPTIONS);
     return c.redirect('/console/inloggen?uitgelogd=1', 303);

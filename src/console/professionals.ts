@@ -1,13 +1,9 @@
 import { z } from 'zod';
-import type { Deps } from '../app/context.ts';
+import { type Deps, withTransaction } from '../app/context.ts';
 import { conflict, invalid, notFound } from '../app/errors.ts';
 import { activeAgencyById } from '../store/agencies.ts';
-import {
-  insertInvitedProfessional,
-  professionalByEmail,
-  type ProfessionalRow,
-  replaceInvitation,
-} from '../store/professionals.ts';
+import { appendAudit } from '../store/audit.ts';
+import { insertProfessional, professionalByEmail, type ProfessionalRow, replaceInvitation } from '../store/professionals.ts';
 import { ROLES } from './roles.ts';
 import { hashSecret, newProfessionalId, newSecret } from './secrets.ts';
 
@@ -45,28 +41,33 @@ export async function inviteProfessional(
     throw invalid('validation_failed', 'the professional is not described correctly', parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
   }
   const fields = parsed.data;
-  const agency = activeAgencyById(deps.db, input.agencyId);
-  if (!agency) throw notFound('agency_not_found', 'no active agency with that id');
   const now = deps.clock.now();
   const at = now.toISOString();
   const token = newSecret();
   const expiresAt = new Date(now.getTime() + INVITATION_HOURS * 3_600_000).toISOString();
-  const existing = await professionalByEmail(deps.db, agency.id, fields.email);
-  if (existing && existing.status !== 'invited') throw conflict('professional_exists', 'a professional with that e-mail address already works here');
-  const professional: ProfessionalRow = existing ?? {
-    id: newProfessionalId(),
-    agencyId: agency.id,
-    name: fields.name,
-    email: fields.email,
-    phone: fields.phone ?? null,
-    roles: fields.roles,
-    status: 'invited',
-    webauthnUserId: newSecret(),
-    createdAt: at,
-  };
-  const invitation = { tokenHash: hashSecret(token), professionalId: professional.id, invitedBy: input.invitedBy, createdAt: at, expiresAt, usedAt: null };
-  const audit = { at, agencyId: agency.id, actor: input.invitedBy, action: 'professional.invite', subject: null, resource: professional.id, outcome: existing ? 'renewed' : 'created', requestId: input.requestId ?? null };
-  if (existing) await replaceInvitation(deps.db, invitation, audit);
-  else await insertInvitedProfessional(deps.db, professional, invitation, audit);
-  return { professional, link: invitationLink(deps.issuer, token), expiresAt, renewed: existing !== undefined };
+  return withTransaction(deps, async (tx) => {
+    const agency = await activeAgencyById(tx, input.agencyId);
+    if (!agency) throw notFound('agency_not_found', 'no active agency with that id');
+    const existing = await professionalByEmail(tx, agency.id, fields.email);
+    if (existing && existing.status !== 'invited') throw conflict('professional_exists', 'a professional with that e-mail address already works here');
+    const professional: ProfessionalRow = existing ?? {
+      id: newProfessionalId(),
+      agencyId: agency.id,
+      name: fields.name,
+      email: fields.email,
+      phone: fields.phone ?? null,
+      roles: fields.roles,
+      status: 'invited',
+      webauthnUserId: newSecret(),
+      oidcIssuer: null,
+      oidcSubject: null,
+      createdAt: at,
+    };
+    const invitation = { tokenHash: hashSecret(token), professionalId: professional.id, invitedBy: input.invitedBy, createdAt: at, expiresAt, usedAt: null };
+    const audit = { at, agencyId: agency.id, actor: input.invitedBy, action: 'professional.invite', subject: null, resource: professional.id, outcome: existing ? 'renewed' : 'created', requestId: input.requestId ?? null };
+    if (!existing) await insertProfessional(tx, professional);
+    await replaceInvitation(tx, invitation);
+    await appendAudit(tx, audit);
+    return { professional, link: invitationLink(deps.issuer, token), expiresAt, renewed: existing !== undefined };
+  });
 }

@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import { reader } from '../app/context.ts';
 import { DomainError } from '../app/errors.ts';
 import { getSignal } from '../app/read-signals.ts';
 import { registerSignal } from '../app/register-signal.ts';
@@ -82,7 +83,7 @@ export function reportRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
       const [, message] = errorOf(t, kinds.length === 0 ? 'not_authorised_to_register' : 'insufficient_scope', 0);
       return renderPage(c, { title: r.title, current: 'report', status: status === 200 ? 200 : status, body: <><Heading>{r.title}</Heading><Alert type="warning"><P>{message}</P></Alert></> });
     }
-    const served = await servedDistricts(deps.db);
+    const served = await servedDistricts(reader(deps));
     const municipalities = [...new Set([agency.municipality, ...served.keys()])].sort();
     const chosenMunicipality = values.municipality ?? agency.municipality;
     const kind = values.kind ?? kinds[0]!;

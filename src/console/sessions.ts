@@ -1,4 +1,4 @@
-import type { Actor, Deps } from '../app/context.ts';
+import { type Actor, type Deps, withTransaction } from '../app/context.ts';
 import type { ConsoleConfig } from '../config.ts';
 import { opaqueId } from '../crypto/ids.ts';
 import { type AgencyRow, activeAgencyById } from '../store/agencies.ts';
@@ -52,17 +52,19 @@ export function sessionState(session: ConsoleSessionRow, settings: ConsoleConfig
  */
 export async function resolveSession(deps: Deps, settings: ConsoleConfig, token: string | undefined): Promise<SignedIn | 'none' | 'expired'> {
   if (!token || !/^[0-9a-z]{40,60}$/.test(token)) return 'none';
-  const session = await sessionByTokenHash(deps.db, hashSecret(token));
-  if (!session) return 'none';
-  const now = deps.clock.now();
-  const state = sessionState(session, settings, now);
-  if (state !== 'open') return state === 'expired' ? 'expired' : 'none';
-  const professional = await professionalById(deps.db, session.professionalId);
-  if (!professional || professional.status !== 'active') return 'none';
-  const agency = activeAgencyById(deps.db, professional.agencyId);
-  if (!agency) return 'none';
-  await touchSession(deps.db, session.id, now.toISOString());
-  return { session: { ...session, lastSeenAt: now.toISOString() }, professional, agency, actor: professionalActor(deps.policy, agency, professional) };
+  return withTransaction(deps, async (tx): Promise<SignedIn | 'none' | 'expired'> => {
+    const session = await sessionByTokenHash(tx, hashSecret(token));
+    if (!session) return 'none';
+    const now = deps.clock.now();
+    const state = sessionState(session, settings, now);
+    if (state !== 'open') return state === 'expired' ? 'expired' : 'none';
+    const professional = await professionalById(tx, session.professionalId);
+    if (!professional || professional.status !== 'active') return 'none';
+    const agency = await activeAgencyById(tx, professional.agencyId);
+    if (!agency) return 'none';
+    await touchSession(tx, session.id, now.toISOString());
+    return { session: { ...session, lastSeenAt: now.toISOString() }, professional, agency, actor: professionalActor(deps.policy, agency, professional) };
+  });
 }
 
 /** A short name of the browser and system from the User-Agent, for the list of sessions. */

@@ -1,5 +1,7 @@
 import type { Hono } from 'hono';
+import { reader, withTransaction } from '../app/context.ts';
 import { DomainError, forbidden, notFound } from '../app/errors.ts';
+import { appendAudit } from '../store/audit.ts';
 import { professionalOfAgency, type ProfessionalRow, professionalsOfAgency, setProfessionalRoles, setProfessionalStatus } from '../store/professionals.ts';
 import { type ConsoleContext, type ConsoleEnv, type ConsoleServices, field, fields, formatDate, hasRole, renderPage } from './context.tsx';
 import { Alert, Csrf, H2, Heading, P, TextField } from './layout.tsx';
@@ -43,7 +45,7 @@ export function staffRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
     const t = c.get('t');
     const m = t.staff;
     const { agency, session, professional: me } = c.get('auth');
-    const people = await professionalsOfAgency(deps.db, agency.id);
+    const people = await professionalsOfAgency(reader(deps), agency.id);
     const errors = opts.errors ?? {};
     return renderPage(c, {
       title: m.title,
@@ -124,7 +126,7 @@ export function staffRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
 
   /** A professional of the administrator's own agency; any other id is not found. */
   const target = async (c: ConsoleContext) => {
-    const p = await professionalOfAgency(deps.db, c.get('auth').agency.id, c.req.param('id') ?? '');
+    const p = await professionalOfAgency(reader(deps), c.get('auth').agency.id, c.req.param('id') ?? '');
     if (!p) throw notFound('professional_not_found', 'no such professional in this agency');
     return p;
   };
@@ -166,7 +168,10 @@ export function staffRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
     const roles = [...new Set(fields(await c.req.parseBody({ all: true }), 'roles').filter(isRole))];
     if (roles.length === 0) return page(c, { notice: { type: 'warning', text: m.errors.roles }, status: 422 });
     if (p.id === c.get('auth').professional.id && !roles.includes('admin')) return page(c, { notice: { type: 'warning', text: m.notSelf }, status: 422 });
-    await setProfessionalRoles(deps.db, p.id, roles, audit(c, 'professional.roles', p.id));
+    await withTransaction(deps, async (tx) => {
+      await setProfessionalRoles(tx, p.id, roles);
+      await appendAudit(tx, audit(c, 'professional.roles', p.id));
+    });
     return page(c, { notice: { type: 'ok', text: m.rolesSaved } });
   });
 
@@ -175,7 +180,10 @@ export function staffRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
       const m = c.get('t').staff;
       const p = await target(c);
       if (p.id === c.get('auth').professional.id) return page(c, { notice: { type: 'warning', text: m.notSelf }, status: 422 });
-      await setProfessionalStatus(deps.db, p.id, status, deps.clock.now().toISOString(), audit(c, status === 'disabled' ? 'professional.disable' : 'professional.enable', p.id));
+      await withTransaction(deps, async (tx) => {
+        await setProfessionalStatus(tx, p.id, status, deps.clock.now().toISOString());
+        await appendAudit(tx, audit(c, status === 'disabled' ? 'professional.disable' : 'professional.enable', p.id));
+      });
       return page(c, { notice: { type: 'ok', text: status === 'disabled' ? m.disabled : m.enabled } });
     });
   }

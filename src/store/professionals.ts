@@ -1,13 +1,11 @@
 import { and, asc, count, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
-import { agencies, consoleSessions, passkeys, professionalInvitations, professionals } from '../../schema/tables.ts';
-import { type AuditEntry, appendAudit } from './audit.ts';
-import { type Db, inTransaction } from './db.ts';
-import { type NewConsoleSessionRow, insertSessionRow } from './console-sessions.ts';
+import type { passkeys, professionalInvitations, professionals } from '../../schema/tables.ts';
+import { exec, first, many, type Tx } from './db.ts';
 
 /**
- * Professionals of agencies, their invitations and passkeys. The functions return promises
- * although SQLite answers at once, so that callers already await what the PostgreSQL store will
- * make asynchronous; a change of several rows is one function with its own transaction.
+ * Professionals of agencies, their invitations and passkeys. Every function runs in the caller's
+ * transaction (or on the reader, for reads): a use case that changes several rows calls several of
+ * them in one withTransaction.
  */
 
 export type ProfessionalRow = typeof professionals.$inferSelect;
@@ -17,153 +15,179 @@ export type InvitationRow = typeof professionalInvitations.$inferSelect;
 export type PasskeyRow = typeof passkeys.$inferSelect;
 export type NewPasskeyRow = typeof passkeys.$inferInsert;
 
-export async function professionalById(db: Db, id: string): Promise<ProfessionalRow | undefined> {
-  return db.select().from(professionals).where(eq(professionals.id, id)).get();
+export async function professionalById(tx: Tx, id: string): Promise<ProfessionalRow | undefined> {
+  const { professionals } = tx.t;
+  return first(tx, tx.db.select().from(professionals).where(eq(professionals.id, id)));
 }
 
 /** The professional of this agency, or undefined for an id of another agency (never told apart). */
-export async function professionalOfAgency(db: Db, agencyId: string, id: string): Promise<ProfessionalRow | undefined> {
-  return db.select().from(professionals).where(and(eq(professionals.id, id), eq(professionals.agencyId, agencyId))).get();
+export async function professionalOfAgency(tx: Tx, agencyId: string, id: string): Promise<ProfessionalRow | undefined> {
+  const { professionals } = tx.t;
+  return first(tx, tx.db.select().from(professionals).where(and(eq(professionals.id, id), eq(professionals.agencyId, agencyId))));
 }
 
-export async function professionalByEmail(db: Db, agencyId: string, email: string): Promise<ProfessionalRow | undefined> {
-  return db.select().from(professionals).where(and(eq(professionals.agencyId, agencyId), eq(professionals.email, email))).get();
+export async function professionalByEmail(tx: Tx, agencyId: string, email: string): Promise<ProfessionalRow | undefined> {
+  const { professionals } = tx.t;
+  return first(tx, tx.db.select().from(professionals).where(and(eq(professionals.agencyId, agencyId), eq(professionals.email, email))));
+}
+
+/** The professional an OpenID provider's subject was linked to at an earlier sign-in. */
+export async function professionalByOidcSubject(tx: Tx, agencyId: string, issuer: string, subject: string): Promise<ProfessionalRow | undefined> {
+  const { professionals } = tx.t;
+  return first(
+    tx,
+    tx.db
+      .select()
+      .from(professionals)
+      .where(and(eq(professionals.agencyId, agencyId), eq(professionals.oidcIssuer, issuer), eq(professionals.oidcSubject, subject))),
+  );
 }
 
 /** The agency's professionals by name, each with how many passkeys they hold. */
-export async function professionalsOfAgency(db: Db, agencyId: string): Promise<Array<ProfessionalRow & { passkeys: number }>> {
-  const rows = db.select().from(professionals).where(eq(professionals.agencyId, agencyId)).orderBy(asc(professionals.name), asc(professionals.id)).all();
+export async function professionalsOfAgency(tx: Tx, agencyId: string): Promise<Array<ProfessionalRow & { passkeys: number }>> {
+  const { professionals, passkeys } = tx.t;
+  const rows = await many(tx, tx.db.select().from(professionals).where(eq(professionals.agencyId, agencyId)).orderBy(asc(professionals.name), asc(professionals.id)));
   if (rows.length === 0) return [];
-  const counts = db
-    .select({ professionalId: passkeys.professionalId, n: count() })
-    .from(passkeys)
-    .where(inArray(passkeys.professionalId, rows.map((r) => r.id)))
-    .groupBy(passkeys.professionalId)
-    .all();
-  const byId = new Map(counts.map((c) => [c.professionalId, c.n]));
+  const counts = await many(
+    tx,
+    tx.db
+      .select({ professionalId: passkeys.professionalId, n: count() })
+      .from(passkeys)
+      .where(inArray(passkeys.professionalId, rows.map((r) => r.id)))
+      .groupBy(passkeys.professionalId),
+  );
+  const byId = new Map(counts.map((c) => [c.professionalId, Number(c.n)]));
   return rows.map((r) => ({ ...r, passkeys: byId.get(r.id) ?? 0 }));
 }
 
-/** A new professional (status invited) and the invitation to enrol, together. */
-export async function insertInvitedProfessional(db: Db, professional: NewProfessionalRow, invitation: InvitationRow, audit: AuditEntry): Promise<void> {
-  inTransaction(db, (tx) => {
-    tx.insert(professionals).values(professional).run();
-    tx.insert(professionalInvitations).values(invitation).run();
-    appendAudit(tx, audit);
-  });
+export async function insertProfessional(tx: Tx, row: NewProfessionalRow): Promise<void> {
+  await exec(tx, tx.db.insert(tx.t.professionals).values(row));
 }
 
-/** A new invitation for a professional who has one already or lost theirs; earlier unused ones stop working. */
-export async function replaceInvitation(db: Db, invitation: InvitationRow, audit: AuditEntry): Promise<void> {
-  inTransaction(db, (tx) => {
-    tx.update(professionalInvitations)
+/** A new invitation; earlier unused ones of the same professional stop working. */
+export async function replaceInvitation(tx: Tx, invitation: InvitationRow): Promise<void> {
+  const { professionalInvitations } = tx.t;
+  await exec(
+    tx,
+    tx.db
+      .update(professionalInvitations)
       .set({ usedAt: invitation.createdAt })
-      .where(and(eq(professionalInvitations.professionalId, invitation.professionalId), isNull(professionalInvitations.usedAt)))
-      .run();
-    tx.insert(professionalInvitations).values(invitation).run();
-    appendAudit(tx, audit);
-  });
+      .where(and(eq(professionalInvitations.professionalId, invitation.professionalId), isNull(professionalInvitations.usedAt))),
+  );
+  await exec(tx, tx.db.insert(professionalInvitations).values(invitation));
 }
+
+const openInvitationWhere = (t: Tx['t'], now: string) =>
+  and(
+    isNull(t.professionalInvitations.usedAt),
+    sql`${t.professionalInvitations.expiresAt} > ${now}`,
+    ne(t.professionals.status, 'disabled'),
+    eq(t.agencies.status, 'active'),
+  );
 
 /** An unused, unexpired invitation with its professional (active or invited, in an active agency). */
-export async function openInvitation(db: Db, tokenHash: string, now: string): Promise<{ invitation: InvitationRow; professional: ProfessionalRow } | undefined> {
-  const row = db
-    .select({ invitation: professionalInvitations, professional: professionals })
-    .from(professionalInvitations)
-    .innerJoin(professionals, eq(professionals.id, professionalInvitations.professionalId))
-    .innerJoin(agencies, eq(agencies.id, professionals.agencyId))
-    .where(
-      and(
-        eq(professionalInvitations.tokenHash, tokenHash),
-        isNull(professionalInvitations.usedAt),
-        sql`${professionalInvitations.expiresAt} > ${now}`,
-        ne(professionals.status, 'disabled'),
-        eq(agencies.status, 'active'),
-      ),
-    )
-    .get();
-  return row;
+export async function openInvitation(tx: Tx, tokenHash: string, now: string): Promise<{ invitation: InvitationRow; professional: ProfessionalRow } | undefined> {
+  const { professionalInvitations, professionals, agencies } = tx.t;
+  return first(
+    tx,
+    tx.db
+      .select({ invitation: professionalInvitations, professional: professionals })
+      .from(professionalInvitations)
+      .innerJoin(professionals, eq(professionals.id, professionalInvitations.professionalId))
+      .innerJoin(agencies, eq(agencies.id, professionals.agencyId))
+      .where(and(eq(professionalInvitations.tokenHash, tokenHash), openInvitationWhere(tx.t, now))),
+  );
 }
 
-/**
- * Enrolment: the invitation is used up, the passkey kept, the professional active, and the first
- * session started, in one transaction. False when the invitation was used meanwhile.
- */
-export async function completeEnrolment(
-  db: Db,
-  e: { tokenHash: string; passkey: NewPasskeyRow; session: NewConsoleSessionRow; at: string; audit: AuditEntry[] },
-): Promise<boolean> {
-  return inTransaction(db, (tx) => {
-    const used = tx
-      .update(professionalInvitations)
-      .set({ usedAt: e.at })
-      .where(and(eq(professionalInvitations.tokenHash, e.tokenHash), isNull(professionalInvitations.usedAt)))
-      .run();
-    if (used.changes !== 1) return false;
-    tx.insert(passkeys).values(e.passkey).run();
-    tx.update(professionals).set({ status: 'active' }).where(and(eq(professionals.id, e.passkey.professionalId), eq(professionals.status, 'invited'))).run();
-    insertSessionRow(tx, e.session);
-    appendAudit(tx, ...e.audit);
-    return true;
-  });
+/** The professional of the agency whose open invitation was sent to this e-mail address (lower-cased by the caller). */
+export async function invitedByEmail(tx: Tx, agencyId: string, email: string, now: string): Promise<{ invitation: InvitationRow; professional: ProfessionalRow } | undefined> {
+  const { professionalInvitations, professionals, agencies } = tx.t;
+  return first(
+    tx,
+    tx.db
+      .select({ invitation: professionalInvitations, professional: professionals })
+      .from(professionalInvitations)
+      .innerJoin(professionals, eq(professionals.id, professionalInvitations.professionalId))
+      .innerJoin(agencies, eq(agencies.id, professionals.agencyId))
+      .where(and(eq(professionals.agencyId, agencyId), sql`lower(${professionals.email}) = ${email}`, openInvitationWhere(tx.t, now)))
+      .orderBy(asc(professionalInvitations.createdAt))
+      .limit(1),
+  );
 }
 
-export async function setProfessionalRoles(db: Db, id: string, roles: string[], audit: AuditEntry): Promise<void> {
-  inTransaction(db, (tx) => {
-    tx.update(professionals).set({ roles }).where(eq(professionals.id, id)).run();
-    appendAudit(tx, audit);
-  });
+/** Uses up an invitation; false when it was used meanwhile. */
+export async function useInvitation(tx: Tx, tokenHash: string, at: string): Promise<boolean> {
+  const { professionalInvitations } = tx.t;
+  return (
+    (await exec(tx, tx.db.update(professionalInvitations).set({ usedAt: at }).where(and(eq(professionalInvitations.tokenHash, tokenHash), isNull(professionalInvitations.usedAt))))) === 1
+  );
+}
+
+/** An invited professional becomes active (enrolment, or a first sign-in through their provider). */
+export async function activateProfessional(tx: Tx, id: string): Promise<void> {
+  const { professionals } = tx.t;
+  await exec(tx, tx.db.update(professionals).set({ status: 'active' }).where(and(eq(professionals.id, id), eq(professionals.status, 'invited'))));
+}
+
+/** Links the professional to their OpenID provider's subject. */
+export async function linkOidcSubject(tx: Tx, id: string, issuer: string, subject: string): Promise<void> {
+  const { professionals } = tx.t;
+  await exec(tx, tx.db.update(professionals).set({ oidcIssuer: issuer, oidcSubject: subject }).where(eq(professionals.id, id)));
+}
+
+export async function setProfessionalRoles(tx: Tx, id: string, roles: string[]): Promise<void> {
+  const { professionals } = tx.t;
+  await exec(tx, tx.db.update(professionals).set({ roles }).where(eq(professionals.id, id)));
 }
 
 /** Disables a professional and ends every session of theirs; enabling restores their sign-in. */
-export async function setProfessionalStatus(db: Db, id: string, status: 'active' | 'disabled', at: string, audit: AuditEntry): Promise<void> {
-  inTransaction(db, (tx) => {
-    tx.update(professionals).set({ status }).where(eq(professionals.id, id)).run();
-    if (status === 'disabled') {
-      tx.update(consoleSessions).set({ revokedAt: at }).where(and(eq(consoleSessions.professionalId, id), isNull(consoleSessions.revokedAt))).run();
-    }
-    appendAudit(tx, audit);
-  });
+export async function setProfessionalStatus(tx: Tx, id: string, status: 'active' | 'disabled', at: string): Promise<void> {
+  const { professionals, consoleSessions } = tx.t;
+  await exec(tx, tx.db.update(professionals).set({ status }).where(eq(professionals.id, id)));
+  if (status === 'disabled') {
+    await exec(tx, tx.db.update(consoleSessions).set({ revokedAt: at }).where(and(eq(consoleSessions.professionalId, id), isNull(consoleSessions.revokedAt))));
+  }
 }
 
-export async function passkeyById(db: Db, id: string): Promise<PasskeyRow | undefined> {
-  return db.select().from(passkeys).where(eq(passkeys.id, id)).get();
+export async function passkeyById(tx: Tx, id: string): Promise<PasskeyRow | undefined> {
+  const { passkeys } = tx.t;
+  return first(tx, tx.db.select().from(passkeys).where(eq(passkeys.id, id)));
 }
 
-export async function passkeysOf(db: Db, professionalId: string): Promise<PasskeyRow[]> {
-  return db.select().from(passkeys).where(eq(passkeys.professionalId, professionalId)).orderBy(asc(passkeys.createdAt), asc(passkeys.id)).all();
+export async function passkeysOf(tx: Tx, professionalId: string): Promise<PasskeyRow[]> {
+  const { passkeys } = tx.t;
+  return many(tx, tx.db.select().from(passkeys).where(eq(passkeys.professionalId, professionalId)).orderBy(asc(passkeys.createdAt), asc(passkeys.id)));
 }
 
-export async function insertPasskey(db: Db, row: NewPasskeyRow, audit: AuditEntry): Promise<void> {
-  inTransaction(db, (tx) => {
-    tx.insert(passkeys).values(row).run();
-    appendAudit(tx, audit);
-  });
+export async function insertPasskey(tx: Tx, row: NewPasskeyRow): Promise<void> {
+  await exec(tx, tx.db.insert(tx.t.passkeys).values(row));
 }
 
 /** Removes one of the professional's passkeys, never the last one. */
-export async function removePasskey(db: Db, professionalId: string, id: string, audit: AuditEntry): Promise<'removed' | 'last' | 'missing'> {
-  return inTransaction(db, (tx) => {
-    const held = tx.select({ id: passkeys.id }).from(passkeys).where(eq(passkeys.professionalId, professionalId)).all();
-    if (!held.some((p) => p.id === id)) return 'missing';
-    if (held.length === 1) return 'last';
-    tx.delete(passkeys).where(and(eq(passkeys.id, id), eq(passkeys.professionalId, professionalId))).run();
-    appendAudit(tx, audit);
-    return 'removed';
-  });
+export async function removePasskey(tx: Tx, professionalId: string, id: string): Promise<'removed' | 'last' | 'missing'> {
+  const { passkeys } = tx.t;
+  const held = await many(tx, tx.db.select({ id: passkeys.id }).from(passkeys).where(eq(passkeys.professionalId, professionalId)));
+  if (!held.some((p) => p.id === id)) return 'missing';
+  if (held.length === 1) return 'last';
+  await exec(tx, tx.db.delete(passkeys).where(and(eq(passkeys.id, id), eq(passkeys.professionalId, professionalId))));
+  return 'removed';
 }
 
-export async function recordPasskeyUse(db: Db, id: string, counter: number, at: string): Promise<void> {
-  db.update(passkeys).set({ counter, lastUsedAt: at }).where(eq(passkeys.id, id)).run();
+export async function recordPasskeyUse(tx: Tx, id: string, counter: number, at: string): Promise<void> {
+  const { passkeys } = tx.t;
+  await exec(tx, tx.db.update(passkeys).set({ counter, lastUsedAt: at }).where(eq(passkeys.id, id)));
 }
 
 /** The districts that active WIJ teams and municipalities serve, by municipality (what a registration may name). */
-export async function servedDistricts(db: Db): Promise<Map<string, string[]>> {
-  const rows = db
-    .select({ municipality: agencies.municipality, districts: agencies.districts })
-    .from(agencies)
-    .where(and(eq(agencies.status, 'active'), inArray(agencies.type, ['wij', 'municipality'])))
-    .all();
+export async function servedDistricts(tx: Tx): Promise<Map<string, string[]>> {
+  const { agencies } = tx.t;
+  const rows = await many(
+    tx,
+    tx.db
+      .select({ municipality: agencies.municipality, districts: agencies.districts })
+      .from(agencies)
+      .where(and(eq(agencies.status, 'active'), inArray(agencies.type, ['wij', 'municipality']))),
+  );
   const out = new Map<string, Set<string>>();
   for (const r of rows) {
     const set = out.get(r.municipality) ?? new Set<string>();

@@ -3,7 +3,9 @@ import { DEFAULT_CONSOLE_CONFIG } from '../../src/config.ts';
 import { inviteProfessional } from '../../src/console/professionals.ts';
 import { hashSecret } from '../../src/console/secrets.ts';
 import { newSessionRow, SESSION_COOKIE } from '../../src/console/sessions.ts';
-import { completeEnrolment, openInvitation } from '../../src/store/professionals.ts';
+import { withTransaction } from '../../src/app/context.ts';
+import { insertSession } from '../../src/store/console-sessions.ts';
+import { activateProfessional, insertPasskey, openInvitation, useInvitation } from '../../src/store/professionals.ts';
 
 export interface ConsoleUser {
   professionalId: string;
@@ -24,16 +26,17 @@ export async function signedInProfessional(h: Harness, agency: TestAgency, roles
   const email = `p${++passkeyCounter}@example.nl`;
   const { link } = await inviteProfessional(h.deps, { agencyId: agency.id, fields: { name, email, phone: '050-1234567', roles }, invitedBy: null });
   const token = link.split('/').at(-1)!;
-  const open = await openInvitation(h.db, hashSecret(token), h.clock.now().toISOString());
+  const open = await openInvitation(h.store.reader, hashSecret(token), h.clock.now().toISOString());
   if (!open) throw new Error('the invitation does not open');
   const at = h.clock.now().toISOString();
   const session = newSessionRow(h.deps, DEFAULT_CONSOLE_CONFIG, open.professional.id, 'test');
-  const done = await completeEnrolment(h.db, {
-    tokenHash: hashSecret(token),
-    passkey: { id: `testpasskey${passkeyCounter}xxxxxxxx`, professionalId: open.professional.id, publicKey: Buffer.alloc(32), counter: 0, transports: [], backedUp: false, createdAt: at, lastUsedAt: null },
-    session: session.row,
-    at,
-    audit: [],
+  const professionalId = open.professional.id;
+  const done = await withTransaction(h.deps, async (tx) => {
+    if (!(await useInvitation(tx, hashSecret(token), at))) return false;
+    await insertPasskey(tx, { id: `testpasskey${passkeyCounter}xxxxxxxx`, professionalId, publicKey: Buffer.alloc(32), counter: 0, transports: [], backedUp: false, createdAt: at, lastUsedAt: null });
+    await activateProfessional(tx, professionalId);
+    await insertSession(tx, session.row);
+    return true;
   });
   if (!done) throw new Error('enrolment failed');
   return { professionalId: open.professional.id, cookie: `${SESSION_COOKIE}=${session.token}`, csrf: session.row.csrfToken, sessionId: session.row.id };
