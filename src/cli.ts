@@ -10,6 +10,7 @@ import { BackupError, backupDatabase, restoreDatabase } from './app/backup.ts';
 import { addAgency, addAgencyKey, type AgencyRecord, disableAgency, enableAgency, listAgencies, revokeAgencyKey, setAgencyWebhook } from './app/agencies.ts';
 import { checkKeyEncryptionKeys } from './app/check-keys.ts';
 import { configureAgencyOidc, removeAgencyOidc } from './console/oidc-config.ts';
+import { oidcRedirectUri } from './console/oidc-signin.tsx';
 import { type Deps, withTransaction } from './app/context.ts';
 import { DomainError } from './app/errors.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
@@ -172,7 +173,7 @@ async function agencyCommand(args: string[], config: Config, logger: Logger): Pr
         const row = await configureAgencyOidc(deps, { agencyId, issuer, clientId });
         console.log(`${row.agencyId}  issuer=${row.issuer}  client_id=${row.clientId}`);
         console.log(
-          `register the client at the provider with token_endpoint_auth_method private_key_jwt (EdDSA) and jwks_uri ${config.issuer}/.well-known/jwks.json`,
+          `register the client at the provider with token_endpoint_auth_method private_key_jwt (EdDSA), jwks_uri ${config.issuer}/.well-known/jwks.json and redirect_uri ${oidcRedirectUri(config.issuer)}`,
         );
         return 0;
       });

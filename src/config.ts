@@ -1,3 +1,4 @@
+import type { OidcOptions } from './console/oidc-config.ts';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -38,6 +39,11 @@ export interface ConsoleConfig {
   absoluteHours: number;
   /** A CSS file of NL Design System tokens to serve in place of the Utrecht theme, or null. */
   tokensCssFile: string | null;
+  /**
+   * How the console speaks to agencies' OpenID providers. Not read from the environment: only
+   * tests set it (a provider on plain http at a loopback address).
+   */
+  oidc?: OidcOptions;
 }
 
 export const DEFAULT_CONSOLE_CONFIG: ConsoleConfig = { idleMinutes: 15, absoluteHours: 10, tokensCssFile: null };

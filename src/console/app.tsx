@@ -10,6 +10,7 @@ import { accountRoutes } from './account.tsx';
 import { authRoutes } from './auth.tsx';
 import { type ConsoleContext, type ConsoleEnv, type ConsoleServices, ctxOf, renderPage } from './context.tsx';
 import { inboxRoutes } from './inbox.tsx';
+import { oidcRoutes } from './oidc-signin.tsx';
 import { signalsRoutes } from './signals.tsx';
 import { loadAssets } from './assets.ts';
 import { CATALOGS, isLang } from './i18n/index.ts';
@@ -83,6 +84,7 @@ export function createConsole(deps: Deps, settings: ConsoleConfig): Hono<Console
   });
 
   authRoutes(app, services);
+  oidcRoutes(app, services);
 
   // Behind this point a page needs a session; a POST also its synchroniser token.
   app.use(async (c, next) => {

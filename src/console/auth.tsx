@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import { setCookie } from 'hono/cookie';
 import { reader, type Tx, withTransaction } from '../app/context.ts';
 import { activeAgencyById, agencyById } from '../store/agencies.ts';
+import { agenciesWithOidc } from '../store/agency-oidc.ts';
 import { type AuditEntry, appendAudit } from '../store/audit.ts';
 import { insertSession } from '../store/console-sessions.ts';
 import {
@@ -17,6 +18,7 @@ import {
 import { type ConsoleContext, type ConsoleEnv, type ConsoleServices, renderPage } from './context.tsx';
 import { Alert, Heading, P, PasskeyButton } from './layout.tsx';
 import { authenticationOptions, credentialIdOf, registrationOptions, verifyAuthentication, verifyRegistration } from './passkeys.ts';
+import { OidcChoice } from './oidc-signin.tsx';
 import { hashSecret } from './secrets.ts';
 import { describeDevice, newSessionRow, SESSION_COOKIE, SESSION_COOKIE_OPTIONS } from './sessions.ts';
 
@@ -38,7 +40,7 @@ export function authRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
     return c.json({ code: 'sign_in_refused', message: c.get('t').signin.refused }, 401);
   };
 
-  app.get('/inloggen', (c) => {
+  app.get('/inloggen', async (c) => {
     const t = c.get('t');
     const notice = c.req.query('uitgelogd') ? t.signin.signedOut : c.req.query('verlopen') ? t.signin.expired : null;
     return renderPage(c, {
@@ -55,6 +57,7 @@ export function authRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
           <P lead>{t.signin.intro}</P>
           <PasskeyButton t={t} kind="authenticate" options="/console/inloggen/opties" verify="/console/inloggen" label={t.signin.button} />
           <P>{t.signin.noPasskey}</P>
+          <OidcChoice t={t} agencies={await agenciesWithOidc(reader(deps))} />
         </>
       ),
     });
@@ -84,7 +87,10 @@ export function authRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
     if (handle !== undefined && handle !== Buffer.from(professional.webauthnUserId).toString('base64url')) return refuse('not_verified', who);
     const counter = await verifyAuthentication(s.rp, s.challenges, passkey, answer);
     if (counter === null) return refuse('not_verified', who);
-    const token = await startSignedInSession(c, s, professional, at, (tx) => recordPasskeyUse(tx, passkey.id, counter, at));
+    const token = await withTransaction(deps, async (tx) => {
+      await recordPasskeyUse(tx, passkey.id, counter, at);
+      return startSignedInSession(tx, c, s, professional, at);
+    });
     startCookie(c, token);
     return c.json({ redirect: HOME });
   });
@@ -166,31 +172,21 @@ export async function recordSignInRefusal(
 }
 
 /**
- * Starts a session for a professional who proved who they are (a passkey or their agency's
- * provider): `also` (the passkey's counter, an OIDC link) in the same transaction as the session
- * row and the audited sign-in. Resolves to the cookie's secret.
+ * Starts a session, in the caller's transaction, for a professional who proved who they are (a
+ * passkey or their agency's provider), and audits the sign-in. Resolves to the cookie's secret.
  */
-export async function startSignedInSession(
-  c: ConsoleContext,
-  s: ConsoleServices,
-  professional: { id: string; agencyId: string },
-  at: string,
-  also: (tx: Tx) => Promise<void>,
-): Promise<string> {
+export async function startSignedInSession(tx: Tx, c: ConsoleContext, s: ConsoleServices, professional: { id: string; agencyId: string }, at: string): Promise<string> {
   const { token, row } = newSessionRow(s.deps, s.settings, professional.id, describeDevice(c.req.header('user-agent')));
-  await withTransaction(s.deps, async (tx) => {
-    await also(tx);
-    await insertSession(tx, row);
-    await appendAudit(tx, {
-      at,
-      agencyId: professional.agencyId,
-      actor: professional.id,
-      action: 'console.sign_in',
-      subject: null,
-      resource: row.id,
-      outcome: 'ok',
-      requestId: c.get('requestId') ?? null,
-    });
+  await insertSession(tx, row);
+  await appendAudit(tx, {
+    at,
+    agencyId: professional.agencyId,
+    actor: professional.id,
+    action: 'console.sign_in',
+    subject: null,
+    resource: row.id,
+    outcome: 'ok',
+    requestId: c.get('requestId') ?? null,
   });
   return token;
 }

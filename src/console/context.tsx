@@ -53,8 +53,9 @@ export function frameOf(c: ConsoleContext, current?: NavKey, scripts?: boolean):
 }
 
 /** Renders a whole page (with its doctype) in the frame. */
-export async function renderPage(c: ConsoleContext, opts: { title: string; body: Child; current?: NavKey; scripts?: boolean; status?: number }): Promise<Response> {
+export async function renderPage(c: ConsoleContext, opts: { title: string; body: Child; current?: NavKey; scripts?: boolean; status?: number; refreshTo?: string }): Promise<Response> {
   const frame = frameOf(c, opts.current, opts.scripts);
+  if (opts.refreshTo) frame.refreshTo = opts.refreshTo;
   const unread = c.get('unread') as ConsoleEnv['Variables']['unread'] | undefined;
   if (frame.who && unread) frame.who.unread = await unread();
   const html = await (<Layout frame={frame} title={opts.title}>{opts.body}</Layout>);

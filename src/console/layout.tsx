@@ -12,6 +12,8 @@ export interface Frame {
   current?: NavKey;
   /** Passkey pages load the WebAuthn bundle and the console's script. */
   scripts?: boolean;
+  /** Where the page sends the browser on at once (a meta refresh, no script). */
+  refreshTo?: string;
 }
 
 export type NavKey = 'report' | 'mySignals' | 'inbox' | 'account' | 'staff';
@@ -40,6 +42,7 @@ export function Layout({ frame, title, children }: { frame: Frame; title: string
         <link rel="stylesheet" href="/console/assets/console.css" />
         <link rel="stylesheet" href="/console/assets/pages.css" />
         {who ? <meta name="csrf-token" content={who.csrf} /> : null}
+        {frame.refreshTo ? <meta http-equiv="refresh" content={`0;url=${frame.refreshTo}`} /> : null}
         {frame.scripts ? <script src="/console/assets/webauthn.js" defer></script> : null}
         {frame.scripts ? <script src="/console/assets/console.js" defer></script> : null}
       </head>

@@ -1,6 +1,6 @@
-import { eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import type { agencyOidc } from '../../schema/tables.ts';
-import { exec, first, type Tx } from './db.ts';
+import { exec, first, many, type Tx } from './db.ts';
 
 /** Agencies' own OpenID providers (one per agency). */
 
@@ -10,6 +10,20 @@ export type AgencyOidcRow = typeof agencyOidc.$inferSelect;
 export async function agencyOidcById(tx: Tx, agencyId: string): Promise<AgencyOidcRow | undefined> {
   const { agencyOidc } = tx.t;
   return first(tx, tx.db.select().from(agencyOidc).where(eq(agencyOidc.agencyId, agencyId)));
+}
+
+/** Active agencies with their own OpenID provider, by name: where the console's sign-in page offers it. */
+export async function agenciesWithOidc(tx: Tx): Promise<Array<{ id: string; name: string }>> {
+  const { agencyOidc, agencies } = tx.t;
+  return many(
+    tx,
+    tx.db
+      .select({ id: agencies.id, name: agencies.name })
+      .from(agencyOidc)
+      .innerJoin(agencies, eq(agencies.id, agencyOidc.agencyId))
+      .where(eq(agencies.status, 'active'))
+      .orderBy(asc(agencies.name), asc(agencies.id)),
+  );
 }
 
 /** Sets the agency's provider, replacing one set before (its created_at becomes the new time). */

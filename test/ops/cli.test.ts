@@ -173,6 +173,7 @@ describe('agency oidc: an agency provider for console sign-in', { timeout: 60_00
       expect(set.stdout).toContain(`${school}  issuer=${idp.issuer}  client_id=betrokken`);
       expect(set.stdout).toContain('private_key_jwt');
       expect(set.stdout).toContain('jwks_uri https://index.example/.well-known/jwks.json');
+      expect(set.stdout).toContain('redirect_uri https://index.example/console/inloggen/organisatie/terug');
       expect(idp.discoveryReads).toBe(1);
       // Without trust in the provider's certificate, nothing is stored.
       const untrusted = await cliAsync(['agency', 'oidc', '--agency', agencies['WIJ Selwerd']!.id, '--issuer', idp.issuer, '--client-id', 'betrokken'], {});

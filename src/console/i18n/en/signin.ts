@@ -14,5 +14,14 @@ export const signin: typeof nl = {
   enrolHow: 'Create a passkey to sign in from now on. Your device asks for your fingerprint, face or PIN; these stay on your device.',
   enrolButton: 'Create a passkey',
   invitationInvalidTitle: 'Invitation not valid',
+  oidcTitle: 'Sign in through your organisation',
+  oidcIntro: 'Do you sign in at your organisation with an account of its own? Choose your organisation; you sign in there and then come back to Betrokken.',
+  oidcAgency: 'Your organisation',
+  oidcButton: 'Sign in through your organisation',
+  oidcRefusedTitle: 'Signing in did not work',
+  oidcRefused:
+    "Your organisation signed you in, but Betrokken does not know you yet, or your e-mail address is not confirmed there. Ask your organisation's administrator for an invitation to your e-mail address.",
+  oidcFailed: 'Signing in through your organisation was not completed or took too long. Please try again.',
+  oidcContinue: 'You are signed in. Continue to Betrokken.',
   invitationInvalid: "This invitation has expired or has been used. Ask your organisation's administrator for a new one.",
 };

@@ -13,5 +13,14 @@ export const signin = {
   enrolHow: 'Maak een passkey aan om voortaan in te loggen. Uw apparaat vraagt u om uw vingerafdruk, gezicht of pincode; die blijven op uw apparaat.',
   enrolButton: 'Passkey aanmaken',
   invitationInvalidTitle: 'Uitnodiging niet geldig',
+  oidcTitle: 'Inloggen via uw organisatie',
+  oidcIntro: 'Logt u bij uw organisatie in met een eigen account? Kies uw organisatie; u logt dan daar in en komt daarna terug in Betrokken.',
+  oidcAgency: 'Uw organisatie',
+  oidcButton: 'Inloggen via uw organisatie',
+  oidcRefusedTitle: 'Inloggen lukte niet',
+  oidcRefused:
+    'Uw organisatie heeft u aangemeld, maar Betrokken kent u nog niet, of uw e-mailadres is daar niet bevestigd. Vraag de beheerder van uw organisatie om een uitnodiging voor uw e-mailadres.',
+  oidcFailed: 'Het inloggen via uw organisatie is niet afgerond of duurde te lang. Probeer het opnieuw.',
+  oidcContinue: 'U bent ingelogd. Ga verder naar Betrokken.',
   invitationInvalid: 'Deze uitnodiging is verlopen of al gebruikt. Vraag de beheerder van uw organisatie om een nieuwe.',
 };
