@@ -29,26 +29,24 @@ const PENDING_COOKIE = '__Host-betrokken-oidc';
 // Lax, not Strict: the callback is a navigation from the provider's site, which must carry it.
 const PENDING_COOKIE_OPTIONS = { path: '/', secure: true, httpOnly: true, sameSite: 'Lax', maxAge: PENDING_TTL_MS / 1000 } as const;
 
-/** The choice of organisation on the sign-in page (nothing when no agency has a provider). */
+/**
+ * The organisations on the sign-in page whose provider a professional may sign in with, each a
+ * link (nothing when no agency has one). Links, not a form: the console's `form-action 'self'`
+ * would stop a form's redirect to the provider.
+ */
 export function OidcChoice({ t, agencies }: { t: Messages; agencies: Array<{ id: string; name: string }> }) {
   if (agencies.length === 0) return null;
   return (
     <section aria-labelledby="organisatie">
       <h2 class="utrecht-heading-2" id="organisatie">{t.signin.oidcTitle}</h2>
       <P>{t.signin.oidcIntro}</P>
-      <form method="get" action={OIDC_BEGIN_PATH}>
-        <div class="utrecht-form-field">
-          <label class="utrecht-form-label" for="veld-organisatie">{t.signin.oidcAgency}</label>
-          <div>
-            <select class="utrecht-select utrecht-select--html-select" id="veld-organisatie" name="organisatie">
-              {agencies.map((a) => (
-                <option value={a.id}>{a.name}</option>
-              ))}
-            </select>
-          </div>
-        </div>
-        <button type="submit" class="utrecht-button utrecht-button--secondary-action">{t.signin.oidcButton}</button>
-      </form>
+      <ul class="utrecht-unordered-list">
+        {agencies.map((a) => (
+          <li class="utrecht-unordered-list__item">
+            <a class="utrecht-link" href={`${OIDC_BEGIN_PATH}?organisatie=${encodeURIComponent(a.id)}`}>{t.signin.oidcVia(a.name)}</a>
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }

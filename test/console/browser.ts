@@ -5,6 +5,8 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { serve } from '@hono/node-server';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { type ConsoleConfig, DEFAULT_CONSOLE_CONFIG } from '../../src/config.ts';
+import { createApp } from '../../src/http/app.ts';
 import { createHarness, type Harness, ROOT } from '../support/harness.ts';
 
 /** Debian's Chromium; the tests never download a browser. */
@@ -40,13 +42,13 @@ export interface RunningService {
  * The service on a free port of localhost, with the harness's in-memory database and test clock.
  * The issuer (and so the passkeys' relying party) is the URL the browser opens.
  */
-export async function startService(): Promise<RunningService> {
+export async function startService(opts: { console?: Partial<ConsoleConfig> } = {}): Promise<RunningService> {
   let app: Harness['app'] | undefined;
   const server = serve({ fetch: (req, env) => app!.fetch(req, env), port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => (server.listening ? resolve() : server.once('listening', () => resolve())));
   const base = `http://localhost:${(server.address() as AddressInfo).port}`;
   const h = await createHarness({ issuer: base });
-  app = h.app;
+  app = opts.console ? createApp(h.deps, { ...DEFAULT_CONSOLE_CONFIG, ...opts.console }) : h.app;
   return {
     h,
     base,
@@ -126,13 +128,13 @@ export interface PageCheck {
  * Chromium and the service for one describe block (started before its tests, stopped after them),
  * with the checks every console page gets: axe, 375 px and a screenshot, kept by name.
  */
-export function browserSuite() {
+export function browserSuite(opts: { console?: Partial<ConsoleConfig> } = {}) {
   let browser: Browser | undefined;
   let service: RunningService | undefined;
   const checked: Record<string, PageCheck> = {};
   beforeAll(async () => {
     browser = await launchBrowser();
-    service = await startService();
+    service = await startService(opts);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,8 +1,11 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { configureAgencyOidc, DiscoveryCache } from '../../src/console/oidc.ts';
+import { OIDC_CALLBACK_PATH } from '../../src/console/oidc-signin.tsx';
 import { inviteProfessional } from '../../src/console/professionals.ts';
 import { type TestAgency, validBsn } from '../support/harness.ts';
-import { browserSuite, personWithPasskeys } from './browser.ts';
+import { startOidcProvider, type TestProvider } from '../support/oidc-provider.ts';
+import { arrivedAt, browserSuite, personWithPasskeys } from './browser.ts';
 
 /**
  * The registrant's desk in Chromium, as issue 16's "What must show" tells it: an administrator's
@@ -10,10 +13,12 @@ import { browserSuite, personWithPasskeys } from './browser.ts';
  * registers the same young person, both inboxes showing the other with contact details, both
  * acknowledging, and the audit log naming both professionals. Then the same with Veilig Thuis
  * registering too: no school page names it. Every page of the desk is checked with axe (WCAG 2.1 A
- * and AA) and at 375 px, and photographed in Dutch.
+ * and AA) and at 375 px, and photographed in Dutch. The GP signs in through the practice's own
+ * OpenID provider (a real oidc-provider on loopback), not with a passkey.
  */
 describe('the registrant\'s desk in Chromium', () => {
-  const suite = browserSuite();
+  // The practice's provider is on plain http at a loopback address, which only tests allow.
+  const suite = browserSuite({ console: { oidc: { allowInsecureRequests: true, discoveryCache: new DiscoveryCache() } } });
   const { check, expectAccessible } = suite;
   const requests: string[] = [];
 
@@ -92,8 +97,21 @@ describe('the registrant\'s desk in Chromium', () => {
     await report(jet.page, bsn, { reference: 'NP-2026-17' });
     expect(await inboxLink(jet.page).textContent()).toBe('Berichten');
 
-    // A GP professional, invited for the practice, enrols and registers the same young person.
-    const koops = await enrol(await invite(gp, 'Dr. A. Koops', 'koops@hapselwerd.nl', '050-5559876', ['registrant']));
+    // A GP professional, invited for the practice, signs in through the practice's own provider
+    // (the invitation's e-mail address, verified there, links the account) and registers the same young person.
+    const idp: TestProvider = await startOidcProvider({
+      clients: [{ clientId: 'betrokken-hapselwerd', redirectUri: `${base}${OIDC_CALLBACK_PATH}`, jwksUri: `${base}/.well-known/jwks.json` }],
+      accounts: { 'koops-42': { email: 'koops@hapselwerd.nl', emailVerified: true, name: 'A. Koops' } },
+    });
+    await configureAgencyOidc({ ...h.deps, oidc: { allowInsecureRequests: true } }, { agencyId: gp.id, issuer: idp.issuer, clientId: 'betrokken-hapselwerd' });
+    await invite(gp, 'Dr. A. Koops', 'koops@hapselwerd.nl', '050-5559876', ['registrant']);
+    const koops = await personWithPasskeys(suite.browser);
+    await koops.page.goto(`${base}/console/inloggen`);
+    await check(koops.page, 'inloggen-organisatie');
+    await koops.page.getByRole('link', { name: 'Inloggen via Huisartsenpraktijk Selwerd' }).click();
+    await arrivedAt(koops.page, `${base}/console/melden`);
+    expect(await koops.page.getByText('Dr. A. Koops').first().isVisible()).toBe(true);
+    await idp.close();
     await report(koops.page, bsn, { kind: 'Betrokkenheid', reference: 'HA-881' });
     // The GP's inbox: the school's concern, with how to reach Jet; the count in the header.
     await expect.poll(async () => (await koops.page.reload(), await inboxLink(koops.page).textContent())).toBe('Berichten 1 (1 ongelezen bericht)');
@@ -158,7 +176,10 @@ describe('the registrant\'s desk in Chromium', () => {
     await koops.page.reload();
     expect(await inboxLink(koops.page).textContent()).toBe('Berichten 1 (1 ongelezen bericht)');
     expect(await koops.page.locator('#nieuw ~ article.bk-notice h3').first().textContent()).toBe('Een organisatie is niet meer betrokken bij deze jongere.');
-    requests.push(...jet.requests, ...koops.requests);
+    // The GP's browser went to the practice's provider to sign in, and there only to sign in.
+    const atProvider = koops.requests.filter((u) => new URL(u).origin === idp.issuer);
+    expect(atProvider.map((u) => new URL(u).pathname.replace(/\/[\w-]{20,}$/, '/…'))).toEqual(['/auth', '/interaction/…', '/auth/…']);
+    requests.push(...jet.requests, ...koops.requests.filter((u) => !atProvider.includes(u)));
 
     // The audit log names both professionals, each for their own agency.
     const log = await auditLog();
@@ -181,7 +202,7 @@ describe('the registrant\'s desk in Chromium', () => {
     expect(requests.filter((u) => u.includes(bsn))).toEqual([]);
     await jet.context.close();
     await koops.context.close();
-    expectAccessible(['berichten-huisarts', 'bevestiging-met-bericht', 'berichten', 'berichten-gelezen', 'meldingen', 'melding', 'melding-fout', 'melding-intrekken']);
+    expectAccessible(['inloggen-organisatie', 'berichten-huisarts', 'bevestiging-met-bericht', 'berichten', 'berichten-gelezen', 'meldingen', 'melding', 'melding-fout', 'melding-intrekken']);
   });
 
   it('with Veilig Thuis registering too, no school page names it; the GP sees it', { timeout: 180_000 }, async () => {

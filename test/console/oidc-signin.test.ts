@@ -75,7 +75,7 @@ describe('OIDC sign-in in the console', () => {
   it("offers the agency's provider on the sign-in page", async () => {
     const page = await (await app.request('/console/inloggen')).text();
     expect(page).toContain('Inloggen via uw organisatie');
-    expect(page).toContain(`<option value="${school}">Noorderpoort</option>`);
+    expect(page).toContain(`<a class="utrecht-link" href="/console/inloggen/organisatie?organisatie=${school}">Inloggen via Noorderpoort</a>`);
   });
 
   it('an invitation to the verified e-mail address: linked, active, signed in; then found by the subject alone', async () => {

@@ -16,8 +16,7 @@ export const signin: typeof nl = {
   invitationInvalidTitle: 'Invitation not valid',
   oidcTitle: 'Sign in through your organisation',
   oidcIntro: 'Do you sign in at your organisation with an account of its own? Choose your organisation; you sign in there and then come back to Betrokken.',
-  oidcAgency: 'Your organisation',
-  oidcButton: 'Sign in through your organisation',
+  oidcVia: (agency) => `Sign in through ${agency}`,
   oidcRefusedTitle: 'Signing in did not work',
   oidcRefused:
     "Your organisation signed you in, but Betrokken does not know you yet, or your e-mail address is not confirmed there. Ask your organisation's administrator for an invitation to your e-mail address.",

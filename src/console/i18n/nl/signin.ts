@@ -14,9 +14,8 @@ export const signin = {
   enrolButton: 'Passkey aanmaken',
   invitationInvalidTitle: 'Uitnodiging niet geldig',
   oidcTitle: 'Inloggen via uw organisatie',
-  oidcIntro: 'Logt u bij uw organisatie in met een eigen account? Kies uw organisatie; u logt dan daar in en komt daarna terug in Betrokken.',
-  oidcAgency: 'Uw organisatie',
-  oidcButton: 'Inloggen via uw organisatie',
+  oidcIntro: 'Logt u bij uw organisatie in met een eigen account? Kies uw organisatie; u logt daar in en komt daarna terug in Betrokken.',
+  oidcVia: (agency: string) => `Inloggen via ${agency}`,
   oidcRefusedTitle: 'Inloggen lukte niet',
   oidcRefused:
     'Uw organisatie heeft u aangemeld, maar Betrokken kent u nog niet, of uw e-mailadres is daar niet bevestigd. Vraag de beheerder van uw organisatie om een uitnodiging voor uw e-mailadres.',
