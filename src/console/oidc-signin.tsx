@@ -94,7 +94,10 @@ export function oidcRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
   });
 
   app.get('/inloggen/organisatie/terug', async (c) => {
-    if (!s.signInLimiter.take(clientAddress(c))) return failed(c, false);
+    if (!s.signInLimiter.take(clientAddress(c))) {
+      await audited(c, 'too_many_attempts', { agencyId: null, actor: null });
+      return failed(c, false);
+    }
     const sealed = getCookie(c, PENDING_COOKIE);
     deleteCookie(c, PENDING_COOKIE, PENDING_COOKIE_OPTIONS);
     let agencyId: string | null = null;

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, isNull, ne, type SQL, sql } from 'drizzle-orm';
 import type { passkeys, professionalInvitations, professionals } from '../../schema/tables.ts';
 import { exec, first, many, type Tx } from './db.ts';
 
@@ -77,42 +77,35 @@ export async function replaceInvitation(tx: Tx, invitation: InvitationRow): Prom
   await exec(tx, tx.db.insert(professionalInvitations).values(invitation));
 }
 
-const openInvitationWhere = (t: Tx['t'], now: string) =>
-  and(
-    isNull(t.professionalInvitations.usedAt),
-    sql`${t.professionalInvitations.expiresAt} > ${now}`,
-    ne(t.professionals.status, 'disabled'),
-    eq(t.agencies.status, 'active'),
-  );
+/** Open invitations (unused, unexpired, of a professional not disabled in an active agency) with their professional, narrowed by `where`. */
+function openInvitations(tx: Tx, now: string, where: SQL | undefined) {
+  const { professionalInvitations, professionals, agencies } = tx.t;
+  return tx.db
+    .select({ invitation: professionalInvitations, professional: professionals })
+    .from(professionalInvitations)
+    .innerJoin(professionals, eq(professionals.id, professionalInvitations.professionalId))
+    .innerJoin(agencies, eq(agencies.id, professionals.agencyId))
+    .where(
+      and(
+        where,
+        isNull(professionalInvitations.usedAt),
+        sql`${professionalInvitations.expiresAt} > ${now}`,
+        ne(professionals.status, 'disabled'),
+        eq(agencies.status, 'active'),
+      ),
+    );
+}
 
 /** An unused, unexpired invitation with its professional (active or invited, in an active agency). */
 export async function openInvitation(tx: Tx, tokenHash: string, now: string): Promise<{ invitation: InvitationRow; professional: ProfessionalRow } | undefined> {
-  const { professionalInvitations, professionals, agencies } = tx.t;
-  return first(
-    tx,
-    tx.db
-      .select({ invitation: professionalInvitations, professional: professionals })
-      .from(professionalInvitations)
-      .innerJoin(professionals, eq(professionals.id, professionalInvitations.professionalId))
-      .innerJoin(agencies, eq(agencies.id, professionals.agencyId))
-      .where(and(eq(professionalInvitations.tokenHash, tokenHash), openInvitationWhere(tx.t, now))),
-  );
+  return first(tx, openInvitations(tx, now, eq(tx.t.professionalInvitations.tokenHash, tokenHash)));
 }
 
 /** The professional of the agency whose open invitation was sent to this e-mail address (lower-cased by the caller). */
 export async function invitedByEmail(tx: Tx, agencyId: string, email: string, now: string): Promise<{ invitation: InvitationRow; professional: ProfessionalRow } | undefined> {
-  const { professionalInvitations, professionals, agencies } = tx.t;
-  return first(
-    tx,
-    tx.db
-      .select({ invitation: professionalInvitations, professional: professionals })
-      .from(professionalInvitations)
-      .innerJoin(professionals, eq(professionals.id, professionalInvitations.professionalId))
-      .innerJoin(agencies, eq(agencies.id, professionals.agencyId))
-      .where(and(eq(professionals.agencyId, agencyId), sql`lower(${professionals.email}) = ${email}`, openInvitationWhere(tx.t, now)))
-      .orderBy(asc(professionalInvitations.createdAt))
-      .limit(1),
-  );
+  const { professionals, professionalInvitations } = tx.t;
+  const where = and(eq(professionals.agencyId, agencyId), sql`lower(${professionals.email}) = ${email}`);
+  return first(tx, openInvitations(tx, now, where).orderBy(asc(professionalInvitations.createdAt)).limit(1));
 }
 
 /** Uses up an invitation; false when it was used meanwhile. */

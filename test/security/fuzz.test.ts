@@ -106,10 +106,16 @@ describe('fuzzing every route', () => {
           expect(res.status, `${route.method} ${path} → ${text.slice(0, 200)}`).toBeLessThan(500);
           expect(text).not.toMatch(LEAKS);
           if (res.status >= 400) {
-            // A refused sign-in writes exactly one row: its failed token.issue audit record.
-            const refusedSignIn = route.path === '/oauth/token' ? 1 : 0;
+            // A refused sign-in writes exactly one row: its audit record (a failed token.issue, or a
+            // console sign-in through an agency's provider that came back without its sign-in).
+            const signIn = route.path === '/oauth/token' ? 'token.issue' : route.path === '/console/inloggen/organisatie/terug' ? 'console.sign_in' : null;
+            const refusedSignIn = signIn ? 1 : 0;
             expect(totalRows(), `${route.method} ${route.path} ${res.status} wrote rows`).toBe(before + refusedSignIn);
-            if (refusedSignIn) {
+            if (signIn === 'console.sign_in') {
+              const last = h.db.$client.prepare('select action, outcome from audit_log order by seq desc limit 1').get() as { action: string; outcome: string };
+              expect(last.action).toBe('console.sign_in');
+              expect(last.outcome).toMatch(/^(oidc_pending_invalid|too_many_attempts)$/);
+            } else if (refusedSignIn) {
               const last = h.db.$client.prepare('select action, outcome from audit_log order by seq desc limit 1').get() as { action: string; outcome: string };
               expect(last.action).toBe('token.issue');
               expect(last.outcome).toMatch(/^refused: /);
