@@ -185,7 +185,7 @@ const ROWS: Array<[PgTable, Record<string, unknown>]> = [
   [t.jobMarks, { kind: 'reminder', ref: 'sig_a', at: AT }],
   [
     t.professionals,
-    { id: 'prf_a', agencyId: 'agy_a', name: 'Jet de Vries', email: 'jet@example.nl', phone: '050-1234567', roles: ['registrant', 'admin'], status: 'active', webauthnUserId: 'wu-a', createdAt: AT },
+    { id: 'prf_a', agencyId: 'agy_a', name: 'Jet de Vries', email: 'jet@example.nl', phone: '050-1234567', roles: ['registrant', 'admin'], status: 'active', webauthnUserId: 'wu-a', oidcIssuer: 'https://login.school.example', oidcSubject: 'sub-a', createdAt: AT },
   ],
   [t.professionalInvitations, { tokenHash: 'h-a', professionalId: 'prf_a', invitedBy: 'prf_a', createdAt: AT, expiresAt: AT, usedAt: AT }],
   [t.passkeys, { id: 'cred-a', professionalId: 'prf_a', publicKey: bytes(77, 3), counter: 2 ** 40, transports: ['internal', 'hybrid'], backedUp: true, createdAt: AT, lastUsedAt: AT }],
