@@ -19,8 +19,12 @@ import { Receiver } from '../support/receiver.ts';
 
 const INSTANCES = 3;
 const CONCURRENCY = 12;
-/** Load before the kill, and after the restart. */
+/**
+ * Load before the kill, and after the restart: at least this long, and until this many more
+ * registrations were acknowledged (a loaded machine warms three fresh processes up slowly).
+ */
 const LOAD_MS = 1500;
+const LOAD_REGISTRATIONS = 30;
 const ISSUER = 'http://betrokken.test';
 
 let cluster: TestPostgres;
@@ -108,14 +112,19 @@ describe('three instances on one PostgreSQL database', () => {
         }
       };
       const workers = Array.from({ length: CONCURRENCY }, worker);
-      await new Promise((r) => setTimeout(r, LOAD_MS));
+      const load = async () => {
+        const from = acknowledged.length;
+        await new Promise((r) => setTimeout(r, LOAD_MS));
+        await until(`${LOAD_REGISTRATIONS} registrations`, async () => acknowledged.length - from >= LOAD_REGISTRATIONS, 30_000);
+      };
+      await load();
       const victim = servers[1]!;
       servers[1] = null;
       victim.child.kill('SIGKILL');
       await victim.stop();
       const killedAt = acknowledged.length;
       servers[1] = await startServer(env);
-      await new Promise((r) => setTimeout(r, LOAD_MS));
+      await load();
       stop = true;
       await Promise.all(workers);
       expect(killedAt, 'registrations acknowledged before the kill').toBeGreaterThan(20);
