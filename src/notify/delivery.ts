@@ -68,13 +68,18 @@ export async function deliverDue(deps: Deps, opts: DeliveryOptions = DEFAULT_DEL
   const stats: DeliveryStats = { delivered: 0, retried: 0, failed: 0 };
   const started = deps.clock.now();
   const now = started.toISOString();
-  // The claim holds the notices for this process until every round of it has had its time (see
-  // outbox.ts): another instance takes them over only when this one died or stalled past that.
-  const lease = new Date(started.getTime() + deliveryLeaseMs(opts.timeoutMs) * Math.ceil(limit / opts.concurrency)).toISOString();
+  // On PostgreSQL the claim holds the notices for this instance until each of its rounds has had
+  // its time (outbox.ts): another instance takes them over only when this one died or stalled
+  // past that, so a claim takes two rounds' worth, to keep a dead instance's notices waiting
+  // briefly. On SQLite one process owns the outbox: the lease is the claim's own time, so that
+  // notices stay due and a restarted process delivers them at once, as it always did.
+  const multi = deps.store.dialect === 'postgres';
+  const claim = multi ? Math.min(limit, 2 * opts.concurrency) : limit;
+  const lease = multi ? new Date(started.getTime() + deliveryLeaseMs(opts.timeoutMs) * Math.ceil(claim / opts.concurrency)).toISOString() : now;
   const prepared = await withTransaction(deps, async (tx) => {
     const keyOf = subjectKeys(tx, deps.keys);
     const out: Prepared[] = [];
-    for (const row of await claimDueNotices(tx, now, limit, lease)) {
+    for (const row of await claimDueNotices(tx, now, claim, lease)) {
       const agency = await webhookOfAgency(tx, row.agencyId);
       // A disabled agency is sent nothing; its notice is not even opened.
       if (agency?.status !== 'active') {
