@@ -28,7 +28,7 @@ import { policyJsonSchema } from './policy/json-schema.ts';
 import { describeLegalBasis } from './policy/legal-basis.ts';
 import { loadPolicy, PolicyError } from './policy/load.ts';
 import { AGENCY_TYPES } from './policy/types.ts';
-import { encryptConfiguredDatabase, hasDatabase, openConfiguredStore, openRuntime, type RuntimeOptions, StartupError } from './runtime.ts';
+import { databaseName, encryptConfiguredDatabase, hasDatabase, openConfiguredPgStore, openConfiguredStore, openRuntime, type RuntimeOptions, sqliteFileOnly, StartupError } from './runtime.ts';
 import { verifyAuditChain } from './store/audit.ts';
 import { DatabaseKeyError, isStorageError } from './store/db.ts';
 import { listDeliveries, requeueFailed } from './store/notices.ts';
@@ -430,9 +430,9 @@ async function auditCommand(args: string[], config: Config, logger: Logger): Pro
       return 1;
     }
   }
-  if (!fs.existsSync(config.dbFile)) throw new UsageError(`no database at ${config.dbFile}`);
+  if (!config.postgres && !fs.existsSync(config.dbFile)) throw new UsageError(`no database at ${config.dbFile}`);
   // Needs no keys (but the database key of an encrypted file): a backup copy can be checked on its own.
-  const store = openConfiguredStore(config);
+  const store = config.postgres ? openConfiguredPgStore(config) : openConfiguredStore(config);
   try {
     const result = await verifyAuditChain(store.reader, anchor ? { checkpoint: anchor } : {});
     if (result.ok) {
@@ -491,12 +491,15 @@ export async function runCli(argv: string[]): Promise<number> {
       }
       case 'migrate':
         parseCommand(args, {});
-        if (!hasDatabase(config)) {
+        if (config.postgres) {
+          await withRuntime(config, logger, () => console.log(`${databaseName(config)} is migrated and up to date; keys in ${config.keysDir}`), { create: true, migrate: true });
+        } else if (!hasDatabase(config)) {
           await withRuntime(config, logger, () => console.log(`created a new, empty index at ${config.dbFile} with new keys in ${config.keysDir}: back the keys up apart from the database`), { create: true });
         } else await withRuntime(config, logger, () => console.log(`database ${config.dbFile} is up to date`));
         return 0;
       case 'backup': {
         const [dir] = parseCommand(args, {}, ['DIR']).positionals;
+        sqliteFileOnly(config, 'backup', 'back PostgreSQL up with pg_dump (see the README, Beyond one machine), and the keys directory apart from it');
         const r = await backupDatabase(config, path.resolve(dir!), new Date());
         console.log(
           `backup ${r.file} verified: integrity ok, audit chain intact (${r.auditRecords} records), keys present for key-encryption key version ${r.kekVersions.join(', ') || '(none yet)'}${r.encrypted ? ', encrypted under database.key' : ''}`,
@@ -506,6 +509,7 @@ export async function runCli(argv: string[]): Promise<number> {
       }
       case 'restore': {
         const [dir] = parseCommand(args, {}, ['DIR']).positionals;
+        sqliteFileOnly(config, 'restore', 'restore PostgreSQL with pg_restore or psql from its pg_dump');
         const r = await restoreDatabase(config, path.resolve(dir!));
         console.log(`restored ${r.file} (audit chain intact, ${r.auditRecords} records; keys in ${r.keysDir} fit it); start the service`);
         return 0;
@@ -530,6 +534,7 @@ export async function runCli(argv: string[]): Promise<number> {
       case 'db': {
         if (args[0] !== 'encrypt') throw new UsageError(args[0] ? `unknown command db ${args[0]}` : 'missing db command');
         parseCommand(args.slice(1), {});
+        sqliteFileOnly(config, 'db encrypt', "encrypt PostgreSQL's storage (the volume, or the managed database's encryption at rest)");
         const keyFile = encryptConfiguredDatabase(config);
         console.log(`database ${config.dbFile} encrypted; its key is ${keyFile} (back it up with the other keys); start with BETROKKEN_DB_ENCRYPTION=on`);
         return 0;

@@ -11,6 +11,7 @@ import { generateKeys, hasKeys, KeyRingError, loadKeyRing } from './crypto/key-r
 import { createMetrics } from './metrics.ts';
 import { loadPolicy } from './policy/load.ts';
 import { DatabaseKeyError, encryptDatabase, isStorageError, migrateStore, openStore, type SqliteStore, type Store } from './store/db.ts';
+import { asStore, openPgStore } from './store/pg-store.ts';
 import { readMeta, writeMeta } from './store/meta.ts';
 
 /** Where the database keeps the fingerprint of the pseudonym key it was made with. */
@@ -25,19 +26,20 @@ export const KEY_FINGERPRINT = 'pseudonym_key_fingerprint';
 export async function openRuntime(config: Config, logger: Logger, clock: Clock = systemClock, opts: RuntimeOptions = {}): Promise<Deps> {
   const policy = loadPolicy(config.policyFile);
   checkDataPaths(config);
-  if (checkIndexState(config, opts.create ?? true) === 'new') {
+  if (!config.postgres && checkIndexState(config, opts.create ?? true) === 'new') {
     logger.warn(
       { db: config.dbFile, keysDir: config.keysDir },
       'no database and no keys found: creating a new, empty index with new keys (if you expected an existing index, stop and check BETROKKEN_DATA_DIR)',
     );
   }
-  const store = onStorage(config.dbFile, () => openConfiguredStore(config));
+  const store = config.postgres ? openConfiguredPgStore(config) : onStorage(config.dbFile, () => openConfiguredStore(config));
   try {
-    await onStorage(config.dbFile, () => migrateStore(store));
+    if (config.postgres) await migratePgStore(store as ReturnType<typeof openConfiguredPgStore>, opts);
+    else await onStorage(config.dbFile, () => migrateStore(store));
     const keys = await onStorage(config.keysDir, () => openKeys(store, config.keysDir, logger));
-    const resealed = await onStorage(config.dbFile, () => resealLegacySignals(store, keys));
+    const resealed = await onStorage(databaseName(config), () => resealLegacySignals(store, keys));
     if (resealed > 0) logger.info({ signals: resealed }, 'sealed the kind, district and informing state that older signals kept in the clear');
-    await onStorage(config.dbFile, () => store.probeWrite());
+    await onStorage(databaseName(config), () => store.probeWrite());
     if (opts.orphans) {
       const orphans = await findPolicyOrphans(store.reader, policy);
       if (orphans.length > 0 && opts.orphans === 'refuse') throw new StartupError(describeOrphans(policy, orphans));
@@ -60,6 +62,39 @@ export interface RuntimeOptions {
    * that the operator's commands can still disable such agencies.
    */
   orphans?: 'refuse' | 'allow';
+  /**
+   * PostgreSQL only: apply the migrations this version has and the database lacks (`migrate`).
+   * Otherwise a database whose migrations are behind is refused: with several instances on one
+   * database, migrations run once, by the owner role, before the instances start. (A SQLite file
+   * has one process and is always migrated at open.)
+   */
+  migrate?: boolean;
+}
+
+/** The PostgreSQL store of BETROKKEN_DATABASE_URL, with the configured pool size. */
+export function openConfiguredPgStore(config: Config) {
+  if (!config.postgres) throw new Error('BETROKKEN_DATABASE_URL is not set');
+  return asStore(openPgStore(config.postgres.url, { max: config.postgres.poolSize }));
+}
+
+/** Migrates the PostgreSQL database when asked to (`migrate`), and refuses one that is behind otherwise. */
+async function migratePgStore(store: ReturnType<typeof openConfiguredPgStore>, opts: RuntimeOptions): Promise<void> {
+  if (opts.migrate) return store.migrate();
+  const pending = await store.pendingMigrations();
+  if (pending === 0) return;
+  throw new StartupError(
+    `the PostgreSQL database (BETROKKEN_DATABASE_URL) lacks ${pending} of this version's migrations: run \`betrokken migrate\` once, as the database owner, before starting the instances`,
+  );
+}
+
+/** The database in messages: the SQLite file, or PostgreSQL's setting (its URL may hold a password). */
+export function databaseName(config: Config): string {
+  return config.postgres ? 'the PostgreSQL database (BETROKKEN_DATABASE_URL)' : config.dbFile;
+}
+
+/** Refuses a command that works on the SQLite file only when PostgreSQL is configured. */
+export function sqliteFileOnly(config: Config, command: string, instead: string): void {
+  if (config.postgres) throw new StartupError(`${command} works on the SQLite file, and BETROKKEN_DATABASE_URL selects PostgreSQL: ${instead}`);
 }
 
 /** Whether there is a database at the configured path (an empty file, left by a failed first start, is none). */
@@ -178,7 +213,7 @@ function onStorage<T>(where: string, fn: () => T): T {
  * and write, and that an existing database file is readable and writable.
  */
 function checkDataPaths(config: Config): void {
-  for (const dir of [path.dirname(config.dbFile), config.keysDir]) {
+  for (const dir of config.postgres ? [config.keysDir] : [path.dirname(config.dbFile), config.keysDir]) {
     let existing = dir;
     while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
     if (!fs.statSync(existing).isDirectory()) throw new StartupError(`${existing} is not a directory (the data directory must be one)`);
@@ -188,7 +223,7 @@ function checkDataPaths(config: Config): void {
       throw new StartupError(storageProblem(existing, (err as NodeJS.ErrnoException).code ?? 'EACCES'));
     }
   }
-  if (fs.existsSync(config.dbFile)) {
+  if (!config.postgres && fs.existsSync(config.dbFile)) {
     try {
       fs.accessSync(config.dbFile, fs.constants.R_OK | fs.constants.W_OK);
     } catch (err) {

@@ -1,5 +1,6 @@
 import { checkpointIfDue } from '../app/audit-checkpoint.ts';
 import type { Deps } from '../app/context.ts';
+import { withJobLock } from '../store/locks.ts';
 import { runEscalation, runReminders } from './coordination.ts';
 import { type Progress, runRetention } from './retention.ts';
 
@@ -34,7 +35,9 @@ export const CHECKPOINT_EVERY_MS = 3_600_000;
 
 /**
  * Runs the jobs on a timer inside the server, then signs a checkpoint of the audit chain when
- * one is due; a failing run is logged and the next one tries again.
+ * one is due; a failing run is logged and the next one tries again. Every instance does this;
+ * each round runs under a job lock (store/locks.ts), so that with several instances on one
+ * PostgreSQL database one of them runs it and the others skip that round.
  */
 export function scheduleJobs(deps: Deps, intervalMs: number): () => void {
   let running = false;
@@ -42,13 +45,14 @@ export function scheduleJobs(deps: Deps, intervalMs: number): () => void {
     if (running) return;
     running = true;
     try {
-      const result = await runJobs(deps);
-      deps.logger.info({ jobs: result }, 'periodic jobs ran');
+      const result = await withJobLock(deps.store, 'periodic', () => runJobs(deps));
+      if (result.ran) deps.logger.info({ jobs: result.value }, 'periodic jobs ran');
     } catch (err) {
       deps.logger.error({ err }, 'periodic jobs failed');
     }
     try {
-      const checkpoint = await checkpointIfDue(deps, CHECKPOINT_EVERY_MS);
+      const signed = await withJobLock(deps.store, 'audit-checkpoint', () => checkpointIfDue(deps, CHECKPOINT_EVERY_MS));
+      const checkpoint = signed.ran ? signed.value : undefined;
       if (checkpoint) deps.logger.info({ seq: checkpoint.seq, kid: checkpoint.kid }, 'audit checkpoint signed');
     } catch (err) {
       deps.logger.error({ err }, 'audit checkpoint failed');

@@ -1,7 +1,8 @@
 import { openWebhookSecret } from '../app/agencies.ts';
 import { type Deps, withTransaction } from '../app/context.ts';
 import { subjectKeys } from '../store/subjects.ts';
-import { dueDeliveries, type NoticeRow, openNoticeRow, updateDelivery, webhookOfAgency } from '../store/notices.ts';
+import { type NoticeRow, openNoticeRow, webhookOfAgency } from '../store/notices.ts';
+import { claimDueNotices, deliveryLeaseMs, recordDeliveryOutcome } from '../store/outbox.ts';
 import { DESTINATION_REFUSED, postWebhook } from './post.ts';
 import { signWebhook } from './sign.ts';
 
@@ -65,11 +66,20 @@ async function attempt(deps: Deps, p: Prepared, opts: DeliveryOptions): Promise<
  */
 export async function deliverDue(deps: Deps, opts: DeliveryOptions = DEFAULT_DELIVERY, limit = 200): Promise<DeliveryStats> {
   const stats: DeliveryStats = { delivered: 0, retried: 0, failed: 0 };
-  const now = deps.clock.now().toISOString();
+  const started = deps.clock.now();
+  const now = started.toISOString();
+  // On PostgreSQL the claim holds the notices for this instance until each of its rounds has had
+  // its time (outbox.ts): another instance takes them over only when this one died or stalled
+  // past that, so a claim takes two rounds' worth, to keep a dead instance's notices waiting
+  // briefly. On SQLite one process owns the outbox: the lease is the claim's own time, so that
+  // notices stay due and a restarted process delivers them at once, as it always did.
+  const multi = deps.store.dialect === 'postgres';
+  const claim = multi ? Math.min(limit, 2 * opts.concurrency) : limit;
+  const lease = multi ? new Date(started.getTime() + deliveryLeaseMs(opts.timeoutMs) * Math.ceil(claim / opts.concurrency)).toISOString() : now;
   const prepared = await withTransaction(deps, async (tx) => {
     const keyOf = subjectKeys(tx, deps.keys);
     const out: Prepared[] = [];
-    for (const row of await dueDeliveries(tx, now, limit)) {
+    for (const row of await claimDueNotices(tx, now, claim, lease)) {
       const agency = await webhookOfAgency(tx, row.agencyId);
       // A disabled agency is sent nothing; its notice is not even opened.
       if (agency?.status !== 'active') {
@@ -91,18 +101,18 @@ export async function deliverDue(deps: Deps, opts: DeliveryOptions = DEFAULT_DEL
         const error = errors[k];
         const attempts = p.row.attempts + 1;
         if (p.disabled) {
-          await updateDelivery(tx, p.row.id, { delivery: 'failed', nextAttemptAt: null, lastError: AGENCY_DISABLED });
+          await recordDeliveryOutcome(tx, p.row.id, lease, { delivery: 'failed', nextAttemptAt: null, lastError: AGENCY_DISABLED });
         } else if (!p.url) {
-          await updateDelivery(tx, p.row.id, { delivery: 'none', nextAttemptAt: null });
+          await recordDeliveryOutcome(tx, p.row.id, lease, { delivery: 'none', nextAttemptAt: null });
         } else if (error === null) {
-          await updateDelivery(tx, p.row.id, { delivery: 'delivered', attempts, deliveredAt: done.toISOString(), nextAttemptAt: null, lastError: null });
+          await recordDeliveryOutcome(tx, p.row.id, lease, { delivery: 'delivered', attempts, deliveredAt: done.toISOString(), nextAttemptAt: null, lastError: null });
           stats.delivered++;
         } else if (done.getTime() - Date.parse(p.row.createdAt) >= opts.retryWindowMs) {
-          await updateDelivery(tx, p.row.id, { delivery: 'failed', attempts, nextAttemptAt: null, lastError: error });
+          await recordDeliveryOutcome(tx, p.row.id, lease, { delivery: 'failed', attempts, nextAttemptAt: null, lastError: error });
           stats.failed++;
         } else {
           const next = new Date(done.getTime() + backoffDelay(attempts, opts.backoffMs)).toISOString();
-          await updateDelivery(tx, p.row.id, { attempts, nextAttemptAt: next, lastError: error });
+          await recordDeliveryOutcome(tx, p.row.id, lease, { attempts, nextAttemptAt: next, lastError: error });
           stats.retried++;
         }
       }

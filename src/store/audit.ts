@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gt, gte, lt, type SQL } from 'drizzle-orm';
 import type { auditLog } from '../../schema/tables.ts';
 import { type AuditFields, chainHash, GENESIS_HASH } from '../crypto/audit-chain.ts';
 import { first, many, placeholders, preparedQuery, type Tx } from './db.ts';
+import { lockAuditChain } from './locks.ts';
 
 export type AuditEntry = Omit<AuditFields, 'seq'>;
 export type AuditRow = typeof auditLog.$inferSelect;
@@ -32,6 +33,8 @@ export async function auditRecords(tx: Tx, filter: AuditFilter, limit: number): 
 
 /** Appends records to the chain, in order. Call inside the transaction of the change they describe. */
 export async function appendAudit(tx: Tx, ...entries: AuditEntry[]): Promise<void> {
+  // Several instances on PostgreSQL: one append at a time, the head read after the last commit.
+  if (tx.dialect === 'postgres') await lockAuditChain(tx);
   const last = await chainHead(tx).first();
   let seq = last?.seq ?? 0;
   let prevHash = last?.hash ?? GENESIS_HASH;

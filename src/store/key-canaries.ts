@@ -1,45 +1,39 @@
-import { sqliteDb, type Tx } from './db.ts';
+import { eq, isNull, like, sql } from 'drizzle-orm';
+import { first, many, type Tx } from './db.ts';
+import { writeMeta } from './meta.ts';
 
-/**
- * SQLite only: these read and write through the connection's own statements (better-sqlite3), as
- * they did before the store knew drizzle; the PostgreSQL store will need its own.
- */
-
+/** The meta rows that keep a canary per KEK version (see KeyRing.sealCanary). */
 const PREFIX = 'kek_canary:';
 
-/** The KEK canaries kept in the database, by version (see KeyRing.sealCanary). SQLite only. */
+/** The KEK canaries kept in the database, by version (see KeyRing.sealCanary). */
 export async function readKekCanaries(tx: Tx): Promise<Map<number, Uint8Array>> {
-  const rows = sqliteDb(tx).$client.prepare(`select key, value from meta where key like '${PREFIX}%'`).all() as Array<{ key: string; value: string }>;
+  const { meta } = tx.t;
+  const rows = await many(tx, tx.db.select({ key: meta.key, value: meta.value }).from(meta).where(like(meta.key, `${PREFIX}%`)));
   return new Map(rows.map((r) => [Number(r.key.slice(PREFIX.length)), new Uint8Array(Buffer.from(r.value, 'base64'))]));
 }
 
-/** Keeps the canary of a KEK version; call inside a transaction. SQLite only. */
+/** Keeps the canary of a KEK version; call inside a transaction. */
 export async function writeKekCanary(tx: Tx, version: number, sealed: Uint8Array): Promise<void> {
-  sqliteDb(tx)
-    .$client.prepare('insert into meta (key, value) values (?, ?) on conflict (key) do update set value = excluded.value')
-    .run(`${PREFIX}${version}`, Buffer.from(sealed).toString('base64'));
+  await writeMeta(tx, `${PREFIX}${version}`, Buffer.from(sealed).toString('base64'));
 }
 
 /**
  * The KEK versions that data in the database was sealed under: young people's wrapped data keys,
- * and records sealed by the key ring itself (their first two bytes name the version). SQLite only.
+ * and records sealed by the key ring itself (their first two bytes name the version).
  */
 export async function kekVersionsInUse(tx: Tx): Promise<number[]> {
-  const client = sqliteDb(tx).$client;
-  const wrapped = client.prepare('select distinct kek_version as v from subjects').all() as Array<{ v: number }>;
-  const prefixes = client
-    .prepare(
-      `select distinct substr(sealed, 1, 2) as p from shield_markers
-       union select distinct substr(sealed, 1, 2) from notices where subject_id is null`,
-    )
-    .all() as Array<{ p: Buffer }>;
-  const versions = [...wrapped.map((r) => r.v), ...prefixes.filter((r) => r.p.length === 2).map((r) => r.p.readUInt16BE(0))];
+  const { subjects, shieldMarkers, notices } = tx.t;
+  const wrapped = await many(tx, tx.db.selectDistinct({ v: subjects.kekVersion }).from(subjects));
+  // substr takes the first two bytes of a blob (SQLite) and of a bytea (PostgreSQL) alike.
+  const markers = await many(tx, tx.db.selectDistinct({ p: sql<Buffer>`substr(${shieldMarkers.sealed}, 1, 2)` }).from(shieldMarkers));
+  const erased = await many(tx, tx.db.selectDistinct({ p: sql<Buffer>`substr(${notices.sealed}, 1, 2)` }).from(notices).where(isNull(notices.subjectId)));
+  const prefixes = [...markers, ...erased].map((r) => Buffer.from(r.p)).filter((p) => p.length === 2);
+  const versions = [...wrapped.map((r) => r.v), ...prefixes.map((p) => p.readUInt16BE(0))];
   return [...new Set(versions)].sort((a, b) => a - b);
 }
 
-/** One young person whose data key is wrapped under that KEK version, to try the KEK on. SQLite only. */
+/** One young person whose data key is wrapped under that KEK version, to try the KEK on. */
 export async function sampleWrappedKey(tx: Tx, version: number): Promise<{ id: string; wrappedKey: Buffer } | undefined> {
-  return sqliteDb(tx).$client.prepare('select id, wrapped_key as wrappedKey from subjects where kek_version = ? limit 1').get(version) as
-    | { id: string; wrappedKey: Buffer }
-    | undefined;
+  const { subjects } = tx.t;
+  return first(tx, tx.db.select({ id: subjects.id, wrappedKey: subjects.wrappedKey }).from(subjects).where(eq(subjects.kekVersion, version)).limit(1));
 }

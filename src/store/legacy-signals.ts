@@ -32,7 +32,11 @@ export async function replaceLegacySignal(tx: Tx, signalId: string, sealed: Buff
   await forget(tx).exec({ id: signalId });
 }
 
-/** SQLite only: copies every page back into the file and cuts the WAL, so that no old page lingers there. */
+/**
+ * SQLite: copies every page back into the file and cuts the WAL, so that no old page lingers
+ * there. PostgreSQL keeps no such file of ours (its storage is the server's): nothing to do.
+ */
 export async function checkpointTruncate(store: Store): Promise<void> {
+  if (store.dialect !== 'sqlite') return;
   sqliteDb(store).$client.pragma('wal_checkpoint(TRUNCATE)');
 }

@@ -51,6 +51,18 @@ export async function lockAuditChain(tx: DialectTx): Promise<void> {
   await (tx.db as PgDb).execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_SPACE}::int, ${AUDIT_CHAIN_LOCK}::int)`);
 }
 
+/**
+ * Locks a young person's (or family's) row until the transaction ends, on PostgreSQL. Two
+ * instances registering for the same young person at once would each not see the other's
+ * uncommitted signal under READ COMMITTED, and neither would make the match; with the row locked
+ * the second waits for the first to commit, and its next statements see what the first wrote.
+ * On SQLite the one writer does this already.
+ */
+export async function lockSubject(tx: DialectTx, subjectId: string): Promise<void> {
+  if (tx.dialect !== 'postgres') return;
+  await (tx.db as PgDb).execute(sql`select 1 from subjects where id = ${subjectId} for update`);
+}
+
 export type JobLockResult<T> = { ran: true; value: T } | { ran: false };
 
 /** Jobs running in this process, per store: a job never overlaps itself here either. */

@@ -118,29 +118,10 @@ export async function ackNotice(tx: Tx, id: string, at: string): Promise<void> {
   await exec(tx, tx.db.update(notices).set({ ackedAt: at }).where(and(eq(notices.id, id), isNull(notices.ackedAt))));
 }
 
-/** Notices whose webhook delivery is due, oldest first. */
-export async function dueDeliveries(tx: Tx, now: string, limit: number): Promise<NoticeRow[]> {
-  const { notices } = tx.t;
-  return many(
-    tx,
-    tx.db
-      .select()
-      .from(notices)
-      .where(and(eq(notices.delivery, 'pending'), lte(notices.nextAttemptAt, now)))
-      .orderBy(asc(notices.nextAttemptAt), asc(notices.id))
-      .limit(limit),
-  );
-}
-
 /** Where an agency's notices go: its webhook URL and sealed secret, and whether it is active. */
 export async function webhookOfAgency(tx: Tx, agencyId: string): Promise<{ url: string | null; secret: Buffer | null; status: 'active' | 'disabled' } | undefined> {
   const { agencies } = tx.t;
   return first(tx, tx.db.select({ url: agencies.webhookUrl, secret: agencies.webhookSecret, status: agencies.status }).from(agencies).where(eq(agencies.id, agencyId)));
-}
-
-export async function updateDelivery(tx: Tx, id: string, changes: Partial<Pick<NoticeRow, 'delivery' | 'attempts' | 'nextAttemptAt' | 'deliveredAt' | 'lastError'>>): Promise<void> {
-  const { notices } = tx.t;
-  await exec(tx, tx.db.update(notices).set(changes).where(eq(notices.id, id)));
 }
 
 export interface DeliveryRow {

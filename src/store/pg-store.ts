@@ -1,7 +1,8 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import * as pgTables from '../../schema/tables.pg.ts';
-import { migratePostgres, type PgDb, postgresErrorCode } from './pg.ts';
+import type { Store } from './db.ts';
+import { migratePostgres, pendingPostgresMigrations, type PgDb, postgresErrorCode } from './pg.ts';
 
 /**
  * The PostgreSQL store: the same Store shape as the SQLite one (src/store/db.ts), over a
@@ -39,6 +40,8 @@ export interface PgStore {
   connect(): Promise<pg.Client>;
   /** Applies schema/migrations-pg; run once, before the instances start (`betrokken migrate`). */
   migrate(): Promise<void>;
+  /** How many of this version's migrations the database has not had (0: up to date). */
+  pendingMigrations(): Promise<number>;
   /** Whether the database answers (for /readyz); throws what the driver threw otherwise. */
   ping(): Promise<void>;
   /** Whether the database can take a write (for /readyz and at start): a committed write of one meta row. */
@@ -144,6 +147,7 @@ export function openPgStore(url: string, opts: PgStoreOptions = {}): PgStore {
       return client;
     },
     migrate: () => migratePostgres(readerDb),
+    pendingMigrations: () => pendingPostgresMigrations(pool),
     async ping() {
       await pool.query('select 1');
     },
@@ -158,4 +162,18 @@ export function openPgStore(url: string, opts: PgStoreOptions = {}): PgStore {
 export function retryDelay(attempt: number, baseMs: number, random = Math.random): number {
   const delay = baseMs * 2 ** Math.min(attempt - 1, 6);
   return delay / 2 + (random() * delay) / 2;
+}
+
+/**
+ * The PostgreSQL store as use cases see every store (db.ts). Its transactions hand repositories a
+ * PostgreSQL drizzle handle and tables where the Store type names SQLite's: the repositories
+ * dispatch on `tx.dialect` wherever the two differ (db.ts: first, many, exec, preparedQuery).
+ */
+export function asStore(store: PgStore): Store & PgStore {
+  return store as unknown as Store & PgStore;
+}
+
+/** The PostgreSQL store behind a Store, or undefined for SQLite. */
+export function pgStoreOf(store: Store): PgStore | undefined {
+  return store.dialect === 'postgres' ? (store as unknown as PgStore) : undefined;
 }

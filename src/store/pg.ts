@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
@@ -40,6 +42,22 @@ export function openPostgres(url: string, opts: PgStoreOptions = {}): PgStore {
  */
 export async function migratePostgres(db: PgDb): Promise<void> {
   await migrate(db, { migrationsFolder: PG_MIGRATIONS });
+}
+
+/**
+ * How many of schema/migrations-pg's migrations the database has not had: those made after the
+ * last one drizzle's migrator recorded (in drizzle.__drizzle_migrations, by the time it was made),
+ * all of them for an empty database.
+ */
+export async function pendingPostgresMigrations(pool: pg.Pool): Promise<number> {
+  const journal = JSON.parse(fs.readFileSync(path.join(PG_MIGRATIONS, 'meta', '_journal.json'), 'utf8')) as { entries: Array<{ when: number }> };
+  const { rows } = await pool.query<{ exists: boolean }>("select to_regclass('drizzle.__drizzle_migrations') is not null as exists");
+  let last = -1;
+  if (rows[0]?.exists) {
+    const r = await pool.query<{ last: string | null }>('select max(created_at)::text as last from drizzle.__drizzle_migrations');
+    last = r.rows[0]?.last == null ? -1 : Number(r.rows[0].last);
+  }
+  return journal.entries.filter((e) => e.when > last).length;
 }
 
 /**

@@ -3,12 +3,14 @@ import { newId } from '../crypto/ids.ts';
 import type { KeyRing } from '../crypto/key-ring.ts';
 import { newDataKey } from '../crypto/seal.ts';
 import { placeholders, preparedQuery, type Tx } from './db.ts';
+import { lockSubject } from './locks.ts';
 
 const byPseudonym = preparedQuery(({ db, t: { subjects } }) =>
   db.select().from(subjects).where(and(eq(subjects.kind, sql.placeholder('kind')), eq(subjects.pseudonym, sql.placeholder('pseudonym')))),
 );
 const byId = preparedQuery(({ db, t: { subjects } }) => db.select().from(subjects).where(eq(subjects.id, sql.placeholder('id'))));
-const insertSubject = preparedQuery(({ db, t }) => db.insert(t.subjects).values(placeholders('id', 'kind', 'pseudonym', 'wrappedKey', 'kekVersion', 'createdAt')));
+// Does nothing where another transaction made the subject first (PostgreSQL, several instances): that one is then read.
+const insertSubject = preparedQuery(({ db, t }) => db.insert(t.subjects).values(placeholders('id', 'kind', 'pseudonym', 'wrappedKey', 'kekVersion', 'createdAt')).onConflictDoNothing());
 
 export type SubjectKind = 'person' | 'family';
 
@@ -25,16 +27,23 @@ export function auditName(kind: SubjectKind, pseudonym: string): string {
   return kind === 'family' ? `family:${pseudonym}` : pseudonym;
 }
 
-/** Finds the subject by pseudonym, or creates it with a fresh data key wrapped by the current KEK. */
+/**
+ * Finds the subject by pseudonym, or creates it with a fresh data key wrapped by the current KEK.
+ * On PostgreSQL the subject's row stays locked until the transaction ends (see lockSubject): what
+ * the caller reads and writes about this young person next, no other instance changes meanwhile.
+ */
 export async function findOrCreateSubject(tx: Tx, keys: KeyRing, pseudonym: string, now: Date, kind: SubjectKind = 'person'): Promise<SubjectKey> {
   const existing = await byPseudonym(tx).first({ kind, pseudonym });
   if (existing) {
+    if (tx.dialect === 'postgres') await lockSubject(tx, existing.id);
     return { subjectId: existing.id, dataKey: keys.unwrapDataKey(existing.wrappedKey, existing.kekVersion, existing.id) };
   }
   const subjectId = newId(kind === 'family' ? 'fam' : 'sub', now);
   const dataKey = newDataKey();
   const { wrapped, kekVersion } = keys.wrapDataKey(dataKey, subjectId);
-  await insertSubject(tx).exec({ id: subjectId, kind, pseudonym, wrappedKey: Buffer.from(wrapped), kekVersion, createdAt: now.toISOString() });
+  const made = await insertSubject(tx).exec({ id: subjectId, kind, pseudonym, wrappedKey: Buffer.from(wrapped), kekVersion, createdAt: now.toISOString() });
+  // Only on PostgreSQL can another transaction have made it meanwhile (SQLite has one writer).
+  if (made === 0) return findOrCreateSubject(tx, keys, pseudonym, now, kind);
   return { subjectId, dataKey };
 }
 

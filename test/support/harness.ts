@@ -13,6 +13,8 @@ import { createMetrics } from '../../src/metrics.ts';
 import { loadPolicy } from '../../src/policy/load.ts';
 import type { Policy } from '../../src/policy/types.ts';
 import { type Db, migrateStore, openStore, type SqliteStore } from '../../src/store/db.ts';
+import { asStore } from '../../src/store/pg-store.ts';
+import { chosenTestStore, openTestPgStore } from './store-choice.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const ISSUER = 'http://index.test';
@@ -56,8 +58,15 @@ export interface TestAgency {
 
 export interface Harness {
   deps: Deps;
+  /**
+   * The store: SQLite's, or PostgreSQL's in the vitest project `postgres` (typed as SQLite's; a
+   * test that needs the SQLite store itself asks for a file or an image, which are SQLite's).
+   */
   store: SqliteStore;
-  /** The writer connection's drizzle handle, for tests that look at or change rows directly. */
+  /**
+   * The writer connection's drizzle handle, for tests that look at or change rows directly; on
+   * PostgreSQL the pool's (run its queries with first/many/exec of src/store/db.ts, or await them).
+   */
   db: Db;
   clock: TestClock;
   keys: KeyRing;
@@ -77,8 +86,7 @@ export interface Harness {
 export async function createHarness(
   opts: { policy?: string; dbFile?: string; dbImage?: Buffer; dbKey?: Uint8Array; keys?: KeyRing; clock?: TestClock; logger?: Logger; issuer?: string } = {},
 ): Promise<Harness> {
-  const store = openStore(opts.dbImage ?? opts.dbFile ?? ':memory:', opts.dbKey ? { key: opts.dbKey } : {});
-  if (!opts.dbImage) await migrateStore(store);
+  const store = await openHarnessStore(opts);
   const db = store.db;
   const keys = opts.keys ?? (await ephemeralKeyRing());
   const clock = opts.clock ?? new TestClock();
@@ -141,6 +149,23 @@ export async function createHarness(
     },
   };
   return h;
+}
+
+/**
+ * The harness's store: the store of this run (test/support/store-choice.ts: a fresh, migrated
+ * PostgreSQL database per harness in the project `postgres`, dropped after the test file), or
+ * SQLite when a file, an image or a database key is asked for, which only SQLite has.
+ */
+async function openHarnessStore(opts: { dbFile?: string; dbImage?: Buffer; dbKey?: Uint8Array }): Promise<SqliteStore> {
+  const sqliteAsked = opts.dbFile !== undefined || opts.dbImage !== undefined || opts.dbKey !== undefined;
+  if (!sqliteAsked && chosenTestStore() === 'postgres') {
+    const { store } = await openTestPgStore();
+    const pgStore = asStore(store);
+    return Object.assign(pgStore, { db: pgStore.reader.db }) as unknown as SqliteStore;
+  }
+  const store = openStore(opts.dbImage ?? opts.dbFile ?? ':memory:', opts.dbKey ? { key: opts.dbKey } : {});
+  if (!opts.dbImage) await migrateStore(store);
+  return store;
 }
 
 /** A valid registration body for the given BSN. */
