@@ -37,6 +37,34 @@ const SQLITE_ONLY = [
   'test/privacy/non-interference-broken.test.ts',
 ];
 
+/**
+ * Per-store files that do not yet pass on PostgreSQL (issue 15, open): most read rows through
+ * SQLite's driver (`h.db.$client.prepare`) and need a harness query that runs on either store; the
+ * rest have dialect differences behind that (unique violations, ordering) still to fix. They run on
+ * SQLite; each file taken off this list must pass in the postgres project.
+ */
+const NOT_YET_ON_POSTGRES = [
+  'test/http/headers.test.ts',
+  'test/notify/standard-webhooks.test.ts',
+  'test/notify/webhook-url.test.ts',
+  'test/policy/family-matches.test.ts',
+  'test/scenarios/acting-professional.test.ts',
+  'test/scenarios/agency-lifecycle.test.ts',
+  'test/scenarios/audit-checkpoint.test.ts',
+  'test/scenarios/audit.test.ts',
+  'test/scenarios/idempotency.test.ts',
+  'test/scenarios/metrics.test.ts',
+  'test/scenarios/notices.test.ts',
+  'test/scenarios/oauth.test.ts',
+  'test/scenarios/ops.test.ts',
+  'test/scenarios/retention.test.ts',
+  'test/scenarios/signals.test.ts',
+  'test/scenarios/stock-oauth-client.test.ts',
+  'test/scenarios/subject-rights.test.ts',
+  'test/security/fuzz.test.ts',
+  'test/security/logs.test.ts',
+];
+
 export default defineConfig({
   test: {
     projects: [
@@ -54,7 +82,7 @@ export default defineConfig({
         test: {
           name: 'postgres',
           include: [...PER_STORE, ...POSTGRES_ONLY],
-          exclude: [...configDefaults.exclude, ...SQLITE_ONLY],
+          exclude: [...configDefaults.exclude, ...SQLITE_ONLY, ...NOT_YET_ON_POSTGRES],
           env: { BETROKKEN_TEST_STORE: 'postgres' },
           globalSetup: ['test/support/postgres-global.ts'],
           setupFiles: ['test/support/postgres-setup.ts'],
