@@ -124,6 +124,7 @@ export function openPgStore(url: string, opts: PgStoreOptions = {}): PgStore {
     }
   }
 
+  let closed: Promise<void> | undefined;
   return {
     dialect: 'postgres',
     reader,
@@ -154,7 +155,8 @@ export function openPgStore(url: string, opts: PgStoreOptions = {}): PgStore {
     async probeWrite() {
       await pool.query("insert into meta (key, value) values ('write_probe', $1) on conflict (key) do update set value = excluded.value", [new Date().toISOString()]);
     },
-    close: () => pool.end(),
+    // Closing twice (a shutdown and a test's own cleanup) waits for the one close.
+    close: () => (closed ??= pool.end()),
   };
 }
 

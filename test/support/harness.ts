@@ -12,8 +12,9 @@ import { createMetricsApp } from '../../src/http/metrics-app.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { loadPolicy } from '../../src/policy/load.ts';
 import type { Policy } from '../../src/policy/types.ts';
-import { type Db, migrateStore, openStore, type SqliteStore } from '../../src/store/db.ts';
-import { asStore } from '../../src/store/pg-store.ts';
+import pg from 'pg';
+import { type Db, migrateStore, openStore, type SqliteStore, type Store } from '../../src/store/db.ts';
+import { asStore, type PgStore, pgStoreOf } from '../../src/store/pg-store.ts';
 import { chosenTestStore, openTestPgStore } from './store-choice.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -80,6 +81,16 @@ export interface Harness {
   assertion(agency: TestAgency, opts?: { audience?: string; lifetimeS?: number }): Promise<string>;
   token(agency: TestAgency, scope?: string): Promise<string>;
   call(method: string, url: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  /**
+   * Rows of a query written once for either store: `?` placeholders (numbered for PostgreSQL),
+   * column names as the schema spells them, counts as numbers on both. For tests that look at or
+   * change rows directly; the service itself has its SQL in src/store only.
+   */
+  rows<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T[]>;
+  /** The first row of `rows`, or undefined. */
+  row<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T | undefined>;
+  /** Runs a statement (insert, update, delete) on either store and says how many rows it changed. */
+  run(sql: string, ...params: unknown[]): Promise<number>;
 }
 
 /** A fresh service on a private database: in memory unless a file is named. */
@@ -94,6 +105,7 @@ export async function createHarness(
   const deps: Deps = { store, keys, policy, clock, logger: opts.logger ?? pino({ level: 'silent' }), issuer: opts.issuer ?? ISSUER, metrics: createMetrics(store) };
   const app = createApp(deps);
   let counter = 0;
+  const raw = rawSql(store);
 
   const h: Harness = {
     deps, store, db, clock, keys, policy, app,
@@ -147,8 +159,39 @@ export async function createHarness(
       }
       return app.request(url, { method, headers, ...(body !== undefined ? { body } : {}) });
     },
+    rows: (sql, ...params) => raw.rows(sql, params),
+    row: async <T,>(sql: string, ...params: unknown[]) => (await raw.rows<T>(sql, params))[0],
+    run: (sql, ...params) => raw.run(sql, params),
   };
   return h;
+}
+
+/** 64-bit integers and numerics (what count(*) and sum() give on PostgreSQL) as numbers, as SQLite gives them. */
+const PG_NUMBERS = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20 || oid === 1700) return (v: string) => Number(v);
+    return (pg.types.getTypeParser as (oid: number, format?: string) => unknown)(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+/** Test SQL on either store (Harness.rows and Harness.run). */
+function rawSql(store: SqliteStore | (Store & PgStore)) {
+  const pgs = pgStoreOf(store as Store);
+  if (pgs) {
+    const numbered = (sql: string) => {
+      let n = 0;
+      return sql.replace(/\?/g, () => `$${++n}`);
+    };
+    return {
+      rows: async <T>(sql: string, params: unknown[]) => (await pgs.pool.query({ text: numbered(sql), values: params, types: PG_NUMBERS })).rows as T[],
+      run: async (sql: string, params: unknown[]) => (await pgs.pool.query({ text: numbered(sql), values: params })).rowCount ?? 0,
+    };
+  }
+  const client = (store as SqliteStore).db.$client;
+  return {
+    rows: async <T>(sql: string, params: unknown[]) => client.prepare(sql).all(...params) as T[],
+    run: async (sql: string, params: unknown[]) => client.prepare(sql).run(...params).changes,
+  };
 }
 
 /**
