@@ -119,7 +119,7 @@ describe('webhook destinations at delivery', () => {
       const school = await h.agency('school', { webhookUrl: receiver.url });
       const gp = await h.agency('gp');
       await h.agency('wij', { districts: ['selwerd'] });
-      h.db.$client.prepare('update agencies set webhook_url = ? where id = ?').run('https://169.254.169.254/latest/meta-data', school.id);
+      await h.run('update agencies set webhook_url = ? where id = ?', 'https://169.254.169.254/latest/meta-data', school.id);
       await h.call('POST', '/v1/signals', { token: await h.token(school), body: signalBody(validBsn(1)) });
       await h.call('POST', '/v1/signals', { token: await h.token(gp), body: signalBody(validBsn(1)) });
       expect(await deliverDue(h.deps, { timeoutMs: 1_000, retryWindowMs: 3_600_000, backoffMs: 1_000, concurrency: 2 })).toMatchObject({ delivered: 0, retried: 1 });

@@ -25,7 +25,7 @@ describe.each([
     }
     const post = async (body: unknown, key: string) =>
       w.h.call('POST', url, { token: await w.h.token(w.agencies.get(label)!), body, headers: { 'idempotency-key': key } });
-    const count = () => (w.h.db.$client.prepare(`select count(*) n from ${route.includes('case') ? 'case_tables' : 'signals'}`).get() as { n: number }).n;
+    const count = async () => (await w.h.row<{ n: number }>(`select count(*) n from ${route.includes('case') ? 'case_tables' : 'signals'}`))!.n;
     return { w, post, bodyA, bodyB, count };
   }
 
@@ -33,13 +33,13 @@ describe.each([
     const { w, post, bodyA, count } = await setup();
     const first = await post(bodyA, 'retry-me');
     expect(first.status).toBe(201);
-    const n = count();
+    const n = await count();
     const notices = (await w.inbox('school')).length;
     const again = await post(bodyA, 'retry-me');
     expect(again.status).toBe(201);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(((await again.json()) as { id: string }).id).toBe(((await first.json()) as { id: string }).id);
-    expect(count()).toBe(n);
+    expect(await count()).toBe(n);
     expect(await w.inbox('school')).toHaveLength(notices);
   });
 

@@ -130,10 +130,10 @@ describe('POST /v1/signals', () => {
   });
 
   it('leaves nothing behind when a registration is refused', async () => {
-    const count = () => h.db.$client.prepare('select (select count(*) from signals) + (select count(*) from subjects) n').get() as { n: number };
-    const before = count().n;
+    const count = async () => (await h.row<{ n: number }>('select (select count(*) from signals) + (select count(*) from subjects) n'))!;
+    const before = (await count()).n;
     await register(schoolToken, signalBody(validBsn(13), { district: 'atlantis' }));
-    expect(count().n).toBe(before);
+    expect((await count()).n).toBe(before);
   });
 });
 
@@ -235,7 +235,7 @@ describe('audit', () => {
   it('records every access with the acting professional', async () => {
     const id = ((await (await register(schoolToken, signalBody(validBsn(50)), { 'x-acting-professional': 'prf_mentor-17' })).json()) as Signal).id;
     await h.call('GET', `/v1/signals/${id}`, { token: schoolToken });
-    const rows = h.db.$client.prepare("select action, actor, agency_id, subject, outcome from audit_log where resource = ? order by seq").all(id) as Array<Record<string, string>>;
+    const rows = await h.rows<Record<string, string>>('select action, actor, agency_id, subject, outcome from audit_log where resource = ? order by seq', id);
     expect(rows.map((r) => r.action)).toEqual(['signal.register', 'signal.read']);
     expect(rows[0]!.actor).toBe('prf_mentor-17');
     expect(rows[0]!.agency_id).toBe(school.id);
