@@ -25,7 +25,8 @@ describe.each([
     }
     const post = async (body: unknown, key: string) =>
       w.h.call('POST', url, { token: await w.h.token(w.agencies.get(label)!), body, headers: { 'idempotency-key': key } });
-    const count = async () => (await w.h.row<{ n: number }>(`select count(*) n from ${route.includes('case') ? 'case_tables' : 'signals'}`))!.n;
+    // Signals, or case tables convened (one convening also makes one on each narrower line of the match).
+    const count = async () => (await w.h.row<{ n: number }>(`select count(*) n from ${route.includes('case') ? 'case_tables where root_id is null' : 'signals'}`))!.n;
     return { w, post, bodyA, bodyB, count };
   }
 
@@ -49,6 +50,31 @@ describe.each([
     const res = await post(bodyB, 'k1');
     expect(res.status).toBe(409);
     expect(((await res.json()) as { code: string }).code).toBe('idempotency_key_reused');
+  });
+
+  it('gives requests sent at once with one key and body one answer, created once', async () => {
+    const { post, bodyA, count } = await setup();
+    const n = await count();
+    const answers = await Promise.all(Array.from({ length: 5 }, () => post(bodyA, 'at-once')));
+    expect(answers.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+    // One of them made it; the others replay its answer, however they met on the database.
+    expect(answers.filter((r) => r.headers.get('idempotent-replayed') !== 'true')).toHaveLength(1);
+    const ids = await Promise.all(answers.map(async (r) => ((await r.json()) as { id: string }).id));
+    expect(new Set(ids).size).toBe(1);
+    expect(await count()).toBe(n + 1);
+  });
+
+  it('refuses with 409, never a 500, the other bodies sent at once with one key', async () => {
+    const { post, bodyA, bodyB, count } = await setup();
+    const n = await count();
+    const answers = await Promise.all([bodyA, bodyB, bodyA, bodyB].map((body) => post(body, 'contested')));
+    // The first body to get through wins the key; its twin replays it, the other body is refused.
+    expect(answers.map((r) => r.status).sort()).toEqual([201, 201, 409, 409]);
+    for (const res of answers.filter((r) => r.status === 409)) {
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(((await res.json()) as { code: string }).code).toBe('idempotency_key_reused');
+    }
+    expect(await count()).toBe(n + 1);
   });
 
   it('forgets a key after 24 hours', async () => {

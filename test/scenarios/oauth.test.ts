@@ -85,6 +85,13 @@ describe('POST /oauth/token', () => {
     await expectRefused(await tokenRequest(assertion));
   });
 
+  it('gives one token for an assertion sent several times at once (the used jti is a key of the database)', async () => {
+    const assertion = await h.assertion(school);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => tokenRequest(assertion)));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 401, 401, 401, 401, 401]);
+    for (const res of answers.filter((r) => r.status !== 200)) await expectRefused(res);
+  });
+
   it('refuses an expired assertion', async () => {
     const assertion = await h.assertion(school, { lifetimeS: 60 });
     h.clock.advanceDays(1 / 24);

@@ -129,6 +129,14 @@ describe('POST /v1/signals', () => {
     expect((await register(gpToken, signalBody(validBsn(12)), key)).status).toBe(201);
   });
 
+  it('makes one signal of registrations of one young person sent at once; the rest answer 200 with it', async () => {
+    const answers = await Promise.all(Array.from({ length: 5 }, () => register(schoolToken, signalBody(validBsn(14)))));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 201]);
+    const ids = await Promise.all(answers.map(async (r) => ((await r.json()) as Signal).id));
+    expect(new Set(ids).size).toBe(1);
+    expect(await h.rows("select id from signals where agency_id = ? and status = 'active'", school.id)).toEqual([{ id: ids[0] }]);
+  });
+
   it('leaves nothing behind when a registration is refused', async () => {
     const count = async () => (await h.row<{ n: number }>('select (select count(*) from signals) + (select count(*) from subjects) n'))!;
     const before = (await count()).n;
