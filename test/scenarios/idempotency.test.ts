@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { signalBody, validBsn } from '../support/harness.ts';
+import { lostRace, uniqueViolation } from '../../src/store/conflicts.ts';
+import { rememberIdempotent } from '../../src/store/idempotency.ts';
+import { createHarness, signalBody, validBsn } from '../support/harness.ts';
 import { World } from '../support/world.ts';
 
 /** Every creating route honours Idempotency-Key: replay, conflict, 24-hour memory. */
@@ -82,5 +84,24 @@ describe.each([
     await post(bodyA, 'k2');
     w.h.clock.advanceDays(1.01);
     expect((await post(bodyB, 'k2')).status).toBe(201);
+  });
+});
+
+describe('the Idempotency-Key in the database', () => {
+  it("is the agency's key's primary key: a second answer for it is refused, and named alike on either store", async () => {
+    const h = await createHarness();
+    const school = await h.agency('school');
+    const now = h.clock.now();
+    const remember = (resourceId: string) =>
+      h.store.transaction(async (tx) => rememberIdempotent(tx, school.id, { key: 'k', fingerprint: 'f' }, 201, resourceId, now));
+    await remember('sig_first');
+    const err = await remember('sig_second').catch((e: unknown) => e);
+    expect(uniqueViolation(err)).toBe('idempotency_keys_agency_id_key_pk');
+    expect(lostRace(err)).toBe(true);
+    expect(await h.rows('select resource_id from idempotency_keys')).toEqual([{ resource_id: 'sig_first' }]);
+    // Another unique rule broken is no lost race: it is thrown at once, not run again.
+    const agencyAgain = await h.run('insert into agencies select * from agencies where id = ?', school.id).catch((e: unknown) => e);
+    expect(uniqueViolation(agencyAgain)).toMatch(/^agencies/);
+    expect(lostRace(agencyAgain)).toBe(false);
   });
 });

@@ -1,4 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { lostRace, uniqueViolation } from '../../src/store/conflicts.ts';
+import { insertSignal, ownSignal } from '../../src/store/signals.ts';
 import { createHarness, type Harness, signalBody, type TestAgency, validBsn } from '../support/harness.ts';
 
 interface Problem { code: string; status: number; errors?: Array<{ path: string }> }
@@ -135,6 +137,21 @@ describe('POST /v1/signals', () => {
     const ids = await Promise.all(answers.map(async (r) => ((await r.json()) as Signal).id));
     expect(new Set(ids).size).toBe(1);
     expect(await h.rows("select id from signals where agency_id = ? and status = 'active'", school.id)).toEqual([{ id: ids[0] }]);
+  });
+
+  it('has the database refuse a second active signal of the agency for the young person, named alike on either store', async () => {
+    const id = ((await (await register(schoolToken, signalBody(validBsn(15)))).json()) as Signal).id;
+    const row = (await h.store.transaction(async (tx) => ownSignal(tx, school.id, id)))!;
+    // Written behind the use case's back, as a transaction that read no active signal would.
+    const err = await h.store.transaction(async (tx) => insertSignal(tx, { ...row, id: `${id.slice(0, -1)}x` })).catch((e: unknown) => e);
+    expect(uniqueViolation(err)).toBe('signals_one_active_per_agency');
+    // On PostgreSQL a transaction that breaks it runs again and reads the winner; this one, which
+    // reads nothing, keeps failing, and is thrown once its attempts are spent.
+    expect(lostRace(err)).toBe(true);
+    expect(await h.rows('select id from signals where agency_id = ?', school.id)).toEqual([{ id }]);
+    // An ended signal leaves room for a new one.
+    await h.store.transaction(async (tx) => insertSignal(tx, { ...row, id: `${id.slice(0, -1)}y`, status: 'ended' }));
+    expect(await h.row('select count(*) n from signals where agency_id = ?', school.id)).toEqual({ n: 2 });
   });
 
   it('leaves nothing behind when a registration is refused', async () => {
