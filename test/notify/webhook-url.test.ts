@@ -14,6 +14,7 @@ import { listDeliveries } from '../../src/store/notices.ts';
 import { createHarness, signalBody, validBsn } from '../support/harness.ts';
 import { cli } from '../support/process.ts';
 import { Receiver } from '../support/receiver.ts';
+import { chosenTestStore } from '../support/store-choice.ts';
 
 const code = (url: string, allowed: string[] = []) => {
   try {
@@ -135,7 +136,10 @@ describe('webhook destinations at delivery', () => {
 });
 
 describe('agency webhook on the command line', () => {
-  it('refuses a bad URL with its code, and shows a --secret once', () => {
+  // SQLite's alone: the command line runs on a data directory's SQLite file (the store of this
+  // project plays no part) and the test scans that file for the secret; the postgres project would
+  // run the same thing again.
+  it.runIf(chosenTestStore() === 'sqlite')('refuses a bad URL with its code, and shows a --secret once', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrokken-hook-'));
     const env = { BETROKKEN_DATA_DIR: dataDir };
     const keyFile = path.join(dataDir, 'school.pem');
