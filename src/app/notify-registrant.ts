@@ -1,7 +1,7 @@
-import type { Deps } from '../app/context.ts';
-import { agencyRef, MatchState } from '../app/matching.ts';
+import type { Deps } from './context.ts';
+import { agencyRef, MatchState } from './matching.ts';
 import { partyLens } from '../policy/lens.ts';
-import type { NoticeType } from '../app/notice-schemas.ts';
+import type { NoticeType } from './notice-schemas.ts';
 import type { Tx } from '../store/db.ts';
 import type { SignalRow } from '../store/signals.ts';
 import { loadSubjectKey } from '../store/subjects.ts';
