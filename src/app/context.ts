@@ -94,7 +94,7 @@ export function requireScope(ctx: Ctx<Actor>, scope: Scope): asserts ctx is Ctx<
 
 /** The first line of a job's use case: only the service running that job may perform it, never an agency. */
 export function requireJob(ctx: Ctx<Actor>, job: JobName): asserts ctx is Ctx<SystemActor> {
-  if (ctx.actor.kind !== 'system' || ctx.actor.job !== job) throw forbidden('system_only', `only the ${job} job may do this`);
+  if (ctx.actor.kind !== 'system' || ctx.actor.job !== job) throw forbidden('system_actor_required', `only the ${job} job may do this`);
 }
 
 /** How the audit log names an actor: an agency and its professional, or `system:<job>` without an agency. */
