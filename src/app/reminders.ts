@@ -38,9 +38,9 @@ export async function remindInformingOverdue({ ctx, signalId }: { ctx: Ctx<Actor
   return withTransaction(deps, async (tx) => {
     const signal = await informingPendingSignal(tx, signalId);
     if (!signal || !(await markOnce(tx, 'informing_overdue', signal.id, now))) return false;
-    const { pseudonym } = await loadSubjectKey(tx, deps.keys, signal.subjectId);
-    await auditAccess(tx, ctx, { action: 'signal.remind_informing', subject: pseudonym, resource: signal.id, outcome: 'ok' });
-    await notifyRegistrant(tx, deps, signal, 'signal.informing_overdue');
+    const subject = await loadSubjectKey(tx, deps.keys, signal.subjectId);
+    await auditAccess(tx, ctx, { action: 'signal.remind_informing', subject: subject.pseudonym, resource: signal.id, outcome: 'ok' });
+    await notifyRegistrant(tx, ctx, signal, subject, 'signal.informing_overdue');
     return true;
   });
 }

@@ -21,7 +21,9 @@ export async function noticeExpiring({ ctx, signalId }: { ctx: Ctx<Actor>; signa
   return withTransaction(deps, async (tx) => {
     const signal = await activeSignal(tx, signalId);
     if (!signal || !(await markOnce(tx, 'expiring', signal.id, at))) return false;
-    await notifyRegistrant(tx, deps, signal, 'signal.expiring');
+    const subject = await loadSubjectKey(tx, deps.keys, signal.subjectId);
+    await auditAccess(tx, ctx, { action: 'signal.notice_expiring', subject: subject.pseudonym, resource: signal.id, outcome: 'ok' });
+    await notifyRegistrant(tx, ctx, signal, subject, 'signal.expiring');
     return true;
   });
 }
