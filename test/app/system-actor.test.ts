@@ -92,12 +92,18 @@ describe('jobs are use cases run by a system actor', () => {
       [w.agencies.get('muni')!.id, null],
     ]);
 
+    const signals = (await w.h.rows<{ id: string }>('select id from signals')).map((r) => r.id).sort();
+    w.h.clock.set('2028-02-01T09:30:00.000Z'); // 30 days before the signals expire
+    await runJobs(w.h.deps, ['retention']);
     w.h.clock.set('2028-03-02T09:00:00.000Z');
     await runJobs(w.h.deps, ['retention']);
     w.h.clock.set('2033-03-03T09:00:00.000Z');
     await runJobs(w.h.deps, ['retention']);
-    const retention = (await audit()).filter((r) => r.actor === 'system:retention').map((r) => [r.agency_id, r.action, r.subject]);
-    expect(retention).toEqual([
+    const retention = (await audit()).filter((r) => r.actor === 'system:retention');
+    expect(retention.slice(0, 2).map((r) => r.resource).sort()).toEqual(signals);
+    expect(retention.map((r) => [r.agency_id, r.action, r.subject])).toEqual([
+      [null, 'signal.notice_expiring', pseudonym],
+      [null, 'signal.notice_expiring', pseudonym],
       [null, 'signal.expire', pseudonym],
       [null, 'subject.destroy', pseudonym],
     ]);
