@@ -16,10 +16,13 @@ const PER_STORE = [
   'test/app/**/*.test.ts',
   'test/http/**/*.test.ts',
   'test/notify/**/*.test.ts',
+  /** The repositories' contract, and the harness's test SQL. */
+  'test/store/contract.test.ts',
+  'test/store/harness-sql.test.ts',
 ];
 
 /** Tests of PostgreSQL itself: its store, the multi-instance primitives, several instances on one database. */
-const POSTGRES_ONLY = ['test/store/harness-sql.test.ts', 'test/store/pg-schema.test.ts', 'test/store/pg-store.test.ts', 'test/store/pg-locks.test.ts', 'test/store/pg-test-databases.test.ts', 'test/store/pg-roles.test.ts', 'test/multi-instance/**/*.test.ts'];
+const POSTGRES_ONLY = ['test/store/pg-schema.test.ts', 'test/store/pg-store.test.ts', 'test/store/pg-locks.test.ts', 'test/store/pg-test-databases.test.ts', 'test/store/pg-roles.test.ts', 'test/multi-instance/**/*.test.ts'];
 
 /**
  * Tests of the SQLite file, in the per-store suites: page encryption, the scans of the file and
