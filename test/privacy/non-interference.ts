@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Ctx } from '../../src/app/context.ts';
+import { agencyActor, type Ctx } from '../../src/app/context.ts';
 import { closeMatch, claimMatch, conveneCaseTable, recordCaseTableOutcome } from '../../src/app/coordination.ts';
 import { DomainError } from '../../src/app/errors.ts';
 import { liveMatchOf } from '../../src/app/matching.ts';
@@ -113,7 +113,7 @@ async function observe(h: Harness, ids: Map<string, string>, labels: Map<string,
   const seen: Observations = new Map([...ids.keys(), FAMILY, EXEMPTED].map((l) => [l, []]));
   const ctx = (label: string): Ctx => {
     const type = CAST[label]!.type;
-    return { deps: h.deps, actor: { agencyId: ids.get(label)!, agencyType: type, scopes: new Set(allowedScopes(h.policy, type, ['notices:read'])), professional: null }, requestId: null };
+    return { deps: h.deps, actor: agencyActor({ agencyId: ids.get(label)!, agencyType: type, scopes: new Set(allowedScopes(h.policy, type, ['notices:read'])), professional: null }), requestId: null };
   };
   const answer = async (label: string, fn: () => Promise<unknown>) => {
     let out: unknown;
