@@ -30,8 +30,6 @@ const POSTGRES_ONLY = ['test/store/harness-sql.test.ts', 'test/store/pg-schema.t
 const SQLITE_ONLY = [
   '**/*.sqlite.test.ts',
   'test/privacy/db-encryption.test.ts',
-  'test/privacy/sealed-at-rest.test.ts',
-  'test/privacy/no-bsn-at-rest.test.ts',
 ];
 
 /**
