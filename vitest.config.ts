@@ -22,9 +22,9 @@ const PER_STORE = [
 const POSTGRES_ONLY = ['test/store/harness-sql.test.ts', 'test/store/pg-schema.test.ts', 'test/store/pg-store.test.ts', 'test/store/pg-locks.test.ts', 'test/store/pg-test-databases.test.ts', 'test/store/pg-roles.test.ts', 'test/multi-instance/**/*.test.ts'];
 
 /**
- * Tests of the SQLite file, in the per-store suites: page encryption and the scans of the file
- * and its WAL for what lies at rest. A file named *.sqlite.test.ts is SQLite's alone, wherever it is.
- * (Elsewhere stay SQLite's alone by not being in PER_STORE: backup, data directory, key canary,
+ * In the per-store suites, what only SQLite has: db-encryption tests its page cipher (PostgreSQL's
+ * files are the disk's to encrypt). A file named *.sqlite.test.ts is SQLite's alone, wherever it
+ * is. (Elsewhere stay SQLite's alone by not being in PER_STORE: backup, data directory, key canary,
  * crash, command line, documentation and architecture tests.)
  */
 const SQLITE_ONLY = [
