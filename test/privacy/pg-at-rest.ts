@@ -60,12 +60,13 @@ export async function pgAtRest(pool: pg.Pool, skip: string[] = []): Promise<PgAt
   }
 
   await pool.query('checkpoint');
+  // Each relation's owning table: a TOAST table's index, an index, a TOAST table, or the table itself.
   const { rows: paths } = await pool.query<{ path: string }>(
     `select pg_relation_filepath(r.oid) as path
        from pg_class r join pg_class owner on owner.oid = coalesce(
+              (select o.oid from pg_class o join pg_index i on i.indrelid = o.reltoastrelid where i.indexrelid = r.oid),
               (select i.indrelid from pg_index i where i.indexrelid = r.oid),
               (select o.oid from pg_class o where o.reltoastrelid = r.oid),
-              (select o.oid from pg_class o join pg_index i on i.indrelid = o.reltoastrelid where i.indexrelid = r.oid),
               r.oid)
       where owner.relnamespace = current_schema()::regnamespace and owner.relname = any($1) and pg_relation_filepath(r.oid) is not null`,
     [tables],
