@@ -25,19 +25,14 @@ const PER_STORE = [
 const POSTGRES_ONLY = ['test/store/pg-schema.test.ts', 'test/store/pg-store.test.ts', 'test/store/pg-locks.test.ts', 'test/store/pg-test-databases.test.ts', 'test/store/pg-roles.test.ts', 'test/multi-instance/**/*.test.ts'];
 
 /**
- * Tests of the SQLite file, in the per-store suites: page encryption, the scans of the file and
- * its WAL for what lies at rest, and the non-interference test, which copies a region as an
- * in-memory SQLite image. A file named *.sqlite.test.ts is SQLite's alone, wherever it is.
- * (Elsewhere stay SQLite's alone by not being in PER_STORE: backup, data directory, key canary,
+ * In the per-store suites, what only SQLite has: db-encryption tests its page cipher (PostgreSQL's
+ * files are the disk's to encrypt). A file named *.sqlite.test.ts is SQLite's alone, wherever it
+ * is. (Elsewhere stay SQLite's alone by not being in PER_STORE: backup, data directory, key canary,
  * crash, command line, documentation and architecture tests.)
  */
 const SQLITE_ONLY = [
   '**/*.sqlite.test.ts',
   'test/privacy/db-encryption.test.ts',
-  'test/privacy/sealed-at-rest.test.ts',
-  'test/privacy/no-bsn-at-rest.test.ts',
-  'test/privacy/non-interference.test.ts',
-  'test/privacy/non-interference-broken.test.ts',
 ];
 
 /**
