@@ -57,6 +57,7 @@ export async function openTestPgStore(opts: PgStoreOptions = {}): Promise<TestPg
 export async function closeTestStores(): Promise<void> {
   const pending = cluster;
   cluster = undefined;
-  await Promise.all([...open].map((h) => h.close()));
+  // One after another: the databases are dropped over the one connection to the cluster.
+  for (const h of [...open]) await h.close();
   if (pending) await (await pending).stop();
 }
