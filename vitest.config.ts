@@ -45,22 +45,13 @@ const SQLITE_ONLY = [
  */
 const NOT_YET_ON_POSTGRES = [
   'test/http/headers.test.ts',
-  'test/notify/standard-webhooks.test.ts',
   'test/notify/webhook-url.test.ts',
-  'test/policy/family-matches.test.ts',
   'test/scenarios/acting-professional.test.ts',
   'test/scenarios/agency-lifecycle.test.ts',
-  'test/scenarios/audit-checkpoint.test.ts',
-  'test/scenarios/audit.test.ts',
   'test/scenarios/idempotency.test.ts',
-  'test/scenarios/metrics.test.ts',
-  'test/scenarios/notices.test.ts',
   'test/scenarios/oauth.test.ts',
-  'test/scenarios/ops.test.ts',
-  'test/scenarios/retention.test.ts',
   'test/scenarios/signals.test.ts',
   'test/scenarios/stock-oauth-client.test.ts',
-  'test/scenarios/subject-rights.test.ts',
   'test/security/fuzz.test.ts',
   'test/security/logs.test.ts',
 ];

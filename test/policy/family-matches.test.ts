@@ -119,9 +119,9 @@ describe('family matches', () => {
     expect(await inbox('yc')).toEqual(['subject.erased', 'family_match.party_left own#2']);
     expect(await inbox('wij')).toEqual(['match.coordinator_assigned gp:contact,school:contact', 'family_match.closed']);
     // Nothing of the erased child's registration is left in any family record.
-    const everything = JSON.stringify(['school', 'gp', 'wij', 'muni'].map(async (l) => await w.inbox(l)));
+    const everything = JSON.stringify(await Promise.all(['school', 'gp', 'wij', 'muni'].map((l) => w.inbox(l))));
     expect(everything).not.toContain('prof yc');
-    expect(w.h.db.$client.prepare("select count(*) n from match_events e join matches m on m.id = e.match_id join subjects s on s.id = m.subject_id where s.kind = 'family'").get()).toEqual({ n: 0 });
+    expect(await w.h.row("select count(*) n from match_events e join matches m on m.id = e.match_id join subjects s on s.id = m.subject_id where s.kind = 'family'")).toEqual({ n: 0 });
 
     await w.step('+jgz#3^a');
     expect((await w.fresh('school')).at(-1)).toBe('family_match.created gp:contact,jgz:contact own#1');

@@ -92,7 +92,7 @@ describe('notices over HTTP', () => {
     await h.call('POST', '/v1/signals', { token: tokens.school!, body: signalBody(validBsn(6)) });
     await h.call('POST', '/v1/signals', { token: tokens.gp!, body: signalBody(validBsn(6)) });
     const [n] = (await inbox(tokens.school!)).items;
-    const rows = h.db.$client.prepare("select action, agency_id, subject from audit_log where resource = ? order by seq").all(n!.id) as Array<Record<string, string>>;
+    const rows = await h.rows<Record<string, string>>('select action, agency_id, subject from audit_log where resource = ? order by seq', n!.id);
     expect(rows.map((r) => r.action)).toEqual(['notice.match.created', 'notice.read']);
     expect(rows.every((r) => r.agency_id === school.id && r.subject === h.keys.pseudonymize(validBsn(6)))).toBe(true);
   });

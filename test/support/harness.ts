@@ -91,6 +91,8 @@ export interface Harness {
   row<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T | undefined>;
   /** Runs a statement (insert, update, delete) on either store and says how many rows it changed. */
   run(sql: string, ...params: unknown[]): Promise<number>;
+  /** The names of the store's tables (SQLite's sqlite_master, PostgreSQL's current schema), for tests that look at every row. */
+  tables(): Promise<string[]>;
 }
 
 /** A fresh service on a private database: in memory unless a file is named. */
@@ -162,6 +164,7 @@ export async function createHarness(
     rows: (sql, ...params) => raw.rows(sql, params),
     row: async <T,>(sql: string, ...params: unknown[]) => (await raw.rows<T>(sql, params))[0],
     run: (sql, ...params) => raw.run(sql, params),
+    tables: async () => (await raw.rows<{ name: string }>(raw.tablesSql, [])).map((t) => t.name),
   };
   return h;
 }
@@ -185,12 +188,14 @@ function rawSql(store: SqliteStore | (Store & PgStore)) {
     return {
       rows: async <T>(sql: string, params: unknown[]) => (await pgs.pool.query({ text: numbered(sql), values: params, types: PG_NUMBERS })).rows as T[],
       run: async (sql: string, params: unknown[]) => (await pgs.pool.query({ text: numbered(sql), values: params })).rowCount ?? 0,
+      tablesSql: "select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' order by 1",
     };
   }
   const client = (store as SqliteStore).db.$client;
   return {
     rows: async <T>(sql: string, params: unknown[]) => client.prepare(sql).all(...params) as T[],
     run: async (sql: string, params: unknown[]) => client.prepare(sql).run(...params).changes,
+    tablesSql: "select name from sqlite_master where type = 'table' order by 1",
   };
 }
 
