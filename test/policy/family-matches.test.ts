@@ -63,7 +63,9 @@ const families: Array<[string, string[], Record<string, string[]>]> = [
   }],
 ];
 
-describe.each(families)('Groningen family: %s', (_name, steps, expected) => {
+// Each test builds a region of eleven agencies (on PostgreSQL a database of its own): more than
+// vitest's five seconds on a busy machine.
+describe.each(families)('Groningen family: %s', { timeout: 30_000 }, (_name, steps, expected) => {
   let w: World;
   it('gives every agency exactly the notices the policy grants', async () => {
     w = await World.create();
@@ -72,7 +74,7 @@ describe.each(families)('Groningen family: %s', (_name, steps, expected) => {
   });
 });
 
-describe('family matches', () => {
+describe('family matches', { timeout: 30_000 }, () => {
   let w: World;
 
   const officer = (world: World) => {
