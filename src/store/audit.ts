@@ -1,7 +1,8 @@
 import { and, asc, desc, eq, gt, gte, lt, type SQL } from 'drizzle-orm';
 import type { auditLog } from '../../schema/tables.ts';
 import { type AuditFields, chainHash, GENESIS_HASH } from '../crypto/audit-chain.ts';
-import { first, many, placeholders, preparedQuery, type Tx } from './db.ts';
+import { exec, first, many, placeholders, preparedQuery, type Tx } from './db.ts';
+import type { PgTx } from './pg-store.ts';
 import { lockAuditChain } from './locks.ts';
 
 export type AuditEntry = Omit<AuditFields, 'seq'>;
@@ -20,6 +21,7 @@ export interface AuditFilter {
 
 /** Up to `limit` records that match the filter, in chain order. */
 export async function auditRecords(tx: Tx, filter: AuditFilter, limit: number): Promise<AuditRow[]> {
+  await flushAudit(tx);
   const { auditLog } = tx.t;
   const where: SQL[] = [];
   if (filter.agencyId) where.push(eq(auditLog.agencyId, filter.agencyId));
@@ -31,19 +33,57 @@ export async function auditRecords(tx: Tx, filter: AuditFilter, limit: number): 
   return many(tx, tx.db.select().from(auditLog).where(and(...where)).orderBy(asc(auditLog.seq)).limit(limit));
 }
 
-/** Appends records to the chain, in order. Call inside the transaction of the change they describe. */
+/**
+ * Appends records to the chain, in order. Call inside the transaction of the change they describe.
+ *
+ * On SQLite the one writer appends them at once. On PostgreSQL, where several instances append to
+ * one chain, appends are one at a time under a lock held to COMMIT (locks.ts), and the head must
+ * be read after taking it; so a transaction's records wait and are appended together just before
+ * its COMMIT (lock, head, one insert), and the lock is held for that and the commit only, not for
+ * the rest of the use case. A read of the log in the same transaction appends them first.
+ */
 export async function appendAudit(tx: Tx, ...entries: AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const pgTx = tx.dialect === 'postgres' ? (tx as unknown as PgTx) : undefined;
+  if (pgTx?.beforeCommit) {
+    let pending = waiting.get(pgTx);
+    if (!pending) {
+      waiting.set(pgTx, (pending = []));
+      pgTx.beforeCommit.push(() => flushAudit(tx));
+    }
+    pending.push(...entries);
+    return;
+  }
+  await appendNow(tx, entries);
+}
+
+/** Records appended in a PostgreSQL transaction and not yet written (by the transaction's object). */
+const waiting = new WeakMap<PgTx, AuditEntry[]>();
+
+/** Writes the records waiting in this transaction, if any (before reading the log in it, and before COMMIT). */
+export async function flushAudit(tx: Tx): Promise<void> {
+  if (tx.dialect !== 'postgres') return;
+  const pending = waiting.get(tx as unknown as PgTx);
+  if (!pending?.length) return;
+  const entries = pending.splice(0);
+  await appendNow(tx, entries);
+}
+
+async function appendNow(tx: Tx, entries: AuditEntry[]): Promise<void> {
   // Several instances on PostgreSQL: one append at a time, the head read after the last commit.
   if (tx.dialect === 'postgres') await lockAuditChain(tx);
   const last = await chainHead(tx).first();
   let seq = last?.seq ?? 0;
   let prevHash = last?.hash ?? GENESIS_HASH;
+  const rows: AuditRow[] = [];
   for (const entry of entries) {
     const fields: AuditFields = { ...entry, seq: ++seq };
     const hash = chainHash(prevHash, fields);
-    await insertRecord(tx).exec({ ...fields, prevHash, hash });
+    rows.push({ ...fields, prevHash, hash } as AuditRow);
     prevHash = hash;
   }
+  if (tx.dialect === 'postgres') await exec(tx, tx.db.insert(tx.t.auditLog).values(rows));
+  else for (const row of rows) await insertRecord(tx).exec(row);
 }
 
 const chainHead = preparedQuery(({ db, t: { auditLog } }) => db.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1));
@@ -74,6 +114,7 @@ export interface ChainAnchor {
  * that was signed, which a rewrite that re-hashes every record consistently cannot keep.
  */
 export async function verifyAuditChain(tx: Tx, opts: { checkpoint?: ChainAnchor; batch?: number } = {}): Promise<VerifyResult> {
+  await flushAudit(tx);
   const anchor = opts.checkpoint;
   const result = await walkChain(tx, { seq: 0, head: GENESIS_HASH }, anchor, opts.batch);
   if (!result.ok) return result;
@@ -88,6 +129,7 @@ export async function verifyAuditChain(tx: Tx, opts: { checkpoint?: ChainAnchor;
  * service signs next therefore always extends what it signed before.
  */
 export async function verifyChainSince(tx: Tx, from: ChainAnchor): Promise<VerifyResult> {
+  await flushAudit(tx);
   if (from.seq > 0) {
     const { auditLog } = tx.t;
     const row = await first(tx, tx.db.select({ hash: auditLog.hash }).from(auditLog).where(eq(auditLog.seq, from.seq)));
@@ -120,6 +162,7 @@ async function walkChain(tx: Tx, from: ChainAnchor, anchor?: ChainAnchor, batch 
 
 /** The last record of the chain (sequence number 0 and the genesis hash while it is empty). */
 export async function readChainHead(tx: Tx): Promise<{ seq: number; hash: string }> {
+  await flushAudit(tx);
   const last = await chainHead(tx).first();
   return last ?? { seq: 0, hash: GENESIS_HASH };
 }

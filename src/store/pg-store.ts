@@ -17,6 +17,12 @@ export interface PgTx {
   dialect: 'postgres';
   db: PgDb;
   t: PgTables;
+  /**
+   * Work to run after `fn` and just before COMMIT, in order (a transaction's own list; absent on
+   * the reader): what must take a lock held to commit does it there, so that it holds it briefly
+   * (store/audit.ts appends the transaction's audit records this way).
+   */
+  beforeCommit?: Array<() => Promise<void>>;
 }
 
 export type PgIsolation = 'read committed' | 'repeatable read' | 'serializable';
@@ -107,7 +113,9 @@ export function openPgStore(url: string, opts: PgStoreOptions = {}): PgStore {
     try {
       await client.query(`begin isolation level ${isolation}`);
       try {
-        const result = await fn(txOf(client));
+        const beforeCommit: Array<() => Promise<void>> = [];
+        const result = await fn({ ...txOf(client), beforeCommit });
+        for (const hook of beforeCommit) await hook();
         await client.query('commit');
         return result;
       } catch (err) {

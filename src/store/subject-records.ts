@@ -1,5 +1,6 @@
 import { asc, eq, inArray } from 'drizzle-orm';
 import type { auditLog } from '../../schema/tables.ts';
+import { flushAudit } from './audit.ts';
 import { exec, many, type Tx } from './db.ts';
 import type { SignalRow } from './signals.ts';
 
@@ -45,6 +46,7 @@ export async function unlinkFamily(tx: Tx, familyId: string): Promise<number> {
 
 /** Every audit record about the subject, in chain order. */
 export async function auditOfSubject(tx: Tx, pseudonym: string): Promise<SubjectAuditRow[]> {
+  await flushAudit(tx);
   const { auditLog } = tx.t;
   return many(tx, tx.db.select().from(auditLog).where(eq(auditLog.subject, pseudonym)).orderBy(asc(auditLog.seq)));
 }
