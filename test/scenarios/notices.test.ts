@@ -140,7 +140,8 @@ describe('a school never learns of Veilig Thuis', () => {
           }
         } finally {
           // Eighty worlds in all: each closed (on PostgreSQL its database dropped) when compared.
-          await Promise.all([world.h.close(), without.h.close()]);
+          await world.h.close();
+          await without.h.close();
         }
       }),
       { numRuns: 40 },
