@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { getMatch, listMatches } from '../../src/app/coordination.ts';
 import { statistics } from '../../src/app/stats.ts';
 import { runJobs } from '../../src/jobs/index.ts';
@@ -67,6 +67,7 @@ const families: Array<[string, string[], Record<string, string[]>]> = [
 // vitest's five seconds on a busy machine.
 describe.each(families)('Groningen family: %s', { timeout: 30_000 }, (_name, steps, expected) => {
   let w: World;
+  afterEach(async () => w?.h.close());
   it('gives every agency exactly the notices the policy grants', async () => {
     w = await World.create();
     for (const step of steps) await w.step(step);
@@ -76,6 +77,7 @@ describe.each(families)('Groningen family: %s', { timeout: 30_000 }, (_name, ste
 
 describe('family matches', { timeout: 30_000 }, () => {
   let w: World;
+  afterEach(async () => w?.h.close());
 
   const officer = (world: World) => {
     const ctx = world.ctx('muni');

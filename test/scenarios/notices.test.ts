@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NoticeView } from '../../src/app/notice-schemas.ts';
 import { listInbox } from '../../src/store/notices.ts';
 import { asStore, openPgStore } from '../../src/store/pg-store.ts';
@@ -23,6 +23,7 @@ describe('notices over HTTP', { timeout: 30_000 }, () => {
     const wij = await h.agency('wij', { districts: ['selwerd'] });
     tokens = { school: await h.token(school), gp: await h.token(gp), wij: await h.token(wij) };
   });
+  afterEach(async () => h.close());
 
   const inbox = async (token: string, query = '') => {
     const res = await h.call('GET', `/v1/notices${query}`, { token });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NoticeView } from '../../src/app/notice-schemas.ts';
 import { registerSignal } from '../../src/app/register-signal.ts';
 import { runJobs } from '../../src/jobs/index.ts';
@@ -25,6 +25,8 @@ beforeEach(async () => {
   w = await World.create();
   token = await w.h.token(w.agencies.get('muni')!);
 });
+// Each test's world closed after it (on PostgreSQL its database dropped), not all at the file's end.
+afterEach(async () => w.h.close());
 
 async function operatorToken(): Promise<string> {
   const op: TestAgency = await w.h.agency('operator', { name: 'operator' });
