@@ -16,25 +16,23 @@ const PER_STORE = [
   'test/app/**/*.test.ts',
   'test/http/**/*.test.ts',
   'test/notify/**/*.test.ts',
+  /** The repositories' contract, and the harness's test SQL. */
+  'test/store/contract.test.ts',
+  'test/store/harness-sql.test.ts',
 ];
 
 /** Tests of PostgreSQL itself: its store, the multi-instance primitives, several instances on one database. */
-const POSTGRES_ONLY = ['test/store/harness-sql.test.ts', 'test/store/pg-schema.test.ts', 'test/store/pg-store.test.ts', 'test/store/pg-locks.test.ts', 'test/store/pg-test-databases.test.ts', 'test/store/pg-roles.test.ts', 'test/multi-instance/**/*.test.ts'];
+const POSTGRES_ONLY = ['test/store/pg-schema.test.ts', 'test/store/pg-store.test.ts', 'test/store/pg-locks.test.ts', 'test/store/pg-test-databases.test.ts', 'test/store/pg-roles.test.ts', 'test/multi-instance/**/*.test.ts'];
 
 /**
- * Tests of the SQLite file, in the per-store suites: page encryption, the scans of the file and
- * its WAL for what lies at rest, and the non-interference test, which copies a region as an
- * in-memory SQLite image. A file named *.sqlite.test.ts is SQLite's alone, wherever it is.
- * (Elsewhere stay SQLite's alone by not being in PER_STORE: backup, data directory, key canary,
+ * In the per-store suites, what only SQLite has: db-encryption tests its page cipher (PostgreSQL's
+ * files are the disk's to encrypt). A file named *.sqlite.test.ts is SQLite's alone, wherever it
+ * is. (Elsewhere stay SQLite's alone by not being in PER_STORE: backup, data directory, key canary,
  * crash, command line, documentation and architecture tests.)
  */
 const SQLITE_ONLY = [
   '**/*.sqlite.test.ts',
   'test/privacy/db-encryption.test.ts',
-  'test/privacy/sealed-at-rest.test.ts',
-  'test/privacy/no-bsn-at-rest.test.ts',
-  'test/privacy/non-interference.test.ts',
-  'test/privacy/non-interference-broken.test.ts',
 ];
 
 /**
@@ -43,17 +41,7 @@ const SQLITE_ONLY = [
  * rest have dialect differences behind that (unique violations, ordering) still to fix. They run on
  * SQLite; each file taken off this list must pass in the postgres project.
  */
-const NOT_YET_ON_POSTGRES = [
-  'test/http/headers.test.ts',
-  'test/notify/webhook-url.test.ts',
-  'test/scenarios/acting-professional.test.ts',
-  'test/scenarios/agency-lifecycle.test.ts',
-  'test/scenarios/idempotency.test.ts',
-  'test/scenarios/oauth.test.ts',
-  'test/scenarios/signals.test.ts',
-  'test/scenarios/stock-oauth-client.test.ts',
-  'test/security/fuzz.test.ts',
-  'test/security/logs.test.ts',
+const NOT_YET_ON_POSTGRES: string[] = [
 ];
 
 export default defineConfig({

@@ -8,7 +8,9 @@ export const auditRecordSchema = z
     seq: z.number().int(),
     at: z.iso.datetime(),
     agencyId: z.string().nullable(),
-    actor: z.string().nullable(),
+    actor: z.string().nullable().meta({
+      description: 'Who acted: the professional the agency named (an opaque reference), `operator` for the command line, or `system:<job>` for a periodic job (retention, escalation, reminders; its `agencyId` is null). Null when no one is named.',
+    }),
     action: z.string(),
     subject: z.string().nullable().meta({ description: 'The keyed pseudonym of the young person, never a BSN.' }),
     resource: z.string().nullable(),

@@ -1,6 +1,6 @@
 import { appendAudit } from '../store/audit.ts';
 import type { Tx } from '../store/db.ts';
-import type { Ctx } from './context.ts';
+import { type Actor, auditedActor, type Ctx } from './context.ts';
 
 export interface AccessEntry {
   action: string;
@@ -9,8 +9,8 @@ export interface AccessEntry {
   outcome: string;
 }
 
-/** Records, in the caller's transaction, that the actor did each `action` on a subject's data. */
-export async function auditAccess(tx: Tx, ctx: Ctx, ...entries: AccessEntry[]): Promise<void> {
+/** Records, in the caller's transaction, that the actor (an agency's, or a job's) did each `action` on a subject's data. */
+export async function auditAccess(tx: Tx, ctx: Ctx<Actor>, ...entries: AccessEntry[]): Promise<void> {
   const at = ctx.deps.clock.now().toISOString();
-  await appendAudit(tx, ...entries.map((entry) => ({ at, agencyId: ctx.actor.agencyId, actor: ctx.actor.professional, requestId: ctx.requestId, ...entry })));
+  await appendAudit(tx, ...entries.map((entry) => ({ at, ...auditedActor(ctx.actor), requestId: ctx.requestId, ...entry })));
 }

@@ -2,7 +2,7 @@ import { accessTokenVerifier, TokenError } from '../crypto/tokens.ts';
 import { allowedScopes } from '../policy/grants.ts';
 import type { AgencyType, Scope } from '../policy/types.ts';
 import { activeAgencyWithUnrevokedKey } from '../store/agencies.ts';
-import type { Actor, Deps } from './context.ts';
+import { type AgencyActor, agencyActor, type Deps } from './context.ts';
 import { invalid, unauthenticated } from './errors.ts';
 
 /**
@@ -30,7 +30,7 @@ export function actingProfessional(header: string | undefined): string | null {
  */
 export function createAuthenticator(deps: Deps) {
   const verify = accessTokenVerifier(deps.keys, deps.issuer);
-  return async (authorization: string | undefined, professionalHeader: string | undefined): Promise<Actor> => {
+  return async (authorization: string | undefined, professionalHeader: string | undefined): Promise<AgencyActor> => {
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization ?? '');
     if (!match) throw unauthenticated('unauthorized', 'a bearer access token is required');
     let claims;
@@ -45,11 +45,11 @@ export function createAuthenticator(deps: Deps) {
     if (!agency) throw unauthenticated('invalid_token', 'the access token is invalid or expired');
     const allowed = new Set<string>(allowedScopes(deps.policy, agency.type as AgencyType, agency.grants));
     const professional = actingProfessional(professionalHeader);
-    return {
+    return agencyActor({
       agencyId: claims.agencyId,
       agencyType: agency.type as AgencyType,
       scopes: new Set(claims.scopes.filter((s) => allowed.has(s)) as Scope[]),
       professional,
-    };
+    });
   };
 }

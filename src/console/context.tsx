@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
-import type { Actor, Ctx, Deps } from '../app/context.ts';
+import type { AgencyActor, Ctx, Deps } from '../app/context.ts';
 import type { ConsoleConfig } from '../config.ts';
 import type { Lang, Messages } from './i18n/index.ts';
 import { type Frame, Layout, type NavKey } from './layout.tsx';
@@ -12,7 +12,7 @@ import type { SignedIn } from './sessions.ts';
 export interface ConsoleEnv {
   Variables: {
     requestId: string;
-    actor: Actor;
+    actor: AgencyActor;
     lang: Lang;
     t: Messages;
     auth: SignedIn;

@@ -1,4 +1,4 @@
-import type { Actor } from '../app/context.ts';
+import { type AgencyActor, agencyActor } from '../app/context.ts';
 import { allowedScopes } from '../policy/grants.ts';
 import type { AgencyType, Policy, Scope } from '../policy/types.ts';
 
@@ -30,13 +30,13 @@ export function professionalActor(
   policy: Policy,
   agency: { id: string; type: string; grants: readonly string[] },
   professional: { id: string; roles: readonly string[] },
-): Actor {
+): AgencyActor {
   const allowed = new Set<Scope>(allowedScopes(policy, agency.type as AgencyType, agency.grants));
   const wanted = professional.roles.filter(isRole).flatMap((r) => ROLE_SCOPES[r]);
-  return {
+  return agencyActor({
     agencyId: agency.id,
     agencyType: agency.type as AgencyType,
     scopes: new Set(wanted.filter((s) => allowed.has(s))),
     professional: professional.id,
-  };
+  });
 }

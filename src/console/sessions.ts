@@ -1,4 +1,4 @@
-import { type Actor, type Deps, withTransaction } from '../app/context.ts';
+import { type AgencyActor, type Deps, withTransaction } from '../app/context.ts';
 import type { ConsoleConfig } from '../config.ts';
 import { opaqueId } from '../crypto/ids.ts';
 import { type AgencyRow, activeAgencyById } from '../store/agencies.ts';
@@ -15,7 +15,7 @@ export interface SignedIn {
   session: ConsoleSessionRow;
   professional: ProfessionalRow;
   agency: AgencyRow;
-  actor: Actor;
+  actor: AgencyActor;
 }
 
 /** A new session for the professional: the secret for the cookie and the row that keeps its hash. */

@@ -1,9 +1,9 @@
-import type { Actor } from '../app/context.ts';
+import type { AgencyActor } from '../app/context.ts';
 
 /** Per-request values set by middleware. */
 export interface AppEnv {
   Variables: {
     requestId: string;
-    actor: Actor;
+    actor: AgencyActor;
   };
 }

@@ -1,11 +1,10 @@
 import { checkpointIfDue } from '../app/audit-checkpoint.ts';
-import type { Deps } from '../app/context.ts';
+import { type Deps, JOBS, type JobName } from '../app/context.ts';
 import { withJobLock } from '../store/locks.ts';
 import { runEscalation, runReminders } from './coordination.ts';
 import { type Progress, runRetention } from './retention.ts';
 
-export const JOBS = ['retention', 'escalation', 'reminders'] as const;
-export type JobName = (typeof JOBS)[number];
+export { JOBS, type JobName };
 
 /** Runs the named periodic jobs once (all by default) and says what each did. */
 export async function runJobs(deps: Deps, names: readonly JobName[] = JOBS, progress?: Progress): Promise<Record<string, unknown>> {

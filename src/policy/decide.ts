@@ -122,3 +122,27 @@ export function decide(policy: Policy, facts: Facts): Decision {
   ];
   return { ...base, match: true, coordinator, recipients, silent, rules: [...new Set(rules)] };
 }
+
+/** What the index knows when a match nobody claimed in time escalates. Holds no subject data. */
+export interface EscalationFacts {
+  /** The municipality the match belongs to (where its subject lives). */
+  municipality: string;
+  /** The agency the match is routed to and that let the deadline pass, if any. */
+  coordinatorId: string | null;
+  /** The agencies that could take it: the active WIJ teams and municipality agencies (as in `Facts`). */
+  candidates: Facts['coordinators'];
+}
+
+/**
+ * Where a match nobody claimed in time goes, so that every match is picked up (DESIGN): the
+ * municipality's own agency, the first by id when it has several, unless that agency is the
+ * coordinator that let the deadline pass. Null when there is nobody else to take it (the match is
+ * marked escalated all the same). Pure.
+ */
+export function escalationTarget(facts: EscalationFacts): string | null {
+  const target = facts.candidates
+    .filter((c) => c.agencyType === 'municipality' && c.municipality === facts.municipality)
+    .map((c) => c.agencyId)
+    .sort()[0];
+  return target !== undefined && target !== facts.coordinatorId ? target : null;
+}

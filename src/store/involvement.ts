@@ -126,19 +126,6 @@ export async function agencyRefById(tx: Tx, id: string): Promise<AgencyRef | und
   return a && { ...a, type: a.type as AgencyType };
 }
 
-/** The municipality's own active agency (the escalation target), the first by id. */
-export async function municipalityAgencyOf(tx: Tx, municipality: string): Promise<{ id: string } | undefined> {
-  const { agencies } = tx.t;
-  return first(
-    tx,
-    tx.db
-    .select({ id: agencies.id })
-    .from(agencies)
-    .where(and(eq(agencies.municipality, municipality), eq(agencies.type, 'municipality'), eq(agencies.status, 'active')))
-    .orderBy(asc(agencies.id)),
-  );
-}
-
 /** The active signals registered by `registeredBefore` whose registrant has yet to inform. */
 export async function informingPendingSignalIds(tx: Tx, registeredBefore: string): Promise<Array<{ id: string }>> {
   const { signals } = tx.t;

@@ -1,6 +1,7 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import * as pgTables from '../../schema/tables.pg.ts';
+import { lostRace } from './conflicts.ts';
 import type { Store } from './db.ts';
 import { migratePostgres, pendingPostgresMigrations, type PgDb, postgresErrorCode } from './pg.ts';
 
@@ -76,7 +77,9 @@ export const RETRYABLE = new Set(['40001', '40P01']);
  * nothing yet; the first query does.
  *
  * `transaction` checks a connection out of the pool, runs `BEGIN ISOLATION LEVEL …`, `fn`, and
- * COMMIT. A serialisation failure or deadlock (in `fn` or at COMMIT) rolls back and runs `fn`
+ * COMMIT. A serialisation failure or deadlock (in `fn` or at COMMIT), or a lost race on a unique
+ * rule that decides between transactions doing the same thing (conflicts.ts: the other committed
+ * it first, and `fn` reads it when run again, as it would have on SQLite), rolls back and runs `fn`
  * again, up to `attempts` times in all, after a short random delay so that the two contenders do
  * not meet again; any other error rolls back and is thrown. `fn` may therefore run more than once:
  * it must not have effects outside the database (send nothing, log nothing that counts) before it
@@ -144,7 +147,7 @@ export function openPgStore(url: string, opts: PgStoreOptions = {}): PgStore {
           return await runOnce(fn, isolation);
         } catch (err) {
           const code = postgresErrorCode(err);
-          if (!code || !RETRYABLE.has(code) || attempt >= attempts) throw err;
+          if (!code || !(RETRYABLE.has(code) || lostRace(err)) || attempt >= attempts) throw err;
           await new Promise((r) => setTimeout(r, retryDelay(attempt, retryDelayMs)));
         }
       }

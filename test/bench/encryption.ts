@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Ctx } from '../../src/app/context.ts';
+import { agencyActor, type Ctx } from '../../src/app/context.ts';
 import { registerSignal } from '../../src/app/register-signal.ts';
 import type { AgencyType } from '../../src/policy/types.ts';
 import { createHarness, signalBody, validBsn } from '../support/harness.ts';
@@ -23,7 +23,7 @@ async function registrationsPerSecond(key: Uint8Array | undefined): Promise<numb
     const ctxs: Ctx[] = await Promise.all(
       (['school', 'gp'] as AgencyType[]).map(async (type) => {
         const a = await h.agency(type);
-        return { deps: h.deps, actor: { agencyId: a.id, agencyType: type, scopes: new Set(['signals:write']), professional: null }, requestId: null };
+        return { deps: h.deps, actor: agencyActor({ agencyId: a.id, agencyType: type, scopes: new Set(['signals:write']), professional: null }), requestId: null };
       }),
     );
     // Each young person is registered by a school and then a GP: every second registration makes a match.

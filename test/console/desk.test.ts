@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { agencyActor } from '../../src/app/context.ts';
 import { NOTICE_TYPES } from '../../src/app/notice-schemas.ts';
 import { countUnreadNotices } from '../../src/app/unread-notices.ts';
 import { CATALOGS } from '../../src/console/i18n/index.ts';
@@ -287,7 +288,7 @@ describe('Berichten', () => {
     const bsn = validBsn(1001);
     await register(h, school, bsn, { kind: 'concern' });
     await register(h, gp, bsn, { kind: 'involvement' });
-    const actor = (agency: TestAgency, scopes: string[]) => ({ agencyId: agency.id, agencyType: agency.type as 'school', scopes: new Set(scopes) as never, professional: null });
+    const actor = (agency: TestAgency, scopes: string[]) => agencyActor({ agencyId: agency.id, agencyType: agency.type as 'school', scopes: new Set(scopes) as never, professional: null });
     const other = await h.agency('school', { name: 'Praedinius' });
     const before = auditRows(h).length;
     expect(await countUnreadNotices({ ctx: { deps: h.deps, actor: actor(school, ['notices:read']), requestId: null } })).toBe(1);

@@ -14,6 +14,7 @@ import { listDeliveries } from '../../src/store/notices.ts';
 import { createHarness, signalBody, validBsn } from '../support/harness.ts';
 import { cli } from '../support/process.ts';
 import { Receiver } from '../support/receiver.ts';
+import { chosenTestStore } from '../support/store-choice.ts';
 
 const code = (url: string, allowed: string[] = []) => {
   try {
@@ -119,7 +120,7 @@ describe('webhook destinations at delivery', () => {
       const school = await h.agency('school', { webhookUrl: receiver.url });
       const gp = await h.agency('gp');
       await h.agency('wij', { districts: ['selwerd'] });
-      h.db.$client.prepare('update agencies set webhook_url = ? where id = ?').run('https://169.254.169.254/latest/meta-data', school.id);
+      await h.run('update agencies set webhook_url = ? where id = ?', 'https://169.254.169.254/latest/meta-data', school.id);
       await h.call('POST', '/v1/signals', { token: await h.token(school), body: signalBody(validBsn(1)) });
       await h.call('POST', '/v1/signals', { token: await h.token(gp), body: signalBody(validBsn(1)) });
       expect(await deliverDue(h.deps, { timeoutMs: 1_000, retryWindowMs: 3_600_000, backoffMs: 1_000, concurrency: 2 })).toMatchObject({ delivered: 0, retried: 1 });
@@ -135,7 +136,10 @@ describe('webhook destinations at delivery', () => {
 });
 
 describe('agency webhook on the command line', () => {
-  it('refuses a bad URL with its code, and shows a --secret once', () => {
+  // SQLite's alone: the command line runs on a data directory's SQLite file (the store of this
+  // project plays no part) and the test scans that file for the secret; the postgres project would
+  // run the same thing again.
+  it.runIf(chosenTestStore() === 'sqlite')('refuses a bad URL with its code, and shows a --secret once', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrokken-hook-'));
     const env = { BETROKKEN_DATA_DIR: dataDir };
     const keyFile = path.join(dataDir, 'school.pem');
@@ -167,5 +171,5 @@ describe('agency webhook on the command line', () => {
       expect(bytes.includes(Buffer.from(secret!)), file).toBe(false);
       expect(bytes.includes(Buffer.from(secret!.slice('whsec_'.length), 'base64')), file).toBe(false);
     }
-  }, 60_000);
+  }, 180_000); // seven CLI processes, which took 51-63 s on a loaded machine
 });

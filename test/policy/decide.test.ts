@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, type Facts, MATCH_RULE, NOTHING_VISIBLE_RULE } from '../../src/policy/decide.ts';
+import { decide, escalationTarget, type Facts, MATCH_RULE, NOTHING_VISIBLE_RULE } from '../../src/policy/decide.ts';
 import { loadPolicy, parsePolicy, PolicyError } from '../../src/policy/load.ts';
 import fs from 'node:fs';
 import { policyPath } from '../support/harness.ts';
@@ -63,6 +63,24 @@ describe('decide (pure)', () => {
     const s = decide(strict, facts(['school', 'gp']));
     expect(g.recipients.find((r) => r.agencyId === 'agy_1_gp')!.sees[0]!.view).toBe('contact');
     expect(s.recipients.find((r) => r.agencyId === 'agy_1_gp')!.sees[0]!.view).toBe('type');
+  });
+});
+
+describe('escalationTarget (pure)', () => {
+  const second = { agencyId: 'agy_gemeente_b', agencyType: 'municipality' as const, municipality: '0014', districts: [] };
+  const elsewhere = { agencyId: 'agy_gemeente_0017', agencyType: 'municipality' as const, municipality: '0017', districts: [] };
+  describe.each([
+    ['the municipality\'s own agency takes a match its WIJ team left', '0014', 'agy_wij_selwerd', coordinators, 'agy_gemeente'],
+    ['a match nobody coordinates goes to the municipality too', '0014', null, coordinators, 'agy_gemeente'],
+    ['the first by id, whatever the order, when a municipality has several', '0014', 'agy_wij_selwerd', [second, ...coordinators].reverse(), 'agy_gemeente'],
+    ['nobody else, when the municipality itself let the deadline pass', '0014', 'agy_gemeente', coordinators, null],
+    ['never another municipality\'s agency, nor a WIJ team', '0017', 'agy_wij_elders', [...coordinators, second], null],
+    ['the agency of the match\'s own municipality, among others', '0017', 'agy_wij_elders', [...coordinators, elsewhere], 'agy_gemeente_0017'],
+    ['nobody, without candidates', '0014', 'agy_wij_selwerd', [], null],
+  ] as const)('%s', (_, municipality, coordinatorId, candidates, expected) => {
+    it(`escalates to ${expected}`, () => {
+      expect(escalationTarget({ municipality, coordinatorId, candidates: [...candidates] })).toBe(expected);
+    });
   });
 });
 

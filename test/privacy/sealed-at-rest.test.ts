@@ -12,7 +12,10 @@ import { newId } from '../../src/crypto/ids.ts';
 import { newDataKey, sealJson } from '../../src/crypto/seal.ts';
 import { migrateDatabase, openDatabase, openStore } from '../../src/store/db.ts';
 import { loadSubjectKey } from '../../src/store/subjects.ts';
+import { pgStoreOf } from '../../src/store/pg-store.ts';
 import { createHarness, ROOT, signalBody, validBsn } from '../support/harness.ts';
+import { chosenTestStore } from '../support/store-choice.ts';
+import { pgAtRest } from './pg-at-rest.ts';
 
 const EXEMPTIONS = ['child_safety', 'others_safety', 'unreachable'];
 const DISTRICTS = ['selwerd', 'paddepoel'];
@@ -56,10 +59,17 @@ function tempDb(): string {
   return path.join(dir, 'index.db');
 }
 
-describe('what a stolen database file shows', () => {
-  it('holds no informing exemption, district or rule list of a signal or notice in the clear', async () => {
-    const dbFile = tempDb();
-    const h = await createHarness({ dbFile });
+/** A signal's contact details, agency reference and birth date: sealed, never in the clear. */
+const CONTACT = { name: 'Anna Verzegeld', email: 'anna.verzegeld@example.nl', phone: '050 987 6543' };
+const REFERENCE = 'DOSSIER-7731';
+const BIRTH_DATE = '2011-07-15';
+const SEALED_DETAILS = [CONTACT.name, CONTACT.email, CONTACT.phone, REFERENCE, BIRTH_DATE];
+
+describe('what a stolen database shows', () => {
+  it('holds no informing exemption, district, rule list or contact detail of a signal or notice in the clear', async () => {
+    const onPostgres = chosenTestStore() === 'postgres';
+    const dbFile = onPostgres ? '' : tempDb();
+    const h = await createHarness(onPostgres ? {} : { dbFile });
     await h.agency('wij', { districts: DISTRICTS });
     const [school, gp, jgz, youthCare] = await Promise.all(['school', 'gp', 'jgz', 'youth_care'].map((t) => h.agency(t)));
     const [ts, tg, tj, ty] = await Promise.all([school!, gp!, jgz!, youthCare!].map((a) => h.token(a)));
@@ -70,7 +80,7 @@ describe('what a stolen database file shows', () => {
     };
     // Two matches: every exemption, both districts, a signal without one, an update and a withdrawal.
     const first = await register(ts!, 1, { district: 'selwerd', informed: { status: 'exempt', exemption: 'child_safety' } });
-    await register(tg!, 1, { district: 'paddepoel', informed: { status: 'exempt', exemption: 'others_safety' } });
+    await register(tg!, 1, { district: 'paddepoel', informed: { status: 'exempt', exemption: 'others_safety' }, professional: CONTACT, reference: REFERENCE, birthDate: BIRTH_DATE });
     await register(tj!, 2, { district: 'selwerd', informed: { status: 'exempt', exemption: 'unreachable' } });
     const pending = await register(ty!, 2, { district: undefined, informed: { status: 'pending' } });
     await register(tj!, 1, { district: 'selwerd', informed: { status: 'informed' } });
@@ -84,11 +94,28 @@ describe('what a stolen database file shows', () => {
     }
     expect(rules.size).toBeGreaterThan(1);
 
+    const pgs = pgStoreOf(h.store);
+    if (pgs) {
+      // Every row of every table, as pg_dump would write it, and the tables' files on disk.
+      const atRest = async (skip: string[] = []) => {
+        const rest = await pgAtRest(pgs.pool, skip);
+        return Buffer.concat([rest.rows, rest.files]);
+      };
+      const everything = await atRest();
+      expect(plaintextIn(everything, EXEMPTIONS)).toEqual([]);
+      expect(plaintextIn(everything, [...rules])).toEqual([]);
+      expect(plaintextIn(everything, SEALED_DETAILS)).toEqual([]);
+      expect(plaintextIn(await atRest(DISTRICT_SCAN_SKIPS), DISTRICTS)).toEqual([]);
+      // The scan sees what is there: the WIJ team's districts, in the table it was told to skip.
+      expect(plaintextIn(everything, DISTRICTS)).toEqual(DISTRICTS);
+      return;
+    }
     const db = h.db.$client;
     expect(fs.statSync(`${dbFile}-wal`).size).toBeGreaterThan(0); // read while open: the WAL holds the writes
     const everything = bytesAtRest(db, dbFile);
     expect(plaintextIn(everything, EXEMPTIONS)).toEqual([]);
     expect(plaintextIn(everything, [...rules])).toEqual([]);
+    expect(plaintextIn(everything, SEALED_DETAILS)).toEqual([]);
     expect(plaintextIn(bytesAtRest(db, dbFile, DISTRICT_SCAN_SKIPS), DISTRICTS)).toEqual([]);
     // The scan sees what is there: the WIJ team's districts, in pages it was told to skip.
     expect(plaintextIn(everything, DISTRICTS)).toEqual(DISTRICTS);
@@ -96,10 +123,13 @@ describe('what a stolen database file shows', () => {
     await h.store.close(); // checkpoint: everything lands in the main file
     const reopened = openDatabase(dbFile);
     const after = bytesAtRest(reopened.$client, dbFile, DISTRICT_SCAN_SKIPS);
-    expect(plaintextIn(after, [...EXEMPTIONS, ...DISTRICTS, ...rules])).toEqual([]);
+    expect(plaintextIn(after, [...EXEMPTIONS, ...DISTRICTS, ...rules, ...SEALED_DETAILS])).toEqual([]);
     reopened.$client.close();
   }, 30_000);
+});
 
+// PostgreSQL's schema was sealed from its first migration: it has no database of before to reseal.
+if (chosenTestStore() === 'sqlite') describe('a database of before sealing', () => {
   it('a database made before the fields were sealed has them sealed at the next start, and nothing left in the clear', async () => {
     const dbFile = tempDb();
     const keys = await ephemeralKeyRing();

@@ -85,6 +85,13 @@ describe('POST /oauth/token', () => {
     await expectRefused(await tokenRequest(assertion));
   });
 
+  it('gives one token for an assertion sent several times at once (the used jti is a key of the database)', async () => {
+    const assertion = await h.assertion(school);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => tokenRequest(assertion)));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 401, 401, 401, 401, 401]);
+    for (const res of answers.filter((r) => r.status !== 200)) await expectRefused(res);
+  });
+
   it('refuses an expired assertion', async () => {
     const assertion = await h.assertion(school, { lifetimeS: 60 });
     h.clock.advanceDays(1 / 24);
@@ -199,11 +206,9 @@ describe('refused sign-ins', () => {
   const withAssertion = (assertion: string, extra: Record<string, string> = {}) =>
     form({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: assertion, ...extra });
   const refusals = () =>
-    h.db.$client.prepare("select agency_id as agencyId, outcome, request_id as requestId from audit_log where action = 'token.issue' and outcome != 'ok' order by seq").all() as Array<{
-      agencyId: string | null;
-      outcome: string;
-      requestId: string;
-    }>;
+    h.rows<{ agencyId: string | null; outcome: string; requestId: string }>(
+      `select agency_id as "agencyId", outcome, request_id as "requestId" from audit_log where action = 'token.issue' and outcome != 'ok' order by seq`,
+    );
   const refusalLogs = () => logs.filter((l) => l.msg === 'token request refused');
 
   it('logs the reason and audits a failed token.issue with the claimed client id; the client sees only the bare error', async () => {
@@ -215,7 +220,7 @@ describe('refused sign-ins', () => {
     expect(body.error).toBe('invalid_client');
     expect(JSON.stringify(body)).not.toMatch(/ERR_|expired|exp\b/i);
 
-    const [record] = refusals();
+    const [record] = await refusals();
     expect(record).toMatchObject({ agencyId: school.id, outcome: 'refused: assertion_ERR_JWT_EXPIRED(exp)', requestId: res.headers.get('x-request-id') });
     const [line] = refusalLogs();
     expect(line).toMatchObject({ clientId: school.id, knownClient: true, error: 'invalid_client', reason: 'assertion_ERR_JWT_EXPIRED(exp)', requestId: record!.requestId });
@@ -242,7 +247,7 @@ describe('refused sign-ins', () => {
     await form({ grant_type: 'password' });
     await h.call('POST', '/oauth/token', { body: { grant_type: 'client_credentials' } });
 
-    expect(refusals().map((r) => [r.agencyId, r.outcome])).toEqual([
+    expect((await refusals()).map((r) => [r.agencyId, r.outcome])).toEqual([
       [school.id, 'refused: assertion_signature_invalid'],
       [school.id, 'refused: assertion_ERR_JWT_CLAIM_VALIDATION_FAILED(aud)'],
       [school.id, 'refused: assertion_replayed'],
@@ -264,11 +269,11 @@ describe('refused sign-ins', () => {
       const res = await withAssertion(await new SignJWT({ iss, sub: iss, aud: ISSUER, exp: now + 60, jti: iss }).setProtectedHeader({ alg: 'EdDSA' }).sign(privateKey));
       expect(res.status).toBe(401);
     }
-    expect(refusals()).toEqual([
+    expect(await refusals()).toEqual([
       expect.objectContaining({ agencyId: null, outcome: 'refused: unknown_client' }),
       expect.objectContaining({ agencyId: null, outcome: 'refused: unknown_client' }),
     ]);
-    expect(JSON.stringify(h.db.$client.prepare('select * from audit_log').all())).not.toMatch(/agy_nobody|111222333/);
+    expect(JSON.stringify(await h.rows('select * from audit_log'))).not.toMatch(/agy_nobody|111222333/);
     expect(refusalLogs().map((l) => l.clientId)).toEqual(['agy_nobody', '*********']);
   });
 });

@@ -1,4 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { lostRace, uniqueViolation } from '../../src/store/conflicts.ts';
+import { insertSignal, ownSignal } from '../../src/store/signals.ts';
 import { createHarness, type Harness, signalBody, type TestAgency, validBsn } from '../support/harness.ts';
 
 interface Problem { code: string; status: number; errors?: Array<{ path: string }> }
@@ -129,11 +131,34 @@ describe('POST /v1/signals', () => {
     expect((await register(gpToken, signalBody(validBsn(12)), key)).status).toBe(201);
   });
 
+  it('makes one signal of registrations of one young person sent at once; the rest answer 200 with it', async () => {
+    const answers = await Promise.all(Array.from({ length: 5 }, () => register(schoolToken, signalBody(validBsn(14)))));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 201]);
+    const ids = await Promise.all(answers.map(async (r) => ((await r.json()) as Signal).id));
+    expect(new Set(ids).size).toBe(1);
+    expect(await h.rows("select id from signals where agency_id = ? and status = 'active'", school.id)).toEqual([{ id: ids[0] }]);
+  });
+
+  it('has the database refuse a second active signal of the agency for the young person, named alike on either store', async () => {
+    const id = ((await (await register(schoolToken, signalBody(validBsn(15)))).json()) as Signal).id;
+    const row = (await h.store.transaction(async (tx) => ownSignal(tx, school.id, id)))!;
+    // Written behind the use case's back, as a transaction that read no active signal would.
+    const err = await h.store.transaction(async (tx) => insertSignal(tx, { ...row, id: `${id.slice(0, -1)}x` })).catch((e: unknown) => e);
+    expect(uniqueViolation(err)).toBe('signals_one_active_per_agency');
+    // On PostgreSQL a transaction that breaks it runs again and reads the winner; this one, which
+    // reads nothing, keeps failing, and is thrown once its attempts are spent.
+    expect(lostRace(err)).toBe(true);
+    expect(await h.rows('select id from signals where agency_id = ?', school.id)).toEqual([{ id }]);
+    // An ended signal leaves room for a new one.
+    await h.store.transaction(async (tx) => insertSignal(tx, { ...row, id: `${id.slice(0, -1)}y`, status: 'ended' }));
+    expect(await h.row('select count(*) n from signals where agency_id = ?', school.id)).toEqual({ n: 2 });
+  });
+
   it('leaves nothing behind when a registration is refused', async () => {
-    const count = () => h.db.$client.prepare('select (select count(*) from signals) + (select count(*) from subjects) n').get() as { n: number };
-    const before = count().n;
+    const count = async () => (await h.row<{ n: number }>('select (select count(*) from signals) + (select count(*) from subjects) n'))!;
+    const before = (await count()).n;
     await register(schoolToken, signalBody(validBsn(13), { district: 'atlantis' }));
-    expect(count().n).toBe(before);
+    expect((await count()).n).toBe(before);
   });
 });
 
@@ -235,7 +260,7 @@ describe('audit', () => {
   it('records every access with the acting professional', async () => {
     const id = ((await (await register(schoolToken, signalBody(validBsn(50)), { 'x-acting-professional': 'prf_mentor-17' })).json()) as Signal).id;
     await h.call('GET', `/v1/signals/${id}`, { token: schoolToken });
-    const rows = h.db.$client.prepare("select action, actor, agency_id, subject, outcome from audit_log where resource = ? order by seq").all(id) as Array<Record<string, string>>;
+    const rows = await h.rows<Record<string, string>>('select action, actor, agency_id, subject, outcome from audit_log where resource = ? order by seq', id);
     expect(rows.map((r) => r.action)).toEqual(['signal.register', 'signal.read']);
     expect(rows[0]!.actor).toBe('prf_mentor-17');
     expect(rows[0]!.agency_id).toBe(school.id);

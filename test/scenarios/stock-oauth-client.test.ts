@@ -85,7 +85,7 @@ describe('a stock OAuth client (openid-client) through discovery', () => {
     expect(listed.items.map((s) => s.id)).toEqual([((await created.json()) as { id: string }).id]);
 
     // The grant was audited for the agency, with the key it used.
-    const audited = h.db.$client.prepare("select agency_id, outcome from audit_log where action = 'token.issue'").all() as Array<{ agency_id: string; outcome: string }>;
+    const audited = await h.rows<{ agency_id: string; outcome: string }>("select agency_id, outcome from audit_log where action = 'token.issue'");
     expect(audited).toContainEqual({ agency_id: agency.id, outcome: 'ok' });
   });
 });

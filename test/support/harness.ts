@@ -100,11 +100,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** A fresh service on a private database: in memory unless a file is named. */
+/**
+ * A fresh service on a private database: in memory unless a file is named. `store` hands it the
+ * store of an earlier harness instead (its rows as they are, closed by whoever opened it).
+ */
 export async function createHarness(
-  opts: { policy?: string; dbFile?: string; dbImage?: Buffer; dbKey?: Uint8Array; keys?: KeyRing; clock?: TestClock; logger?: Logger; issuer?: string } = {},
+  opts: { policy?: string; dbFile?: string; dbImage?: Buffer; dbKey?: Uint8Array; keys?: KeyRing; clock?: TestClock; logger?: Logger; issuer?: string; store?: SqliteStore } = {},
 ): Promise<Harness> {
-  const store = await openHarnessStore(opts);
+  const store = opts.store ?? (await openHarnessStore(opts));
   const db = store.db;
   const keys = opts.keys ?? (await ephemeralKeyRing());
   const clock = opts.clock ?? new TestClock();

@@ -1,5 +1,5 @@
 import { registerSignal } from '../../src/app/register-signal.ts';
-import type { Ctx } from '../../src/app/context.ts';
+import { agencyActor, type Ctx } from '../../src/app/context.ts';
 import { withdrawSignal } from '../../src/app/update-signal.ts';
 import { listNotices } from '../../src/app/notices.ts';
 import type { NoticeView } from '../../src/app/notice-schemas.ts';
@@ -54,7 +54,7 @@ export class World {
     const type = CAST[label]!.type;
     return {
       deps: this.h.deps,
-      actor: { agencyId: a.id, agencyType: type, scopes: new Set(allowedScopes(this.h.policy, type, ['notices:read'])), professional: null },
+      actor: agencyActor({ agencyId: a.id, agencyType: type, scopes: new Set(allowedScopes(this.h.policy, type, ['notices:read'])), professional: null }),
       requestId: null,
     };
   }
