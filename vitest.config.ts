@@ -41,16 +41,7 @@ const SQLITE_ONLY = [
  * rest have dialect differences behind that (unique violations, ordering) still to fix. They run on
  * SQLite; each file taken off this list must pass in the postgres project.
  */
-const NOT_YET_ON_POSTGRES = [
-  'test/notify/standard-webhooks.test.ts',
-  'test/policy/family-matches.test.ts',
-  'test/scenarios/audit-checkpoint.test.ts',
-  'test/scenarios/audit.test.ts',
-  'test/scenarios/metrics.test.ts',
-  'test/scenarios/notices.test.ts',
-  'test/scenarios/ops.test.ts',
-  'test/scenarios/retention.test.ts',
-  'test/scenarios/subject-rights.test.ts',
+const NOT_YET_ON_POSTGRES: string[] = [
 ];
 
 export default defineConfig({

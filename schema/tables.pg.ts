@@ -26,6 +26,10 @@ import {
  * - Booleans are `boolean`; the audit sequence and the event ids are `bigint` (SQLite's integers
  *   are 64-bit), and match_events.id an identity column in place of AUTOINCREMENT.
  * - Enumerations stay `text` with drizzle's enum types, so both stores accept the same values.
+ * - Every text column has the collation "C" (byte order, as SQLite's BINARY and JavaScript compare
+ *   ids), whatever locale the database was created with: cursors page by `id > after order by id`.
+ *   drizzle's pg-core has no column collation, so migrations-pg/0005 sets it; a later table's text
+ *   columns need `COLLATE "C"` in their migration (test/scenarios/notices.test.ts checks them all).
  */
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({

@@ -4,6 +4,7 @@ import { listAgencies, setAgencyWebhook } from '../../src/app/agencies.ts';
 import type { NoticeView } from '../../src/app/notice-schemas.ts';
 import { type DeliveryOptions, deliverDue } from '../../src/notify/delivery.ts';
 import { type Harness, signalBody, type TestAgency, validBsn } from '../support/harness.ts';
+import { chosenTestStore } from '../support/store-choice.ts';
 import { type Received, type Receiver, verifyStandardWebhook, webhookRegion } from '../support/receiver.ts';
 
 const OPTS: DeliveryOptions = { timeoutMs: 2_000, retryWindowMs: 24 * 3_600_000, backoffMs: 1_000, concurrency: 4 };
@@ -12,6 +13,21 @@ let h: Harness;
 let receiver: Receiver;
 let school: TestAgency;
 let gp: TestAgency;
+
+/**
+ * What lies at rest: SQLite's whole database image (free pages too); on PostgreSQL every value of
+ * every row of every table, bytea as its bytes and the rest as text, as pg_dump would write them.
+ */
+async function bytesAtRest(): Promise<Buffer> {
+  if (chosenTestStore() === 'sqlite') return h.db.$client.serialize();
+  const values: Buffer[] = [];
+  for (const table of await h.tables()) {
+    for (const row of await h.rows(`select * from "${table}"`)) {
+      for (const v of Object.values(row)) values.push(Buffer.isBuffer(v) ? v : Buffer.from(typeof v === 'object' ? JSON.stringify(v) : String(v)));
+    }
+  }
+  return Buffer.concat(values);
+}
 
 beforeEach(async () => {
   ({ receiver, h, school, gp } = await webhookRegion());
@@ -53,15 +69,17 @@ describe('Standard Webhooks v1 (HMAC) for agencies that choose a secret', () => 
   it('keeps the secret sealed at rest and out of every listing', async () => {
     const { webhookSecret } = await setAgencyWebhook(h.deps, school.id, receiver.url, { secret: true });
     const raw = Buffer.from(webhookSecret!.slice('whsec_'.length), 'base64');
-    const image = h.db.$client.serialize();
+    const image = await bytesAtRest();
+    expect(image.includes(Buffer.from(receiver.url))).toBe(true); // the scan sees the agency's row
     expect(image.includes(raw)).toBe(false);
     expect(image.includes(Buffer.from(webhookSecret!))).toBe(false);
-    const row = h.db.$client.prepare('select webhook_secret from agencies where id = ?').get(school.id) as { webhook_secret: Buffer };
+    expect(image.includes(Buffer.from(raw.toString('hex')))).toBe(false);
+    const row = (await h.row<{ webhook_secret: Buffer }>('select webhook_secret from agencies where id = ?', school.id))!;
     expect(row.webhook_secret.length).toBeGreaterThan(raw.length); // sealed: version, nonce, ciphertext, tag
     const listed = (await listAgencies(h.deps)).find((a) => a.id === school.id)!;
     expect(listed.webhookSigning).toBe('v1+v1a');
     expect(JSON.stringify(await listAgencies(h.deps))).not.toContain(webhookSecret!.slice(6, 20));
-    const audit = h.db.$client.prepare("select action from audit_log where resource = ? and action like 'agency.webhook%'").all(school.id);
+    const audit = await h.rows("select action from audit_log where resource = ? and action like 'agency.webhook%'", school.id);
     expect(audit).toEqual([{ action: 'agency.webhook_secret' }]);
   });
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { getMatch, listMatches } from '../../src/app/coordination.ts';
 import { statistics } from '../../src/app/stats.ts';
 import { runJobs } from '../../src/jobs/index.ts';
@@ -63,8 +63,11 @@ const families: Array<[string, string[], Record<string, string[]>]> = [
   }],
 ];
 
-describe.each(families)('Groningen family: %s', (_name, steps, expected) => {
+// Each test builds a region of eleven agencies (on PostgreSQL a database of its own): more than
+// vitest's five seconds on a busy machine.
+describe.each(families)('Groningen family: %s', { timeout: 30_000 }, (_name, steps, expected) => {
   let w: World;
+  afterEach(async () => w?.h.close());
   it('gives every agency exactly the notices the policy grants', async () => {
     w = await World.create();
     for (const step of steps) await w.step(step);
@@ -72,8 +75,9 @@ describe.each(families)('Groningen family: %s', (_name, steps, expected) => {
   });
 });
 
-describe('family matches', () => {
+describe('family matches', { timeout: 30_000 }, () => {
   let w: World;
+  afterEach(async () => w?.h.close());
 
   const officer = (world: World) => {
     const ctx = world.ctx('muni');
@@ -119,9 +123,9 @@ describe('family matches', () => {
     expect(await inbox('yc')).toEqual(['subject.erased', 'family_match.party_left own#2']);
     expect(await inbox('wij')).toEqual(['match.coordinator_assigned gp:contact,school:contact', 'family_match.closed']);
     // Nothing of the erased child's registration is left in any family record.
-    const everything = JSON.stringify(['school', 'gp', 'wij', 'muni'].map(async (l) => await w.inbox(l)));
+    const everything = JSON.stringify(await Promise.all(['school', 'gp', 'wij', 'muni'].map((l) => w.inbox(l))));
     expect(everything).not.toContain('prof yc');
-    expect(w.h.db.$client.prepare("select count(*) n from match_events e join matches m on m.id = e.match_id join subjects s on s.id = m.subject_id where s.kind = 'family'").get()).toEqual({ n: 0 });
+    expect(await w.h.row("select count(*) n from match_events e join matches m on m.id = e.match_id join subjects s on s.id = m.subject_id where s.kind = 'family'")).toEqual({ n: 0 });
 
     await w.step('+jgz#3^a');
     expect((await w.fresh('school')).at(-1)).toBe('family_match.created gp:contact,jgz:contact own#1');

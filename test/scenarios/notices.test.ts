@@ -1,10 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NoticeView } from '../../src/app/notice-schemas.ts';
+import { listInbox } from '../../src/store/notices.ts';
+import { asStore, openPgStore } from '../../src/store/pg-store.ts';
 import { createHarness, type Harness, signalBody, type TestAgency, validBsn } from '../support/harness.ts';
+import { chosenTestStore, openTestPgStore } from '../support/store-choice.ts';
 import { World } from '../support/world.ts';
 
-describe('notices over HTTP', () => {
+// A harness on PostgreSQL is a database copied from the template: with three agencies and their
+// tokens, more than vitest's five seconds on a busy machine.
+describe('notices over HTTP', { timeout: 30_000 }, () => {
   let h: Harness;
   let school: TestAgency;
   let gp: TestAgency;
@@ -17,6 +23,7 @@ describe('notices over HTTP', () => {
     const wij = await h.agency('wij', { districts: ['selwerd'] });
     tokens = { school: await h.token(school), gp: await h.token(gp), wij: await h.token(wij) };
   });
+  afterEach(async () => h.close());
 
   const inbox = async (token: string, query = '') => {
     const res = await h.call('GET', `/v1/notices${query}`, { token });
@@ -92,7 +99,7 @@ describe('notices over HTTP', () => {
     await h.call('POST', '/v1/signals', { token: tokens.school!, body: signalBody(validBsn(6)) });
     await h.call('POST', '/v1/signals', { token: tokens.gp!, body: signalBody(validBsn(6)) });
     const [n] = (await inbox(tokens.school!)).items;
-    const rows = h.db.$client.prepare("select action, agency_id, subject from audit_log where resource = ? order by seq").all(n!.id) as Array<Record<string, string>>;
+    const rows = await h.rows<Record<string, string>>('select action, agency_id, subject from audit_log where resource = ? order by seq', n!.id);
     expect(rows.map((r) => r.action)).toEqual(['notice.match.created', 'notice.read']);
     expect(rows.every((r) => r.agency_id === school.id && r.subject === h.keys.pseudonymize(validBsn(6)))).toBe(true);
   });
@@ -118,18 +125,24 @@ describe('a school never learns of Veilig Thuis', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 14 }), async (steps) => {
         const world = await run(steps);
-        const vt = world.agencies.get('vt')!;
-        for (const label of ['school', 'school2']) {
-          const text = JSON.stringify(await world.inbox(label));
-          expect(text).not.toContain(vt.id);
-          expect(text).not.toContain('veilig_thuis');
-          expect(text).not.toContain('vt@example.nl');
-        }
-        // Stronger: what a school sees is exactly what it would see had Veilig Thuis never acted.
         const without = await run(steps.filter((s) => !s.includes('vt')));
-        for (const label of ['school', 'school2']) {
-          const seen = async (w: World) => (await w.inbox(label)).map((n) => `${n.matchId ? 'm' : '-'} ${w.describe(n)}`);
-          expect(await seen(world)).toEqual(await seen(without));
+        try {
+          const vt = world.agencies.get('vt')!;
+          for (const label of ['school', 'school2']) {
+            const text = JSON.stringify(await world.inbox(label));
+            expect(text).not.toContain(vt.id);
+            expect(text).not.toContain('veilig_thuis');
+            expect(text).not.toContain('vt@example.nl');
+          }
+          // Stronger: what a school sees is exactly what it would see had Veilig Thuis never acted.
+          for (const label of ['school', 'school2']) {
+            const seen = async (w: World) => (await w.inbox(label)).map((n) => `${n.matchId ? 'm' : '-'} ${w.describe(n)}`);
+            expect(await seen(world)).toEqual(await seen(without));
+          }
+        } finally {
+          // Eighty worlds in all: each closed (on PostgreSQL its database dropped) when compared.
+          await world.h.close();
+          await without.h.close();
         }
       }),
       { numRuns: 40 },
@@ -137,7 +150,7 @@ describe('a school never learns of Veilig Thuis', () => {
   }, 120_000);
 });
 
-describe('the policy decides, not the code', () => {
+describe('the policy decides, not the code', { timeout: 30_000 }, () => {
   it('the same registrations give different notices under the stricter policy', async () => {
     const steps = ['+school', '+gp', '+vt', '+yc'];
     const groningen = await World.create('groningen');
@@ -160,4 +173,47 @@ describe('the policy decides, not the code', () => {
     expect(strictNotice.policy.id).toBe('strict');
     expect(strictNotice.policy.rules).toContain('strict.default-type-only');
   });
+});
+
+/**
+ * A managed PostgreSQL is often created with an English or Dutch locale, under which 'ntc_a' sorts
+ * before 'ntc_B'; SQLite and JavaScript compare bytes. Cursor paging compares ids in the database
+ * (`id > after order by id`), so migration 0005 gives every text column PostgreSQL's "C" collation.
+ */
+describe.runIf(chosenTestStore() === 'postgres')('notices on a PostgreSQL database created with a Dutch locale', () => {
+  it('pages the inbox in the byte order of ids, as on SQLite; every text column compares bytes', async () => {
+    const base = await openTestPgStore();
+    const name = `betrokken_nl_${randomBytes(6).toString('hex')}`;
+    const url = new URL(base.url);
+    url.pathname = `/${name}`;
+    await base.store.pool.query(`create database "${name}" template template0 locale_provider icu icu_locale 'nl-NL' locale 'C.UTF-8'`);
+    const store = openPgStore(url.toString(), { max: 2 });
+    try {
+      await store.migrate();
+      const q = async (text: string, values: unknown[] = []) => (await store.pool.query(text, values)).rows;
+      // The database's own order is the Dutch one …
+      expect(await q("select array_agg(v order by v) as a from unnest(array['ntc_B', 'ntc_a']) v")).toEqual([{ a: ['ntc_a', 'ntc_B'] }]);
+      // … but no column of the schema uses it (a new table's text columns need COLLATE "C" too).
+      expect(await q("select table_name, column_name from information_schema.columns where table_schema = current_schema() and data_type = 'text' and collation_name is distinct from 'C'")).toEqual([]);
+
+      const at = '2026-03-02T09:00:00.000Z';
+      await q("insert into agencies (id, name, type, municipality, districts, grants, status, created_at) values ('agy_1', 'school', 'school', '0014', '[]', '[]', 'active', $1)", [at]);
+      const ids = ['ntc_B', 'ntc_a', 'ntc_-c', 'ntc_A0', 'ntc_aB'];
+      for (const id of ids) {
+        await q("insert into notices (id, agency_id, type, sealed, policy_id, policy_version, created_at) values ($1, 'agy_1', 'match.created', '\\x00', 'groningen', '1', $2)", [id, at]);
+      }
+      const paged: string[] = [];
+      for (let after: string | undefined; ; ) {
+        const page = await listInbox(asStore(store).reader, 'agy_1', { limit: 2, unacknowledged: false, ...(after ? { after } : {}) });
+        if (page.length === 0) break;
+        paged.push(...page.map((n) => n.id));
+        after = page.at(-1)!.id;
+      }
+      expect(paged).toEqual([...ids].sort());
+    } finally {
+      await store.close();
+      await base.store.pool.query(`drop database if exists "${name}" with (force)`);
+      await base.close();
+    }
+  }, 30_000);
 });

@@ -16,13 +16,13 @@ describe('retention (time travel with the injected clock)', () => {
     expect((await runRetention(w.h.deps)).expired).toBe(2);
     expect(await types(w, 'wij')).toEqual(['family_match.coordinator_assigned', 'family_match.closed']);
     expect(await types(w, 'school')).toEqual(['family_match.created']); // both ended at once: nobody is left to tell
-    const families = () => w.h.db.$client.prepare("select count(*) n from subjects where kind = 'family'").get();
-    expect(families()).toEqual({ n: 1 });
+    const families = () => w.h.row("select count(*) n from subjects where kind = 'family'");
+    expect(await families()).toEqual({ n: 1 });
     w.h.clock.set('2033-03-02T09:00:01.000Z');
     expect((await runRetention(w.h.deps)).destroyed).toBe(2); // the two young people
-    expect(families()).toEqual({ n: 0 }); // and with their last registrations, the family
+    expect(await families()).toEqual({ n: 0 }); // and with their last registrations, the family
     for (const table of ['matches', 'notices', 'signal_families', 'match_recipients']) {
-      expect(w.h.db.$client.prepare(`select count(*) n from ${table}`).get(), table).toEqual({ n: 0 });
+      expect(await w.h.row(`select count(*) n from ${table}`), table).toEqual({ n: 0 });
     }
   });
 
@@ -43,9 +43,9 @@ describe('retention (time travel with the injected clock)', () => {
     expect(await runRetention(w.h.deps)).toEqual({ expiringNoticed: 0, expired: 0, destroyed: 0 });
     expect(await types(w, 'wij')).toEqual(['match.coordinator_assigned', 'match.closed']);
     expect(await types(w, 'school')).toEqual(['match.created', 'signal.expiring']);
-    const status = w.h.db.$client.prepare('select status, end_reason from signals').all();
+    const status = await w.h.rows('select status, end_reason from signals');
     expect(status).toEqual([{ status: 'ended', end_reason: 'expired' }, { status: 'ended', end_reason: 'expired' }]);
-    expect(w.h.db.$client.prepare("select count(*) n from matches where status in ('open','claimed','escalated')").get()).toEqual({ n: 0 });
+    expect(await w.h.row("select count(*) n from matches where status in ('open','claimed','escalated')")).toEqual({ n: 0 });
   });
 
   it('a signal ends at the subject’s 23rd birthday when that comes first', async () => {
@@ -65,7 +65,7 @@ describe('retention (time travel with the injected clock)', () => {
     await w.step('+gp');
     await w.step('+school#2'); // another young person, still registered later on
     const pseudonym = w.h.keys.pseudonymize(validBsn(1));
-    const subjectId = (w.h.db.$client.prepare('select id from subjects where pseudonym = ?').get(pseudonym) as { id: string }).id;
+    const subjectId = (await w.h.row<{ id: string }>('select id from subjects where pseudonym = ?', pseudonym))!.id;
     w.h.clock.set('2028-03-02T09:00:00.000Z');
     await runRetention(w.h.deps);
     await w.register('gp', 2); // keeps subject 2 live
@@ -77,16 +77,14 @@ describe('retention (time travel with the injected clock)', () => {
     expect((await runRetention(w.h.deps)).destroyed).toBe(0);
 
     await expect(loadSubjectKey(w.h.store.reader, w.h.keys, subjectId)).rejects.toThrow();
-    const tables = (w.h.db.$client.prepare("select name from sqlite_master where type = 'table'").all() as Array<{ name: string }>).map((t) => t.name);
-    for (const table of tables.filter((t) => t !== 'audit_log')) {
-      const rows = w.h.db.$client.prepare(`select * from "${table}"`).raw().all() as unknown[][];
-      const text = JSON.stringify(rows);
+    for (const table of (await w.h.tables()).filter((t) => t !== 'audit_log')) {
+      const text = JSON.stringify(await w.h.rows(`select * from "${table}"`));
       expect(text.includes(pseudonym), table).toBe(false);
       expect(text.includes(subjectId), table).toBe(false);
     }
-    const audit = w.h.db.$client.prepare('select action from audit_log where subject = ? order by seq').all(pseudonym) as Array<{ action: string }>;
+    const audit = await w.h.rows<{ action: string }>('select action from audit_log where subject = ? order by seq', pseudonym);
     expect(audit.at(-1)!.action).toBe('subject.destroy');
     // The other young person is untouched.
-    expect(w.h.db.$client.prepare('select count(*) n from subjects').get()).toEqual({ n: 1 });
+    expect(await w.h.row('select count(*) n from subjects')).toEqual({ n: 1 });
   });
 });

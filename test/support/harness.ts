@@ -91,6 +91,13 @@ export interface Harness {
   row<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T | undefined>;
   /** Runs a statement (insert, update, delete) on either store and says how many rows it changed. */
   run(sql: string, ...params: unknown[]): Promise<number>;
+  /** The names of the store's tables (SQLite's sqlite_master, PostgreSQL's current schema), for tests that look at every row. */
+  tables(): Promise<string[]>;
+  /**
+   * Closes the store for good, at once (twice is once): on PostgreSQL its database is dropped now
+   * rather than after the test file, for tests that make many harnesses (property runs).
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -109,6 +116,7 @@ export async function createHarness(
   const app = createApp(deps);
   let counter = 0;
   const raw = rawSql(store);
+  let closing: Promise<void> | undefined;
 
   const h: Harness = {
     deps, store, db, clock, keys, policy, app,
@@ -165,6 +173,8 @@ export async function createHarness(
     rows: (sql, ...params) => raw.rows(sql, params),
     row: async <T,>(sql: string, ...params: unknown[]) => (await raw.rows<T>(sql, params))[0],
     run: (sql, ...params) => raw.run(sql, params),
+    close: () => (closing ??= (disposers.get(store) ?? (() => store.close()))()),
+    tables: async () => (await raw.rows<{ name: string }>(raw.tablesSql, [])).map((t) => t.name),
   };
   return h;
 }
@@ -188,25 +198,32 @@ function rawSql(store: SqliteStore | (Store & PgStore)) {
     return {
       rows: async <T>(sql: string, params: unknown[]) => (await pgs.pool.query({ text: numbered(sql), values: params, types: PG_NUMBERS })).rows as T[],
       run: async (sql: string, params: unknown[]) => (await pgs.pool.query({ text: numbered(sql), values: params })).rowCount ?? 0,
+      tablesSql: "select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' order by 1",
     };
   }
   const client = (store as SqliteStore).db.$client;
   return {
     rows: async <T>(sql: string, params: unknown[]) => client.prepare(sql).all(...params) as T[],
     run: async (sql: string, params: unknown[]) => client.prepare(sql).run(...params).changes,
+    tablesSql: "select name from sqlite_master where type = 'table' order by 1",
   };
 }
 
+/** How a harness store made here is closed for good, where that is more than closing it. */
+const disposers = new WeakMap<object, () => Promise<void>>();
+
 /**
  * The harness's store: the store of this run (test/support/store-choice.ts: a fresh, migrated
- * PostgreSQL database per harness in the project `postgres`, dropped after the test file), or
- * SQLite when a file, an image or a database key is asked for, which only SQLite has.
+ * PostgreSQL database per harness in the project `postgres`, dropped after the test file or by
+ * Harness.close), or SQLite when a file, an image or a database key is asked for, which only
+ * SQLite has.
  */
 async function openHarnessStore(opts: { dbFile?: string; dbImage?: Buffer; dbKey?: Uint8Array }): Promise<SqliteStore> {
   const sqliteAsked = opts.dbFile !== undefined || opts.dbImage !== undefined || opts.dbKey !== undefined;
   if (!sqliteAsked && chosenTestStore() === 'postgres') {
-    const { store } = await openTestPgStore();
-    const pgStore = asStore(store);
+    const test = await openTestPgStore();
+    const pgStore = asStore(test.store);
+    disposers.set(pgStore, test.close);
     return Object.assign(pgStore, { db: pgStore.reader.db }) as unknown as SqliteStore;
   }
   const store = openStore(opts.dbImage ?? opts.dbFile ?? ':memory:', opts.dbKey ? { key: opts.dbKey } : {});
