@@ -49,7 +49,8 @@ export async function startServer(env: Record<string, string>): Promise<Server> 
   child.stderr!.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 20_000;
+  // A loaded machine (CI, a suite running two projects) can take tens of seconds to start node with tsx.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${out}`);
     try {
