@@ -16,6 +16,12 @@ const PER_STORE = [
   'test/app/**/*.test.ts',
   'test/http/**/*.test.ts',
   'test/notify/**/*.test.ts',
+  // The console over HTTP without a browser; its browser journeys stay SQLite's (CI time).
+  'test/console/instances.test.ts',
+  'test/console/security.test.ts',
+  'test/console/desk.test.ts',
+  'test/console/oidc.test.ts',
+  'test/console/oidc-signin.test.ts',
 ];
 
 /** Tests of PostgreSQL itself: its store, the multi-instance primitives, several instances on one database. */
