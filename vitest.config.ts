@@ -22,6 +22,7 @@ const PER_STORE = [
   'test/console/desk.test.ts',
   'test/console/oidc.test.ts',
   'test/console/oidc-signin.test.ts',
+  'test/console/cli.test.ts',
 ];
 
 /** Tests of PostgreSQL itself: its store, the multi-instance primitives, several instances on one database. */
