@@ -19,6 +19,13 @@ const PER_STORE = [
   /** The repositories' contract, and the harness's test SQL. */
   'test/store/contract.test.ts',
   'test/store/harness-sql.test.ts',
+  // The console over HTTP without a browser; its browser journeys stay SQLite's (CI time).
+  'test/console/instances.test.ts',
+  'test/console/security.test.ts',
+  'test/console/desk.test.ts',
+  'test/console/oidc.test.ts',
+  'test/console/oidc-signin.test.ts',
+  'test/console/cli.test.ts',
 ];
 
 /** Tests of PostgreSQL itself: its store, the multi-instance primitives, several instances on one database. */

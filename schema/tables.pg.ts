@@ -460,3 +460,33 @@ export const consoleSessions = pgTable(
   },
   (t) => [uniqueIndex('console_sessions_token').on(t.tokenHash), index('console_sessions_professional').on(t.professionalId, t.revokedAt)],
 );
+
+/**
+ * Passkey challenges handed out and not yet answered, shared by every instance: each is taken back
+ * once, by whichever instance the answer reaches, within five minutes. A registration challenge
+ * is bound to the professional it was made for; a sign-in challenge to no one.
+ */
+export const passkeyChallenges = pgTable(
+  'passkey_challenges',
+  {
+    challenge: text('challenge').primaryKey(),
+    purpose: text('purpose', { enum: ['register', 'authenticate'] }).notNull(),
+    professionalId: text('professional_id').references(() => professionals.id),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (t) => [index('passkey_challenges_expiry').on(t.expiresAt)],
+);
+
+/**
+ * Console sign-in attempts per client (a hash of its address), counted in a window that starts
+ * with the first attempt, shared by every instance so that the limit does not multiply with them.
+ */
+export const signInAttempts = pgTable(
+  'sign_in_attempts',
+  {
+    key: text('key').primaryKey(),
+    count: integer('count').notNull(),
+    windowEndsAt: text('window_ends_at').notNull(),
+  },
+  (t) => [index('sign_in_attempts_window').on(t.windowEndsAt)],
+);

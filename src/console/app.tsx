@@ -45,8 +45,8 @@ export function createConsole(deps: Deps, settings: ConsoleConfig): Hono<Console
     deps,
     settings,
     rp: relyingPartyOf(deps.issuer),
-    challenges: new ChallengeStore(deps.clock),
-    signInLimiter: new AttemptLimiter(deps.clock, SIGN_IN_ATTEMPTS, SIGN_IN_WINDOW_MS),
+    challenges: new ChallengeStore(deps),
+    signInLimiter: new AttemptLimiter(deps, SIGN_IN_ATTEMPTS, SIGN_IN_WINDOW_MS),
   };
 
   app.use(async (c, next) => {

@@ -64,13 +64,13 @@ export function authRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
   });
 
   app.post('/inloggen/opties', async (c) => {
-    if (!s.signInLimiter.take(clientAddress(c))) return c.json({ code: 'too_many_attempts', message: c.get('t').signin.tooMany }, 429);
+    if (!(await s.signInLimiter.take(clientAddress(c)))) return c.json({ code: 'too_many_attempts', message: c.get('t').signin.tooMany }, 429);
     return c.json(await authenticationOptions(s.rp, s.challenges));
   });
 
   app.post('/inloggen', async (c) => {
     const t = c.get('t');
-    if (!s.signInLimiter.take(clientAddress(c))) return c.json({ code: 'too_many_attempts', message: t.signin.tooMany }, 429);
+    if (!(await s.signInLimiter.take(clientAddress(c)))) return c.json({ code: 'too_many_attempts', message: t.signin.tooMany }, 429);
     const answer = await c.req.json().catch(() => null);
     const at = deps.clock.now().toISOString();
     const refuse = refusal(c, at);
@@ -129,7 +129,7 @@ export function authRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
   });
 
   app.post('/uitnodiging/:token/opties', async (c) => {
-    if (!s.signInLimiter.take(clientAddress(c))) return c.json({ code: 'too_many_attempts', message: c.get('t').signin.tooMany }, 429);
+    if (!(await s.signInLimiter.take(clientAddress(c)))) return c.json({ code: 'too_many_attempts', message: c.get('t').signin.tooMany }, 429);
     const open = await invitationOf(c);
     if (!open) return c.json({ code: 'invitation_invalid', message: c.get('t').signin.invitationInvalid }, 404);
     return c.json(await registrationOptions(s.rp, s.challenges, open.professional, await passkeysOf(reader(deps), open.professional.id)));
@@ -137,7 +137,7 @@ export function authRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
 
   app.post('/uitnodiging/:token', async (c) => {
     const t = c.get('t');
-    if (!s.signInLimiter.take(clientAddress(c))) return c.json({ code: 'too_many_attempts', message: t.signin.tooMany }, 429);
+    if (!(await s.signInLimiter.take(clientAddress(c)))) return c.json({ code: 'too_many_attempts', message: t.signin.tooMany }, 429);
     const open = await invitationOf(c);
     if (!open) return c.json({ code: 'invitation_invalid', message: t.signin.invitationInvalid }, 404);
     const at = deps.clock.now().toISOString();

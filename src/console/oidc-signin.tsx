@@ -81,7 +81,7 @@ export function oidcRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
   };
 
   app.get('/inloggen/organisatie', async (c) => {
-    if (!s.signInLimiter.take(clientAddress(c))) return failed(c, false);
+    if (!(await s.signInLimiter.take(clientAddress(c)))) return failed(c, false);
     const agencyId = c.req.query('organisatie') ?? '';
     try {
       const { url, pending } = await beginOidcSignIn(oidcDeps, agencyId, oidcRedirectUri(deps.issuer));
@@ -94,7 +94,7 @@ export function oidcRoutes(app: Hono<ConsoleEnv>, s: ConsoleServices): void {
   });
 
   app.get('/inloggen/organisatie/terug', async (c) => {
-    if (!s.signInLimiter.take(clientAddress(c))) {
+    if (!(await s.signInLimiter.take(clientAddress(c)))) {
       await audited(c, 'too_many_attempts', { agencyId: null, actor: null });
       return failed(c, false);
     }

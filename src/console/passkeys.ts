@@ -8,7 +8,8 @@ import {
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
-import type { Clock } from '../app/context.ts';
+import { type Deps, withTransaction } from '../app/context.ts';
+import { insertPasskeyChallenge, takePasskeyChallenge } from '../store/passkey-challenges.ts';
 import type { NewPasskeyRow, PasskeyRow, ProfessionalRow } from '../store/professionals.ts';
 
 /** The relying party: the console's origin and host, from the service's public URL. */
@@ -28,26 +29,25 @@ const CHALLENGE_MS = 5 * 60_000;
 type Purpose = { kind: 'register'; professionalId: string } | { kind: 'authenticate' };
 
 /**
- * Challenges handed out and not yet answered, each usable once and for five minutes. They live in
- * this process: a deployment with several instances sends a browser back to the same one.
+ * Challenges handed out and not yet answered, each usable once and for five minutes. They are kept
+ * in the database, so that an answer may reach any instance of the service and is still accepted
+ * by one only.
  */
 export class ChallengeStore {
-  private readonly open = new Map<string, { purpose: Purpose; until: number }>();
-  constructor(private readonly clock: Clock) {}
+  constructor(private readonly deps: Pick<Deps, 'store' | 'clock'>) {}
 
-  remember(challenge: string, purpose: Purpose): void {
-    const now = this.clock.now().getTime();
-    if (this.open.size > 10_000) for (const [k, v] of this.open) if (v.until <= now) this.open.delete(k);
-    this.open.set(challenge, { purpose, until: now + CHALLENGE_MS });
+  async remember(challenge: string, purpose: Purpose): Promise<void> {
+    const now = this.deps.clock.now();
+    const row = { challenge, purpose: purpose.kind, professionalId: purpose.kind === 'register' ? purpose.professionalId : null, expiresAt: new Date(now.getTime() + CHALLENGE_MS).toISOString() };
+    await withTransaction(this.deps, (tx) => insertPasskeyChallenge(tx, row, now.toISOString()));
   }
 
   /** Takes the challenge out: true when it was handed out for this purpose and is still fresh. */
-  consume(challenge: string, purpose: Purpose): boolean {
-    const entry = this.open.get(challenge);
+  async consume(challenge: string, purpose: Purpose): Promise<boolean> {
+    const entry = await withTransaction(this.deps, (tx) => takePasskeyChallenge(tx, challenge));
     if (!entry) return false;
-    this.open.delete(challenge);
-    const same = entry.purpose.kind === purpose.kind && (purpose.kind !== 'register' || (entry.purpose.kind === 'register' && entry.purpose.professionalId === purpose.professionalId));
-    return same && entry.until > this.clock.now().getTime();
+    const same = entry.purpose === purpose.kind && (purpose.kind !== 'register' || entry.professionalId === purpose.professionalId);
+    return same && entry.expiresAt > this.deps.clock.now().toISOString();
   }
 }
 
@@ -68,7 +68,7 @@ export async function registrationOptions(
     excludeCredentials: existing.map((p) => ({ id: p.id, transports: p.transports as never })),
     authenticatorSelection: { residentKey: 'required', requireResidentKey: true, userVerification: 'required' },
   });
-  challenges.remember(options.challenge, { kind: 'register', professionalId: professional.id });
+  await challenges.remember(options.challenge, { kind: 'register', professionalId: professional.id });
   return options;
 }
 
@@ -108,7 +108,7 @@ export async function verifyRegistration(
 /** Options to sign in with any passkey of this site (no user name asked). */
 export async function authenticationOptions(rp: RelyingParty, challenges: ChallengeStore): Promise<PublicKeyCredentialRequestOptionsJSON> {
   const options = await generateAuthenticationOptions({ rpID: rp.id, userVerification: 'required', allowCredentials: [] });
-  challenges.remember(options.challenge, { kind: 'authenticate' });
+  await challenges.remember(options.challenge, { kind: 'authenticate' });
   return options;
 }
 

@@ -1,28 +1,24 @@
-import type { Clock } from '../app/context.ts';
+import { type Deps, withTransaction } from '../app/context.ts';
+import { countAttempt } from '../store/sign-in-attempts.ts';
+import { hashSecret } from './secrets.ts';
 
 /**
- * Counts attempts per key (a client address) in a sliding window, in this process: enough to
- * make guessing at sign-in slow; a deployment of several instances multiplies the allowance.
+ * Counts attempts per key (a client address) in a window that starts with the key's first
+ * attempt: enough to make guessing at sign-in slow. The counts are in the database, so that every
+ * instance of a deployment counts against one allowance; the database keeps a hash of the key, not
+ * the address.
  */
 export class AttemptLimiter {
-  private readonly seen = new Map<string, number[]>();
   constructor(
-    private readonly clock: Clock,
+    private readonly deps: Pick<Deps, 'store' | 'clock'>,
     readonly max: number,
     readonly windowMs: number,
   ) {}
 
-  /** Counts an attempt; false when the key has had `max` attempts within the window already. */
-  take(key: string): boolean {
-    const now = this.clock.now().getTime();
-    if (this.seen.size > 10_000) for (const [k, v] of this.seen) if (v.at(-1)! <= now - this.windowMs) this.seen.delete(k);
-    const recent = (this.seen.get(key) ?? []).filter((t) => t > now - this.windowMs);
-    if (recent.length >= this.max) {
-      this.seen.set(key, recent);
-      return false;
-    }
-    recent.push(now);
-    this.seen.set(key, recent);
-    return true;
+  /** Counts an attempt; false when the key has had `max` attempts within its window already. */
+  async take(key: string): Promise<boolean> {
+    const now = this.deps.clock.now();
+    const attempt = { key: hashSecret(key), now: now.toISOString(), windowEndsAt: new Date(now.getTime() + this.windowMs).toISOString(), max: this.max };
+    return withTransaction(this.deps, (tx) => countAttempt(tx, attempt));
   }
 }

@@ -9,9 +9,9 @@ import { type ConsoleUser, consoleRequest, signedInProfessional } from './suppor
 /** Mijn meldingen and Berichten over HTTP, as a browser without JavaScript uses them. */
 
 const auditRows = (h: Harness) =>
-  h.db.$client.prepare('select agency_id as agencyId, actor, action, resource, outcome from audit_log order by seq').all() as Array<{
+  h.rows<{
     agencyId: string | null; actor: string | null; action: string; resource: string | null; outcome: string;
-  }>;
+  }>('select agency_id as "agencyId", actor, action, resource, outcome from audit_log order by seq');
 
 async function world() {
   const h = await createHarness();
@@ -63,7 +63,8 @@ describe('Mijn meldingen', () => {
     expect((await page(h, user, '/console/meldingen')).html).not.toContain('PRAE-1');
   });
 
-  it('filters active and ended signals and pages with the API\'s cursor', async () => {
+  // More than a page of registrations: seconds on PostgreSQL on a busy machine.
+  it('filters active and ended signals and pages with the API\'s cursor', { timeout: 30_000 }, async () => {
     const { h, gp } = await world();
     const user = await signedInProfessional(h, gp, ['registrant']);
     const ids: string[] = [];
@@ -110,7 +111,7 @@ describe('Mijn meldingen', () => {
     const confirmText = textOf(await confirm.text());
     expect(confirmText).toContain('Melding intrekken?');
     expect(confirmText).toContain('Reden: de jongere is verhuisd');
-    expect(auditRows(h).filter((r) => r.action === 'signal.withdraw')).toEqual([]); // nothing happened yet
+    expect((await auditRows(h)).filter((r) => r.action === 'signal.withdraw')).toEqual([]); // nothing happened yet
 
     const done = await consoleRequest(h, 'POST', `/console/meldingen/${id}/intrekken`, { user, form: { reason: 'moved', bevestigd: 'ja' } });
     expect(done.status).toBe(303);
@@ -119,7 +120,7 @@ describe('Mijn meldingen', () => {
     expect(textOf(after.html)).toContain('De melding is ingetrokken.');
     expect(textOf(after.html)).toContain('Beëindigd (de jongere is verhuisd)');
     expect(after.html).not.toContain(`/console/meldingen/${id}/intrekken`); // no forms on an ended signal
-    expect(auditRows(h).filter((r) => r.action === 'signal.withdraw')).toEqual([
+    expect((await auditRows(h)).filter((r) => r.action === 'signal.withdraw')).toEqual([
       { agencyId: school.id, actor: user.professionalId, action: 'signal.withdraw', resource: id, outcome: 'ok' },
     ]);
   });
@@ -146,7 +147,7 @@ describe('Mijn meldingen', () => {
     expect(shown).toContain('Niet geïnformeerd, omdat het vertellen de veiligheid van de jongere in gevaar brengt');
     const api = await h.call('GET', `/v1/signals/${id}`, { token: await h.token(school) });
     expect(((await api.json()) as { informed: unknown }).informed).toEqual({ status: 'exempt', exemption: 'child_safety' });
-    expect(auditRows(h).filter((r) => r.action === 'signal.update').map((r) => r.actor)).toEqual([user.professionalId]);
+    expect((await auditRows(h)).filter((r) => r.action === 'signal.update').map((r) => r.actor)).toEqual([user.professionalId]);
 
     await consoleRequest(h, 'POST', `/console/meldingen/${id}/intrekken`, { user, form: { reason: 'other', bevestigd: 'ja' } });
     const late = await consoleRequest(h, 'POST', `/console/meldingen/${id}/informeren`, { user, form: { informed: 'informed' } });
@@ -180,7 +181,7 @@ describe('Mijn meldingen', () => {
     const mine = await register(h, school, validBsn(502), { kind: 'concern' });
     const refused = await consoleRequest(h, 'POST', `/console/meldingen/${mine}/intrekken`, { user, form: { reason: 'moved', bevestigd: 'ja' }, csrf: null });
     expect(refused.status).toBe(403);
-    expect(auditRows(h).filter((r) => r.action === 'signal.withdraw')).toEqual([]);
+    expect((await auditRows(h)).filter((r) => r.action === 'signal.withdraw')).toEqual([]);
   });
 
   it('lets a professional without the registrant role neither read nor change signals', async () => {
@@ -234,7 +235,7 @@ describe('Berichten', () => {
     expect(readText).toContain('U heeft geen nieuwe berichten.');
     expect(readText).toMatch(/Gelezen Een andere organisatie is ook betrokken .* Gelezen op: 2 maart 2026/);
     expect(read.html).not.toContain(`/console/berichten/${id}/gelezen`);
-    expect(auditRows(h).filter((r) => r.action === 'notice.ack')).toEqual([{ agencyId: school.id, actor: jet.professionalId, action: 'notice.ack', resource: id, outcome: 'ok' }]);
+    expect((await auditRows(h)).filter((r) => r.action === 'notice.ack')).toEqual([{ agencyId: school.id, actor: jet.professionalId, action: 'notice.ack', resource: id, outcome: 'ok' }]);
     // The GP's notice is the GP's to acknowledge: the school's professional gets 404 for it.
     const gpNotice = /action="\/console\/berichten\/(ntc_[0-9a-z]+)\/gelezen"/.exec((await page(h, koops, '/console/berichten')).html)![1]!;
     expect((await consoleRequest(h, 'POST', `/console/berichten/${gpNotice}/gelezen`, { user: jet })).status).toBe(404);
@@ -258,7 +259,7 @@ describe('Berichten', () => {
     expect(gpText).toContain('Veilig Thuis Groningen is betrokken — M. Bos, 050-5551111');
   });
 
-  it('puts unread notices first and pages each part with the API\'s cursor', async () => {
+  it('puts unread notices first and pages each part with the API\'s cursor', { timeout: 30_000 }, async () => {
     const { h, school, gp } = await world();
     const jet = await signedInProfessional(h, school, ['registrant']);
     for (let i = 0; i < 23; i++) {
@@ -290,12 +291,12 @@ describe('Berichten', () => {
     await register(h, gp, bsn, { kind: 'involvement' });
     const actor = (agency: TestAgency, scopes: string[]) => agencyActor({ agencyId: agency.id, agencyType: agency.type as 'school', scopes: new Set(scopes) as never, professional: null });
     const other = await h.agency('school', { name: 'Praedinius' });
-    const before = auditRows(h).length;
+    const before = (await auditRows(h)).length;
     expect(await countUnreadNotices({ ctx: { deps: h.deps, actor: actor(school, ['notices:read']), requestId: null } })).toBe(1);
     expect(await countUnreadNotices({ ctx: { deps: h.deps, actor: actor(gp, ['notices:read']), requestId: null } })).toBe(1);
     expect(await countUnreadNotices({ ctx: { deps: h.deps, actor: actor(wij, ['notices:read']), requestId: null } })).toBe(1);
     expect(await countUnreadNotices({ ctx: { deps: h.deps, actor: actor(other, ['notices:read']), requestId: null } })).toBe(0);
-    expect(auditRows(h).length).toBe(before);
+    expect((await auditRows(h)).length).toBe(before);
     await expect(countUnreadNotices({ ctx: { deps: h.deps, actor: actor(school, ['signals:read']), requestId: null } })).rejects.toThrow(/notices:read/);
     // A professional without notices:read sees no count and no inbox.
     const admin = await signedInProfessional(h, school, ['admin']);

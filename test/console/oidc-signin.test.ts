@@ -25,13 +25,13 @@ let jwksServer: ReturnType<typeof serve>;
 let school: string;
 
 const auditRows = (h: Harness) =>
-  h.db.$client.prepare("select agency_id as agencyId, actor, action, outcome from audit_log where action like 'console.sign_in' or action like 'professional.%' order by seq").all() as Array<{
+  h.rows<{
     agencyId: string | null;
     actor: string | null;
     action: string;
     outcome: string;
-  }>;
-const professionalCount = (h: Harness) => (h.db.$client.prepare('select count(*) as n from professionals').get() as { n: number }).n;
+  }>("select agency_id as \"agencyId\", actor, action, outcome from audit_log where action like 'console.sign_in' or action like 'professional.%' order by seq");
+const professionalCount = async (h: Harness) => (await h.row<{ n: number }>('select count(*) as n from professionals'))!.n;
 
 beforeAll(async () => {
   h = await createHarness();
@@ -90,7 +90,7 @@ describe('OIDC sign-in in the console', () => {
     expect(await melden.text()).toContain('Jet de Vries');
     const jet = (await professionalByEmail(h.store.reader, school, 'j.devries@school.example'))!;
     expect(jet).toMatchObject({ status: 'active', oidcIssuer: idp.issuer, oidcSubject: 'sub-jet' });
-    expect(auditRows(h).filter((r) => r.actor === jet.id).map((r) => [r.action, r.outcome])).toEqual([
+    expect((await auditRows(h)).filter((r) => r.actor === jet.id).map((r) => [r.action, r.outcome])).toEqual([
       ['professional.oidc_link', 'ok'],
       ['console.sign_in', 'ok'],
     ]);
@@ -102,23 +102,23 @@ describe('OIDC sign-in in the console', () => {
 
   it('an e-mail address the provider has not verified is refused, even with an invitation to it', async () => {
     await inviteProfessional(h.deps, { agencyId: school, fields: { name: 'Bob Bakker', email: 'bob@school.example', roles: ['registrant'] }, invitedBy: null });
-    const before = professionalCount(h);
+    const before = await professionalCount(h);
     const res = await signInThroughProvider('sub-bob');
     expect(res.status).toBe(403);
     expect(sessionCookieOf(res)).toBeUndefined();
     expect(await res.text()).toContain('Inloggen lukte niet');
-    expect(auditRows(h).at(-1)).toEqual({ agencyId: school, actor: null, action: 'console.sign_in', outcome: 'email_unverified' });
+    expect((await auditRows(h)).at(-1)).toEqual({ agencyId: school, actor: null, action: 'console.sign_in', outcome: 'email_unverified' });
     expect((await professionalByEmail(h.store.reader, school, 'bob@school.example'))!).toMatchObject({ status: 'invited', oidcSubject: null });
-    expect(professionalCount(h)).toBe(before);
+    expect(await professionalCount(h)).toBe(before);
   });
 
   it('a verified e-mail address without an invitation is refused, and nobody is created', async () => {
-    const before = professionalCount(h);
+    const before = await professionalCount(h);
     const res = await signInThroughProvider('sub-eve');
     expect(res.status).toBe(403);
     expect(sessionCookieOf(res)).toBeUndefined();
-    expect(auditRows(h).at(-1)).toEqual({ agencyId: school, actor: null, action: 'console.sign_in', outcome: 'no_invitation' });
-    expect(professionalCount(h)).toBe(before);
+    expect((await auditRows(h)).at(-1)).toEqual({ agencyId: school, actor: null, action: 'console.sign_in', outcome: 'no_invitation' });
+    expect(await professionalCount(h)).toBe(before);
     expect(await professionalByEmail(h.store.reader, school, 'eve@school.example')).toBeUndefined();
   });
 
@@ -128,7 +128,7 @@ describe('OIDC sign-in in the console', () => {
     const res = await signInThroughProvider('sub-jet');
     expect(res.status).toBe(403);
     expect(sessionCookieOf(res)).toBeUndefined();
-    expect(auditRows(h).at(-1)).toEqual({ agencyId: school, actor: jet.id, action: 'console.sign_in', outcome: 'disabled' });
+    expect((await auditRows(h)).at(-1)).toEqual({ agencyId: school, actor: jet.id, action: 'console.sign_in', outcome: 'disabled' });
     expect((await professionalById(h.store.reader, jet.id))!.status).toBe('disabled');
   });
 
@@ -139,6 +139,6 @@ describe('OIDC sign-in in the console', () => {
     const res = await app.request(`${callback.pathname}${callback.search}`);
     expect(res.status).toBe(400);
     expect(sessionCookieOf(res)).toBeUndefined();
-    expect(auditRows(h).at(-1)).toEqual({ agencyId: null, actor: null, action: 'console.sign_in', outcome: 'oidc_pending_invalid' });
+    expect((await auditRows(h)).at(-1)).toEqual({ agencyId: null, actor: null, action: 'console.sign_in', outcome: 'oidc_pending_invalid' });
   });
 });

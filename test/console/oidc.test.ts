@@ -207,7 +207,7 @@ describe('configuring an agency provider', () => {
     expect(await removeAgencyOidc(deps, agency)).toBe(true);
     expect(await agencyOidcById(h.store.reader, agency)).toBeUndefined();
     expect(await removeAgencyOidc(deps, agency)).toBe(false);
-    const actions = h.db.$client.prepare('select action from audit_log where resource = ? order by seq').all(agency) as Array<{ action: string }>;
+    const actions = await h.rows<{ action: string }>('select action from audit_log where resource = ? order by seq', agency);
     expect(actions.map((a) => a.action)).toEqual(['agency.add', 'agency.oidc_set', 'agency.oidc_remove']);
   });
 

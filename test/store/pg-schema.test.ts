@@ -193,6 +193,8 @@ const ROWS: Array<[PgTable, Record<string, unknown>]> = [
     t.consoleSessions,
     { id: 'ses_a', tokenHash: 'th-a', professionalId: 'prf_a', csrfToken: 'csrf-a', device: 'Chrome · Linux', createdAt: AT, lastSeenAt: AT, expiresAt: AT, revokedAt: AT },
   ],
+  [t.passkeyChallenges, { challenge: 'chl-a', purpose: 'register', professionalId: 'prf_a', expiresAt: AT }],
+  [t.signInAttempts, { key: 'k'.repeat(64), count: 20, windowEndsAt: AT }],
 ];
 
 describe('PostgreSQL schema', () => {
