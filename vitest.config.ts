@@ -29,7 +29,7 @@ const PER_STORE = [
 ];
 
 /** Tests of PostgreSQL itself: its store, the multi-instance primitives, several instances on one database. */
-const POSTGRES_ONLY = ['test/store/pg-schema.test.ts', 'test/store/pg-store.test.ts', 'test/store/pg-locks.test.ts', 'test/store/pg-test-databases.test.ts', 'test/store/pg-roles.test.ts', 'test/multi-instance/**/*.test.ts'];
+const POSTGRES_ONLY = ['test/store/pg-collation.test.ts', 'test/store/pg-schema.test.ts', 'test/store/pg-store.test.ts', 'test/store/pg-locks.test.ts', 'test/store/pg-test-databases.test.ts', 'test/store/pg-roles.test.ts', 'test/multi-instance/**/*.test.ts'];
 
 /**
  * In the per-store suites, what only SQLite has: db-encryption tests its page cipher (PostgreSQL's
