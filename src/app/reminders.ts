@@ -7,7 +7,7 @@ import { auditAccess } from './audit.ts';
 import { type Actor, type Ctx, requireJob, withTransaction } from './context.ts';
 import { addDays, birthdayAt } from './dates.ts';
 import { LIVE_STATUSES, MatchState } from './matching.ts';
-import { notifyRegistrant } from './notify-registrant.ts';
+import { notifyRegistrantOnce } from './notify-registrant.ts';
 import { openSignal } from './signal-record.ts';
 
 /**
@@ -35,14 +35,9 @@ export async function remindInformingOverdue({ ctx, signalId }: { ctx: Ctx<Actor
   requireJob(ctx, 'reminders');
   const { deps } = ctx;
   const now = deps.clock.now().toISOString();
-  return withTransaction(deps, async (tx) => {
-    const signal = await informingPendingSignal(tx, signalId);
-    if (!signal || !(await markOnce(tx, 'informing_overdue', signal.id, now))) return false;
-    const subject = await loadSubjectKey(tx, deps.keys, signal.subjectId);
-    await auditAccess(tx, ctx, { action: 'signal.remind_informing', subject: subject.pseudonym, resource: signal.id, outcome: 'ok' });
-    await notifyRegistrant(tx, ctx, signal, subject, 'signal.informing_overdue');
-    return true;
-  });
+  return withTransaction(deps, async (tx) =>
+    notifyRegistrantOnce(tx, ctx, await informingPendingSignal(tx, signalId), { mark: 'informing_overdue', at: now, action: 'signal.remind_informing', notice: 'signal.informing_overdue' }),
+  );
 }
 
 /**

@@ -1,12 +1,11 @@
 import { eraseSubject } from '../store/erase.ts';
-import { markOnce } from '../store/job-marks.ts';
 import { endExpiredSignal, expiredSignalsBatch, familiesWithoutSignals } from '../store/retention.ts';
 import { activeSignal } from '../store/signals.ts';
 import { auditName, loadSubjectKey } from '../store/subjects.ts';
 import { type AccessEntry, auditAccess } from './audit.ts';
 import { type Actor, type Ctx, requireJob, withTransaction } from './context.ts';
 import { forgetInFamilies, reconcileFamilies, reconcileMatch, type SubjectHandle } from './matching.ts';
-import { notifyRegistrant } from './notify-registrant.ts';
+import { notifyRegistrantOnce } from './notify-registrant.ts';
 
 /**
  * The retention job's verbs (DESIGN rule 5). Each is one transaction; those that sweep take a
@@ -18,14 +17,9 @@ export async function noticeExpiring({ ctx, signalId }: { ctx: Ctx<Actor>; signa
   requireJob(ctx, 'retention');
   const { deps } = ctx;
   const at = deps.clock.now().toISOString();
-  return withTransaction(deps, async (tx) => {
-    const signal = await activeSignal(tx, signalId);
-    if (!signal || !(await markOnce(tx, 'expiring', signal.id, at))) return false;
-    const subject = await loadSubjectKey(tx, deps.keys, signal.subjectId);
-    await auditAccess(tx, ctx, { action: 'signal.notice_expiring', subject: subject.pseudonym, resource: signal.id, outcome: 'ok' });
-    await notifyRegistrant(tx, ctx, signal, subject, 'signal.expiring');
-    return true;
-  });
+  return withTransaction(deps, async (tx) =>
+    notifyRegistrantOnce(tx, ctx, await activeSignal(tx, signalId), { mark: 'expiring', at, action: 'signal.notice_expiring', notice: 'signal.expiring' }),
+  );
 }
 
 /**
